@@ -9,8 +9,13 @@ loudly when a pin moves, so these shims are revisited rather than silently carri
 
 from __future__ import annotations
 
+import os
 import sys
 import types
+import warnings
+
+# CPU unless the user asks otherwise; spares every script JAX's probing of ROCm and TPU.
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import jax
 import jax.extend
@@ -35,7 +40,10 @@ sys.modules.setdefault(
     "neural_tangents.experimental", types.ModuleType("neural_tangents.experimental")
 )
 
-import neural_tangents as nt  # noqa: E402
-from neural_tangents import stax  # noqa: E402
+with warnings.catch_warnings():
+    # neural-tangents 0.6.5 imports names jax 0.5 has deprecated (jax.core.Var, ...).
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import neural_tangents as nt
+    from neural_tangents import stax
 
 __all__ = ["PINNED", "nt", "stax"]

@@ -1,0 +1,20 @@
+# ntkpaper: regenerate the paper from scratch.
+#   snakemake --cores 8                                        # full grid → results/paper/ntk.pdf
+#   snakemake --cores 8 --configfile experiments/quick.yaml    # same DAG, tiny grid
+#   snakemake --cores 8 results/figures/width_sweep/digits_relu/lazy.pdf   # one figure
+# The stages live in experiments/rules/*.smk; each rule calls one thin script in
+# experiments/scripts/ whose logic is in src/ntkpaper.
+
+configfile: "experiments/config.yaml"
+
+
+include: "experiments/rules/common.smk"
+include: "experiments/rules/data.smk"
+include: "experiments/rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        "results/paper/ntk.pdf",
+        "results/claims.json",

@@ -1,0 +1,54 @@
+# Shared helpers: config validation (before any job runs), paths, per-rule resources.
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # works without `pip install -e .`
+
+from ntkpaper.config import ConfigError, instances, validate  # noqa: E402
+from ntkpaper.io import git_state  # noqa: E402
+
+try:
+    config = validate(config)
+except ConfigError as err:
+    sys.stderr.write(f"\nConfigError: {err}\n\n")
+    raise SystemExit(2)
+
+RESULTS = "results"
+# Experiment kinds whose numbers the claims and macros collect; rule files register theirs.
+KINDS = []
+
+
+def src(*modules):
+    """The ntkpaper source files a rule imports, so editing them reruns the rule."""
+    return [f"src/ntkpaper/{m}.py" for m in ("__init__", "_compat", "io", "cli", *modules)]
+
+
+def spec(kind, instance):
+    return config["experiments"][kind][instance]
+
+
+def log_of(rule, pattern=""):
+    return f"{RESULTS}/logs/{rule}/{pattern or 'all'}.log"
+
+
+def bench_of(rule, pattern=""):
+    return f"{RESULTS}/benchmarks/{rule}/{pattern or 'all'}.tsv"
+
+
+def numbers_files():
+    files = [f"{RESULTS}/numbers/datasets/{name}.json" for name in sorted(config["datasets"])]
+    for kind in KINDS:
+        files += [f"{RESULTS}/numbers/{kind}/{name}.json" for name in instances(config, kind)]
+    return files
+
+
+FIGURES = {}  # kind -> figure stems; each instance of the kind gets every figure
+
+
+def figure_files():
+    return [
+        f"{RESULTS}/figures/{kind}/{name}/{stem}.pdf"
+        for kind, stems in FIGURES.items()
+        for name in instances(config, kind)
+        for stem in stems
+    ]

@@ -1,0 +1,23 @@
+# Data preparation: one .npz (with a .meta.json provenance sidecar) per configured data set.
+
+
+rule prepare_data:
+    input:
+        src("data", "keys"),
+        script="experiments/scripts/prepare_data.py",
+    output:
+        data=f"{RESULTS}/data/{{dataset}}.npz",
+        numbers=f"{RESULTS}/numbers/datasets/{{dataset}}.json",
+    params:
+        name=lambda w: w.dataset,
+        spec=lambda w: config["datasets"][w.dataset],
+        seed=config["seed"],
+    log:
+        log_of("prepare_data", "{dataset}"),
+    benchmark:
+        bench_of("prepare_data", "{dataset}")
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/prepare_data.py"

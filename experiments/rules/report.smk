@@ -1,0 +1,78 @@
+# Numbers → LaTeX macros, claims → scorecard, and the paper itself.
+import json
+
+
+rule macros:
+    input:
+        src("report"),
+        numbers=numbers_files(),
+    output:
+        tex=f"{RESULTS}/paper/numbers.tex",
+    log:
+        log_of("macros"),
+    benchmark:
+        bench_of("macros")
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/make_macros.py"
+
+
+rule claims:
+    input:
+        src("report"),
+        claims="experiments/claims.yaml",
+        numbers=numbers_files(),
+    output:
+        claims=f"{RESULTS}/claims.json",
+        scorecard=f"{RESULTS}/paper/scorecard.tex",
+    log:
+        log_of("claims"),
+    benchmark:
+        bench_of("claims")
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/evaluate_claims.py"
+
+
+rule build_info:
+    # The commit and config the PDF was built from; params make a new commit rerun it.
+    input:
+        src(),
+    output:
+        tex=f"{RESULTS}/paper/buildinfo.tex",
+    params:
+        git=git_state(workflow.basedir),
+        config=json.dumps(config, sort_keys=True),
+        configfiles=[str(f) for f in workflow.configfiles],
+    log:
+        log_of("build_info"),
+    benchmark:
+        bench_of("build_info")
+    resources:
+        mem_mb=500,
+    script:
+        "../scripts/build_info.py"
+
+
+rule paper:
+    input:
+        tex="paper/ntk.tex",
+        sections=sorted(str(p) for p in Path("paper/sections").glob("*.tex")),
+        bib="paper/refs.bib",
+        style="paper/ntkstyle.sty",
+        numbers=rules.macros.output.tex,
+        scorecard=rules.claims.output.scorecard,
+        buildinfo=rules.build_info.output.tex,
+        figures=figure_files(),
+    output:
+        pdf=f"{RESULTS}/paper/ntk.pdf",
+    log:
+        log_of("paper"),
+    benchmark:
+        bench_of("paper")
+    resources:
+        mem_mb=1000,
+    shell:
+        "bash experiments/scripts/latex.sh {input.tex} {output.pdf} > {log} 2>&1"

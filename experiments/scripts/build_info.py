@@ -1,0 +1,25 @@
+"""Write the macros that print the git commit and config on the PDF's first page.
+
+    python experiments/scripts/build_info.py --params p.yaml --output tex=buildinfo.tex
+"""
+
+import hashlib
+
+from ntkpaper import cli, io, report
+
+
+def main(inputs, outputs, params):
+    git = params["git"]
+    commit = (git.get("commit") or "unknown")[:12] + ("+dirty" if git.get("dirty") else "")
+    digest = hashlib.sha256(params["config"].encode()).hexdigest()[:12]
+    files = ", ".join(params["configfiles"]) or "(defaults)"
+    text = (
+        f"\\newcommand{{\\buildcommit}}{{\\texttt{{{report.latex_escape(commit)}}}}}\n"
+        f"\\newcommand{{\\buildconfig}}{{\\texttt{{{report.latex_escape(files)}}}}}\n"
+        f"\\newcommand{{\\buildconfighash}}{{\\texttt{{{digest}}}}}\n"
+    )
+    io.write_text(outputs["tex"], text)
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,69 @@
+"""Run a workflow script from Snakemake (`script:`) or by hand from the command line.
+
+Each script in experiments/scripts defines ``main(inputs, outputs, params)`` and ends with
+``ntkpaper.cli.run(main)``. Under Snakemake the three mappings come from the rule; by hand:
+
+    python experiments/scripts/prepare_data.py --input ... --output data=/tmp/d.npz \
+        --params params.yaml
+
+where ``--input``/``--output`` take ``name=path`` pairs and ``--params`` a YAML/JSON file.
+Output goes to stderr and, under Snakemake, to the rule's log file as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+log = logging.getLogger("ntkpaper")
+
+
+def _pairs(items: list[str] | None) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        name, sep, path = item.partition("=")
+        if not sep:
+            raise SystemExit(f"expected name=path, got {item!r}")
+        out[name] = path
+    return out
+
+
+def _setup_logging(log_path: str | None) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_path:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_path, mode="w"))
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S",
+        handlers=handlers, force=True,
+    )  # fmt: skip
+    log.setLevel(logging.INFO)
+
+
+def run(main: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], None]) -> None:
+    """Call main with the rule's inputs, outputs and params (Snakemake or argv)."""
+    snakemake = sys.modules["__main__"].__dict__.get("snakemake")
+    if snakemake is not None:
+        inputs, outputs = dict(snakemake.input.items()), dict(snakemake.output.items())
+        params = dict(snakemake.params.items())
+        log_path = snakemake.log[0] if len(snakemake.log) else None
+    else:
+        parser = argparse.ArgumentParser(description=sys.modules["__main__"].__doc__)
+        parser.add_argument("--input", nargs="*", metavar="NAME=PATH")
+        parser.add_argument("--output", nargs="*", metavar="NAME=PATH")
+        parser.add_argument("--params", metavar="FILE", help="YAML or JSON mapping")
+        args = parser.parse_args()
+        inputs, outputs = _pairs(args.input), _pairs(args.output)
+        params = yaml.safe_load(Path(args.params).read_text()) if args.params else {}
+        log_path = None
+    _setup_logging(log_path)
+    started = time.time()
+    main(inputs, outputs, params)
+    log.info("done in %.1f s", time.time() - started)

@@ -1,0 +1,119 @@
+"""Load and validate the experiment config before any work starts.
+
+The config (experiments/config.yaml, optionally overridden by experiments/quick.yaml) holds
+named experiment instances per study kind, e.g. ``width_sweep: {digits_relu: {...}}``. The
+JSON schema (experiments/config.schema.yaml) fixes types, ranges and allowed values and
+rejects unknown keys at every level; `check_references` adds the checks a schema cannot
+express (a dataset named by an experiment exists, a train size fits the data). Every error
+is one line naming the key path and what was expected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "experiments" / "config.schema.yaml"
+
+# Samples each built-in source offers (idx files are checked when they are read).
+SOURCE_SIZES = {"digits": 1797}
+
+
+class ConfigError(ValueError):
+    """A config value is missing, unknown or out of range; the message names the key."""
+
+
+def key_path(parts) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<top level>"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    where = key_path(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        hint = f"allowed keys: {', '.join(allowed)}" if allowed else "no keys allowed here"
+        return f"config key '{key_path([*error.absolute_path, extra[0]])}' is unknown; {hint}"
+    if error.validator == "enum":
+        allowed = ", ".join(map(str, error.validator_value))
+        return f"config key '{where}': {error.instance!r} is not allowed; expected one of {allowed}"
+    if error.validator == "required":
+        return f"config key '{where}': {error.message}"
+    return f"config key '{where}': {error.message}"
+
+
+def validate(config: Mapping[str, Any], schema_path: Path = SCHEMA_PATH) -> dict[str, Any]:
+    """Validate against the schema and cross-references; return the config with defaults."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), e.path))
+    if errors:
+        raise ConfigError(_describe(jsonschema.exceptions.best_match(errors)))
+    config = dict(config)
+    check_references(config)
+    return config
+
+
+def check_references(config: Mapping[str, Any]) -> None:
+    datasets = config.get("datasets", {})
+    for name, spec in datasets.items():
+        size = SOURCE_SIZES.get(spec["source"])
+        need = spec["n_train"] + spec.get("n_test", 0)
+        if size is not None and need > size:
+            raise ConfigError(
+                f"config key 'datasets.{name}': n_train + n_test = {need} exceeds the "
+                f"{size} samples of source '{spec['source']}'"
+            )
+        if spec["source"] == "idx" and "path" not in spec:
+            raise ConfigError(f"config key 'datasets.{name}.path' is required for source 'idx'")
+    for kind, instances in config.get("experiments", {}).items():
+        for name, spec in (instances or {}).items():
+            data = spec.get("data")
+            if data is not None and data not in datasets:
+                raise ConfigError(
+                    f"config key 'experiments.{kind}.{name}.data': dataset {data!r} is not "
+                    f"defined; expected one of {', '.join(sorted(datasets)) or '(none)'}"
+                )
+
+
+def load(path: str | Path, *overrides: str | Path) -> dict[str, Any]:
+    """Read a config file, deep-merge override files over it, and validate."""
+    config = _read_yaml(path)
+    for override in overrides:
+        config = deep_merge(config, _read_yaml(override))
+    return validate(config)
+
+
+def _read_yaml(path: str | Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file {path} is not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path}: expected a mapping at the top level")
+    return data
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge `override` into `base`; mappings merge key by key, anything else replaces."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def instances(config: Mapping[str, Any], kind: str) -> list[str]:
+    """Names of the configured instances of an experiment kind (sorted, stable)."""
+    return sorted(config.get("experiments", {}).get(kind) or {})

@@ -1,0 +1,36 @@
+"""Shared fixtures: the repository root and a scratch copy of it for workflow runs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import ntkpaper  # noqa: F401  (JAX config and compat shims before anything else)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tracked_files(root: Path = ROOT) -> list[str]:
+    """Files a clean clone would have: tracked plus untracked-but-not-ignored."""
+    out = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=root, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return [f for f in out.stdout.splitlines() if (root / f).is_file()]
+
+
+def copy_repo(dest: Path) -> Path:
+    """A scratch copy of the repository (as a clean clone would see it) for workflow runs."""
+    for rel in tracked_files():
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, target)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
