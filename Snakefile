@@ -10,6 +10,9 @@ configfile: "experiments/config.yaml"
 
 include: "experiments/rules/common.smk"
 include: "experiments/rules/data.smk"
+include: "experiments/rules/infinite.smk"
+include: "experiments/rules/width_sweep.smk"
+include: "experiments/rules/figures.smk"
 include: "experiments/rules/report.smk"
 
 

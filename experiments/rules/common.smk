@@ -52,3 +52,19 @@ def figure_files():
         for name in instances(config, kind)
         for stem in stems
     ]
+
+
+def arch_id(model):
+    """A readable, unique name for a `model:` block (kernels are cached per data × arch)."""
+    m = {"depth": 4, "activation": "relu", "parameterization": "ntk", "W_std": 1.0,
+         "b_std": 0.1, **model}  # MLPSpec's defaults
+    return (f"{m['activation']}-L{m['depth']}-{m['parameterization']}"
+            f"-W{m['W_std']:g}-b{m['b_std']:g}")
+
+
+ARCHS = {}  # arch id -> model block, filled by the rule files that need analytic kernels
+
+
+def kernel_file(dataset, model):
+    ARCHS[arch_id(model)] = model
+    return f"{RESULTS}/infinite/kernels/{dataset}/{arch_id(model)}.npz"

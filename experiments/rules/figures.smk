@@ -1,0 +1,22 @@
+# Every figure is its own target, drawn from the data file beside it (never recomputed):
+#   snakemake --cores 1 results/figures/width_sweep/digits_relu/lazy.pdf
+
+
+rule plot:
+    input:
+        src("plotting", "studies/__init__"),
+        lambda w: f"src/ntkpaper/studies/{w.kind}.py",
+        data=f"{RESULTS}/figures/{{kind}}/{{name}}/{{figure}}.npz",
+    output:
+        pdf=f"{RESULTS}/figures/{{kind}}/{{name}}/{{figure}}.pdf",
+    params:
+        kind=lambda w: w.kind,
+        figure=lambda w: w.figure,
+    log:
+        log_of("plot", "{kind}-{name}-{figure}"),
+    benchmark:
+        bench_of("plot", "{kind}-{name}-{figure}")
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/plot.py"

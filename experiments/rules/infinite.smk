@@ -1,0 +1,20 @@
+# Infinite-width kernels: computed once per (data set, architecture), reused by every study.
+
+
+rule analytic_kernels:
+    input:
+        src("infinite", "models"),
+        data=f"{RESULTS}/data/{{dataset}}.npz",
+    output:
+        kernels=f"{RESULTS}/infinite/kernels/{{dataset}}/{{arch}}.npz",
+    params:
+        model=lambda w: ARCHS[w.arch],
+    log:
+        log_of("analytic_kernels", "{dataset}-{arch}"),
+    benchmark:
+        bench_of("analytic_kernels", "{dataset}-{arch}")
+    threads: 2
+    resources:
+        mem_mb=4000,
+    script:
+        "../scripts/analytic_kernels.py"
