@@ -17,8 +17,11 @@ def tracked_files(root: Path = ROOT) -> list[str]:
     """Files a clean clone would have: tracked plus untracked-but-not-ignored."""
     out = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=root, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return [f for f in out.stdout.splitlines() if (root / f).is_file()]
 
 

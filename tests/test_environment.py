@@ -78,9 +78,7 @@ def test_empirical_ntk_implementations_agree_with_jacobian_product(implementatio
         apply_fn, trace_axes=(), vmap_axes=0, implementation=implementation
     )(x, None, params)
     jac = jax.jacobian(apply_fn)(params, x)
-    flat = jnp.concatenate(
-        [j.reshape(5, 2, -1) for j in jax.tree_util.tree_leaves(jac)], axis=-1
-    )
+    flat = jnp.concatenate([j.reshape(5, 2, -1) for j in jax.tree_util.tree_leaves(jac)], axis=-1)
     naive = jnp.einsum("iap,jbp->ijab", flat, flat)
     np.testing.assert_allclose(kernel, naive, rtol=1e-10, atol=1e-12)
 

@@ -22,18 +22,29 @@ def test_flatten_and_macros():
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(0.000123, r"1.23\times10^{-4}"), (123456.0, r"1.23\times10^{5}"), (2.0, "2.00"),
-     (math.nan, r"\textemdash{}"), (True, "yes")],
-)  # fmt: skip
+    [
+        (0.000123, r"1.23\times10^{-4}"),
+        (123456.0, r"1.23\times10^{5}"),
+        (2.0, "2.00"),
+        (math.nan, r"\textemdash{}"),
+        (True, "yes"),
+    ],
+)
 def test_format_number(value, text):
     assert report.format_number(value) == text
 
 
 def test_claims_hold_fail_and_skip():
     claims = [
-        {"id": "C", "kind": "k", "quantity": "slope", "statement": "s", "source": "x",
-         "expected": {"value": -0.5, "tol": 0.1}},
-    ]  # fmt: skip
+        {
+            "id": "C",
+            "kind": "k",
+            "quantity": "slope",
+            "statement": "s",
+            "source": "x",
+            "expected": {"value": -0.5, "tol": 0.1},
+        },
+    ]
     numbers = {"k.a": {"slope": -0.45}, "k.b": {"slope": -0.2}, "k.c": {}, "j.a": {"slope": 0}}
     results = {r["id"]: r for r in report.evaluate_claims(claims, numbers)}
     assert set(results) == {"C/a", "C/b"}
@@ -54,8 +65,14 @@ def test_claims_file_is_valid_and_declares_every_claim_once():
 
 def test_scorecard_lists_every_result():
     results = [
-        {"id": "C/a_b", "statement": "50% s", "source": "x", "expected_text": "≤ 1",
-         "measured": 0.5, "holds": True},
-    ]  # fmt: skip
+        {
+            "id": "C/a_b",
+            "statement": "50% s",
+            "source": "x",
+            "expected_text": "≤ 1",
+            "measured": 0.5,
+            "holds": True,
+        },
+    ]
     tex = report.scorecard_tex(results)
     assert r"\texttt{C/a\_b}" in tex and r"50\% s" in tex and "holds" in tex

@@ -26,6 +26,7 @@ rule claims:
     output:
         claims=f"{RESULTS}/claims.json",
         scorecard=f"{RESULTS}/paper/scorecard.tex",
+        verdicts=f"{RESULTS}/paper/verdicts.tex",
     log:
         log_of("claims"),
     benchmark:
@@ -64,6 +65,7 @@ rule paper:
         style="paper/ntkstyle.sty",
         numbers=rules.macros.output.tex,
         scorecard=rules.claims.output.scorecard,
+        verdicts=rules.claims.output.verdicts,
         buildinfo=rules.build_info.output.tex,
         figures=figure_files(),
     output:

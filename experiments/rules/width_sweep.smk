@@ -46,8 +46,7 @@ rule analyze_width_sweep:
         linearization=f"{RESULTS}/figures/width_sweep/{{name}}/linearization.npz",
         generalization=f"{RESULTS}/figures/width_sweep/{{name}}/generalization.npz",
     params:
-        lr=lambda w: spec("width_sweep", w.name)["lr"],
-        model=lambda w: spec("width_sweep", w.name)["model"],
+        spec=lambda w: spec("width_sweep", w.name),
     log:
         log_of("analyze_width_sweep", "{name}"),
     benchmark:

@@ -19,8 +19,13 @@ def main(inputs, outputs, params):
     data = io.read_npz(inputs["data"])
     spec = model_spec(params["model"], width=1, out_dim=1)  # width is irrelevant at n = ∞
     kernels = infinite.analytic_kernels(spec, data["x_train"], data["x_test"])
-    log.info("kernels %s on %d train / %d test points in %.1f s", spec.activation,
-             len(data["x_train"]), len(data["x_test"]), time.time() - started)  # fmt: skip
+    log.info(
+        "kernels %s on %d train / %d test points in %.1f s",
+        spec.activation,
+        len(data["x_train"]),
+        len(data["x_test"]),
+        time.time() - started,
+    )
     io.write_npz(outputs["kernels"], **kernels)
     io.write_provenance(outputs["kernels"], config=params["model"], started=started)
 

@@ -13,12 +13,12 @@ def main(inputs, outputs, params):
     runs = inputs["runs"]
     runs = runs.split(",") if isinstance(runs, str) else runs
     numbers, figures = width_sweep.analyze(
-        [io.read_npz(f) for f in runs], io.read_npz(inputs["kernels"]),
-        io.read_npz(inputs["data"]), lr=params["lr"],
-    )  # fmt: skip
-    model = params["model"]
-    numbers.update(lr=params["lr"], model_depth=model.get("depth", 4),
-                   width_min=min(numbers["widths"]), width_max=max(numbers["widths"]))  # fmt: skip
+        [io.read_npz(f) for f in runs],
+        io.read_npz(inputs["kernels"]),
+        io.read_npz(inputs["data"]),
+        lr=params["spec"]["lr"],
+    )
+    numbers["config"] = params["spec"]  # the paper quotes its settings from here too
     io.write_json(outputs["numbers"], numbers)
     for name, arrays in figures.items():
         io.write_npz(outputs[name], **arrays)

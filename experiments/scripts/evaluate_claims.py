@@ -24,10 +24,16 @@ def main(inputs, outputs, params):
     results = report.evaluate_claims(claims, numbers)
     for r in results:
         verdict = {True: "holds", False: "FAILS", None: "n/a"}[r["holds"]]
-        log.info("%-40s measured %-12s expected %-16s %s", r["id"], r["measured"],
-                 r["expected_text"], verdict)  # fmt: skip
+        log.info(
+            "%-40s measured %-12s expected %-16s %s",
+            r["id"],
+            r["measured"],
+            r["expected_text"],
+            verdict,
+        )
     io.write_json(outputs["claims"], results)
     io.write_text(outputs["scorecard"], report.scorecard_tex(results))
+    io.write_text(outputs["verdicts"], report.verdicts_tex(results))
 
 
 if __name__ == "__main__":

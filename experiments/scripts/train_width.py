@@ -15,10 +15,15 @@ def main(inputs, outputs, params):
     s = params["spec"]
     data = io.read_npz(inputs["data"])
     run = finite.train_width(
-        s["model"], data, width=params["width"], seeds=s["seeds"], lr=s["lr"],
-        steps=s["steps"], records=s.get("records", 30),
+        s["model"],
+        data,
+        width=params["width"],
+        seeds=s["seeds"],
+        lr=s["lr"],
+        steps=s["steps"],
+        records=s.get("records", 30),
         key=keys.run_key(params["seed"], *params["run_id"]),
-    )  # fmt: skip
+    )
     io.write_npz(outputs["run"], **run)
     io.write_provenance(outputs["run"], config=s, seed=params["seed"], started=started)
 

@@ -41,9 +41,12 @@ def _setup_logging(log_path: str | None) -> None:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_path, mode="w"))
     logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S",
-        handlers=handlers, force=True,
-    )  # fmt: skip
+        level=logging.WARNING,
+        format="%(asctime)s %(message)s",
+        datefmt="%H:%M:%S",
+        handlers=handlers,
+        force=True,
+    )
     log.setLevel(logging.INFO)
 
 

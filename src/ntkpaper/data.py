@@ -159,9 +159,11 @@ def prepare(name: str, spec: dict[str, Any], *, key: jax.Array) -> dict[str, np.
         x_train = circle(random_angles(n_train, key=k_angles))
         x_test = circle(uniform_angles(n_test)) if n_test else np.zeros((0, 2))
         out = {
-            "x_train": x_train, "y_train": circle_target(x_train),
-            "x_test": x_test, "y_test": circle_target(x_test),
-        }  # fmt: skip
+            "x_train": x_train,
+            "y_train": circle_target(x_train),
+            "x_test": x_test,
+            "y_test": circle_target(x_test),
+        }
         check_finite(name, np.concatenate([x_train, x_test]))
         return out
     if source == "digits":

@@ -43,20 +43,39 @@ def train_width(
     out_dim = data["y_train"].shape[1]
     spec = model_spec(model, width=width, out_dim=out_dim)
     params0 = init_ensemble(
-        spec, key=keys.fold(key, "init", width), in_dim=data["x_train"].shape[1],
-        n_seeds=seeds, dtype=jnp.float32,
-    )  # fmt: skip
+        spec,
+        key=keys.fold(key, "init", width),
+        in_dim=data["x_train"].shape[1],
+        n_seeds=seeds,
+        dtype=jnp.float32,
+    )
     record_steps = train.log_spaced_steps(steps, records)
     apply_fn = make_apply(spec)
     out: dict[str, np.ndarray] = {"width": np.asarray(width), "record_steps": record_steps}
     for prefix, lin in [("net", False), ("lin", True)][: 2 if linearize else 1]:
         record, _ = train.train(
-            apply_fn, params0, data["x_train"], data["y_train"], data["x_test"], data["y_test"],
-            lr=lr, steps=steps, record_steps=record_steps, batch_size=batch_size,
-            linearize=lin, key=keys.fold(key, "batches", width), probe_fn=probe_fn,
-        )  # fmt: skip
+            apply_fn,
+            params0,
+            data["x_train"],
+            data["y_train"],
+            data["x_test"],
+            data["y_test"],
+            lr=lr,
+            steps=steps,
+            record_steps=record_steps,
+            batch_size=batch_size,
+            linearize=lin,
+            key=keys.fold(key, "batches", width),
+            probe_fn=probe_fn,
+        )
         n_div = int(record.diverged.sum())
-        log.info("width %d %s: final train loss %.3g (diverged %d/%d)", width, prefix,
-                 float(np.nanmean(record.train_loss[-1])), n_div, seeds)  # fmt: skip
+        log.info(
+            "width %d %s: final train loss %.3g (diverged %d/%d)",
+            width,
+            prefix,
+            float(np.nanmean(record.train_loss[-1])),
+            n_div,
+            seeds,
+        )
         out.update({f"{prefix}_{k}": np.asarray(v) for k, v in record.as_dict().items()})
     return out

@@ -30,5 +30,10 @@ def bootstrap_slope(
     boots = boots[np.isfinite(boots)]
     alpha = (1 - level) / 2
     lo, hi = np.quantile(boots, [alpha, 1 - alpha]) if len(boots) else (np.nan, np.nan)
-    return {"slope": slope, "intercept": intercept, "lo": float(lo), "hi": float(hi),
-            "level": level}  # fmt: skip
+    return {
+        "slope": slope,
+        "intercept": intercept,
+        "lo": float(lo),
+        "hi": float(hi),
+        "level": level,
+    }

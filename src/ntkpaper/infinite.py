@@ -39,8 +39,11 @@ def analytic_kernels(
     if n > batch_size:
         kernel_fn = nt.batch(kernel_fn, batch_size=_divisor_batch(x_train, x_test, batch_size))
     out: dict[str, np.ndarray] = {}
-    for block, (a, b) in {"train_train": (x_train, None), "test_train": (x_test, x_train),
-                          "test_test": (x_test, None)}.items():  # fmt: skip
+    for block, (a, b) in {
+        "train_train": (x_train, None),
+        "test_train": (x_test, x_train),
+        "test_test": (x_test, None),
+    }.items():
         if len(a) == 0:
             for name in KERNEL_NAMES:
                 out[f"{name}_{block}"] = np.zeros((0, len(x_train) if b is not None else 0))

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -14,8 +15,7 @@ import matplotlib.pyplot as plt
 from ntkpaper.io import atomic_path
 
 TEXT_WIDTH_IN = 6.45  # a4paper with 2.3 cm margins, as in paper/ntk.tex
-OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
-             "#000000"]  # fmt: skip
+OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 STYLE = {
     "font.size": 8,
     "axes.labelsize": 8,
@@ -47,9 +47,12 @@ def figure(ncols: int = 1, nrows: int = 1, *, height: float = 2.1, width: float 
     """A figure `width` × the text width wide, `height` inches per row."""
     plt.rcParams.update(STYLE)
     return plt.subplots(
-        nrows, ncols, figsize=(TEXT_WIDTH_IN * width, height * nrows), constrained_layout=True,
+        nrows,
+        ncols,
+        figsize=(TEXT_WIDTH_IN * width, height * nrows),
+        constrained_layout=True,
         squeeze=False,
-    )  # fmt: skip
+    )
 
 
 def panel_labels(axes) -> None:
@@ -62,3 +65,11 @@ def save(fig, path: str | os.PathLike) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=path.suffix.lstrip(".") or "pdf")
     plt.close(fig)
+
+
+def width_axis(ax, widths, label: str = "width $n$") -> None:
+    """Log x axis ticked at the widths actually run (no crowded minor labels)."""
+    ax.set_xscale("log")
+    ax.set_xticks(list(widths), [str(int(w)) for w in widths])
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.set_xlabel(label)

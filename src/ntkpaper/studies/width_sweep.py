@@ -52,8 +52,11 @@ def analyze(
     widths = np.array([int(r["width"]) for r in runs])
     steps = runs[0]["record_steps"]
     t_final = float(steps[-1])
-    numbers: dict[str, Any] = {"widths": widths.tolist(), "steps": int(t_final),
-                               "seeds": int(runs[0]["net_diverged"].shape[0])}  # fmt: skip
+    numbers: dict[str, Any] = {
+        "widths": widths.tolist(),
+        "width_min": int(widths.min()),
+        "width_max": int(widths.max()),
+    }
 
     # E1: final relative and absolute change per layer type, (n_widths, n_seeds)
     changes = [layer_type_change(r) for r in runs]
@@ -64,10 +67,12 @@ def analyze(
         lazy_fig[f"traj_{name}"] = np.stack([np.nanmean(c[name], axis=1) for c in changes])
         numbers[f"slope_{name}"] = bootstrap_slope(widths, final)
     # E2: network vs linearization on the test set at the end of training
-    gap = np.stack([
-        np.sqrt(np.mean((r["net_f_test"][-1] - r["lin_f_test"][-1]) ** 2, axis=(-2, -1)))
-        for r in runs
-    ])  # fmt: skip
+    gap = np.stack(
+        [
+            np.sqrt(np.mean((r["net_f_test"][-1] - r["lin_f_test"][-1]) ** 2, axis=(-2, -1)))
+            for r in runs
+        ]
+    )
     net_loss = np.stack([r["net_test_loss"][-1] for r in runs])
     lin_loss = np.stack([r["lin_test_loss"][-1] for r in runs])
     numbers["slope_f_minus_g"] = bootstrap_slope(widths, gap)
@@ -76,8 +81,12 @@ def analyze(
     numbers["lin_minus_net_test_loss_smallest_width"] = float(
         np.nanmean(lin_loss[0]) - np.nanmean(net_loss[0])
     )
-    lin_fig = {"widths": widths, "rmse_f_g": gap, "net_test_loss": net_loss,
-               "lin_test_loss": lin_loss}  # fmt: skip
+    lin_fig = {
+        "widths": widths,
+        "rmse_f_g": gap,
+        "net_test_loss": net_loss,
+        "lin_test_loss": lin_loss,
+    }
 
     # E6: finite nets against the infinite-width predictors at the same time and at t = ∞
     y_train, y_test, labels = data["y_train"], data["y_test"], data["labels_test"]
@@ -88,22 +97,41 @@ def analyze(
     net_acc = np.stack([infinite.accuracy(r["net_f_test"][-1], labels) for r in runs])
     lin_acc = np.stack([infinite.accuracy(r["lin_f_test"][-1], labels) for r in runs])
     ntk_acc = infinite.accuracy(ntk["mean"], labels)
+    # A single net's output carries its random initial function; averaging the seeds
+    # estimates the infinite ensemble's mean, which is what the NTK mean predicts.
+    ens_acc = np.array(
+        [infinite.accuracy(np.nanmean(r["net_f_test"][-1], 0), labels) for r in runs]
+    )
     gen_gap = np.abs(net_loss - ntk_mse[0])
-    numbers.update({
-        "ntk_test_loss_T": float(ntk_mse[0]), "ntk_test_loss_inf": float(ntk_mse[1]),
-        "nngp_test_loss_inf": float(nngp_mse[0]),
-        "ntk_mean_accuracy_T": float(ntk_acc[0]), "ntk_mean_accuracy_inf": float(ntk_acc[1]),
-        "nngp_mean_accuracy_inf": float(infinite.accuracy(nngp["mean"], labels)[0]),
-        "net_accuracy": np.nanmean(net_acc, axis=1).tolist(),
-        "net_accuracy_widest": float(np.nanmean(net_acc[-1])),
-        "net_test_loss_widest": float(np.nanmean(net_loss[-1])),
-        "slope_gap_to_ntk": bootstrap_slope(widths, gen_gap),
-        "diverged_runs": int(sum(r["net_diverged"].sum() + r["lin_diverged"].sum() for r in runs)),
-    })  # fmt: skip
-    gen_fig = {"widths": widths, "net_test_loss": net_loss, "lin_test_loss": lin_loss,
-               "net_accuracy": net_acc, "lin_accuracy": lin_acc,
-               "ntk_test_loss": ntk_mse, "nngp_test_loss": nngp_mse,
-               "ntk_accuracy": ntk_acc}  # fmt: skip
+    numbers.update(
+        {
+            "ntk_test_loss_T": float(ntk_mse[0]),
+            "ntk_test_loss_inf": float(ntk_mse[1]),
+            "nngp_test_loss_inf": float(nngp_mse[0]),
+            "ntk_mean_accuracy_T": float(ntk_acc[0]),
+            "ntk_mean_accuracy_inf": float(ntk_acc[1]),
+            "nngp_mean_accuracy_inf": float(infinite.accuracy(nngp["mean"], labels)[0]),
+            "net_accuracy": np.nanmean(net_acc, axis=1).tolist(),
+            "net_accuracy_widest": float(np.nanmean(net_acc[-1])),
+            "net_ensemble_accuracy": ens_acc.tolist(),
+            "net_test_loss_widest": float(np.nanmean(net_loss[-1])),
+            "slope_gap_to_ntk": bootstrap_slope(widths, gen_gap),
+            "diverged_runs": int(
+                sum(r["net_diverged"].sum() + r["lin_diverged"].sum() for r in runs)
+            ),
+        }
+    )
+    gen_fig = {
+        "widths": widths,
+        "net_test_loss": net_loss,
+        "lin_test_loss": lin_loss,
+        "net_accuracy": net_acc,
+        "lin_accuracy": lin_acc,
+        "ntk_test_loss": ntk_mse,
+        "nngp_test_loss": nngp_mse,
+        "ntk_accuracy": ntk_acc,
+        "net_ensemble_accuracy": ens_acc,
+    }
     return numbers, {"lazy": lazy_fig, "linearization": lin_fig, "generalization": gen_fig}
 
 
@@ -111,8 +139,7 @@ def _mean_band(ax, x, y, *, label, color, marker="o"):
     mean = np.nanmean(y, axis=1)
     ax.plot(x, mean, marker=marker, color=color, label=label)
     if y.shape[1] > 1:
-        ax.fill_between(x, np.nanmin(y, axis=1), np.nanmax(y, axis=1), color=color, alpha=0.2,
-                        lw=0)  # fmt: skip
+        ax.fill_between(x, np.nanmin(y, axis=1), np.nanmax(y, axis=1), color=color, alpha=0.2, lw=0)
 
 
 def _slope_label(name: str, y: np.ndarray, x: np.ndarray) -> str:
@@ -134,15 +161,20 @@ def plot_lazy(data: Mapping[str, np.ndarray], path) -> None:
     ref = data["final_rel_all"][0].mean()
     a.plot(w, ref * (w / w[0]) ** -0.5, "k:", lw=0.8, label=r"$\propto n^{-1/2}$")
     a.plot(w, ref * (w / w[0]) ** -1.0, "k--", lw=0.8, label=r"$\propto n^{-1}$")
-    a.set(xscale="log", yscale="log", xlabel="width $n$",
-          ylabel=r"$\|\theta_T-\theta_0\| / \|\theta_0\|$")  # fmt: skip
-    b.set(xscale="log", yscale="log", xlabel="width $n$", ylabel=r"$\|\theta_T-\theta_0\|$")
+    a.set(yscale="log", ylabel=r"$\|\theta_T-\theta_0\| / \|\theta_0\|$")
+    b.set(yscale="log", ylabel=r"$\|\theta_T-\theta_0\|$")
+    plotting.width_axis(a, w)
+    plotting.width_axis(b, w)
     steps = np.maximum(data["steps"], 1)
     for color, width, traj in zip(plotting.colors(len(w)), w, data["traj_rel_all"], strict=True):
         c.plot(steps, traj, color=color, label=f"n = {width}")
-    c.set(xscale="log", yscale="log", xlabel="step $t$",
-          ylabel=r"$\|\theta_t-\theta_0\| / \|\theta_0\|$")  # fmt: skip
-    a.legend(fontsize=6)
+    c.set(
+        xscale="log",
+        yscale="log",
+        xlabel="step $t$",
+        ylabel=r"$\|\theta_t-\theta_0\| / \|\theta_0\|$",
+    )
+    a.legend(fontsize=5.5, loc="lower left")
     b.legend(fontsize=6)
     c.legend(fontsize=6)
     plotting.panel_labels(axes)
@@ -154,14 +186,21 @@ def plot_linearization(data: Mapping[str, np.ndarray], path) -> None:
     a, b = axes[0]
     w = data["widths"]
     c0, c1 = plotting.colors(2)
-    _mean_band(a, w, data["rmse_f_g"], label=_slope_label("RMSE$(f_T, g_T)$", data["rmse_f_g"], w),
-               color=c0)  # fmt: skip
+    _mean_band(
+        a,
+        w,
+        data["rmse_f_g"],
+        label=_slope_label("RMSE$(f_T, g_T)$", data["rmse_f_g"], w),
+        color=c0,
+    )
     ref = np.nanmean(data["rmse_f_g"][0])
     a.plot(w, ref * (w / w[0]) ** -0.5, "k:", lw=0.8, label=r"$\propto n^{-1/2}$")
-    a.set(xscale="log", yscale="log", xlabel="width $n$", ylabel="test RMSE, network vs linear")
+    a.set(yscale="log", ylabel="test RMSE, network vs linear")
+    plotting.width_axis(a, w)
     _mean_band(b, w, data["net_test_loss"], label="network $f$", color=c0)
     _mean_band(b, w, data["lin_test_loss"], label="linearized $g$", color=c1, marker="s")
-    b.set(xscale="log", xlabel="width $n$", ylabel="test loss")
+    b.set(ylabel="test loss")
+    plotting.width_axis(b, w)
     a.legend()
     b.legend()
     plotting.panel_labels(axes)
@@ -178,11 +217,14 @@ def plot_generalization(data: Mapping[str, np.ndarray], path) -> None:
     a.axhline(data["ntk_test_loss"][0], color=c[2], ls="--", label="NTK, same $t$")
     a.axhline(data["ntk_test_loss"][1], color=c[3], ls="-.", label=r"NTK, $t=\infty$")
     a.axhline(data["nngp_test_loss"][0], color=c[4], ls=":", label=r"NNGP, $t=\infty$")
-    a.set(xscale="log", xlabel="width $n$", ylabel="test loss (expected over inits)")
+    a.set(ylabel="test loss (mean over inits)")
+    plotting.width_axis(a, w)
     _mean_band(b, w, data["net_accuracy"], label="network", color=c[0])
     _mean_band(b, w, data["lin_accuracy"], label="linearized", color=c[1], marker="s")
+    b.plot(w, data["net_ensemble_accuracy"], "^-", color=c[3], label="network, seed average")
     b.axhline(data["ntk_accuracy"][0], color=c[2], ls="--", label="NTK mean, same $t$")
-    b.set(xscale="log", xlabel="width $n$", ylabel="test accuracy")
+    b.set(ylabel="test accuracy")
+    plotting.width_axis(b, w)
     a.legend(fontsize=6)
     b.legend(fontsize=6)
     plotting.panel_labels(axes)

@@ -1,0 +1,102 @@
+"""E10: the linear picture is a statement about full-batch gradient descent.
+
+A network and its linearization are trained from the same initialization with the same
+learning rate and the same minibatch sequence, for full-batch GD and for SGD at several
+batch sizes; we compare how far the network ends from its linear model, and its test loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+
+from ntkpaper import keys, plotting, train
+from ntkpaper.finite import model_spec
+from ntkpaper.models import init_ensemble, make_apply
+
+
+def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> dict[str, Any]:
+    x, y = data["x_train"], data["y_train"]
+    mspec = model_spec(spec["model"], width=spec["width"], out_dim=y.shape[1])
+    params0 = init_ensemble(
+        mspec,
+        key=keys.fold(key, "init"),
+        in_dim=x.shape[1],
+        n_seeds=spec["seeds"],
+        dtype=jnp.float32,
+    )
+    # Full batch first (batch size n), then the configured minibatch sizes, largest first.
+    batches = [len(x), *sorted((b for b in spec["batch_sizes"] if b < len(x)), reverse=True)]
+    record_steps = train.log_spaced_steps(spec["steps"], 20)
+    out: dict[str, list] = {}
+    for b in batches:
+        for prefix, lin in (("net", False), ("lin", True)):
+            rec, _ = train.train(
+                make_apply(mspec),
+                params0,
+                x,
+                y,
+                data["x_test"],
+                data["y_test"],
+                lr=spec["lr"],
+                steps=spec["steps"],
+                record_steps=record_steps,
+                batch_size=None if b == len(x) else b,
+                linearize=lin,
+                key=keys.fold(key, "batches", b),
+            )
+            out.setdefault(f"{prefix}_f_test", []).append(rec.f_test)
+            out.setdefault(f"{prefix}_test_loss", []).append(rec.test_loss)
+            out.setdefault(f"{prefix}_train_loss", []).append(rec.train_loss)
+    return {
+        "batch_sizes": np.array(batches),
+        "record_steps": record_steps,
+        **{k: np.stack(v) for k, v in out.items()},
+    }
+
+
+def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, Any]]:
+    # (n_batches, n_records, n_seeds): RMSE between network and linear model on test inputs
+    gap = np.sqrt(np.mean((run["net_f_test"] - run["lin_f_test"]) ** 2, axis=(-2, -1)))
+    final_gap = np.nanmean(gap[:, -1], axis=1)
+    numbers = {
+        "batch_sizes": run["batch_sizes"].tolist(),
+        "gap_f_g": final_gap.tolist(),
+        "gap_ratio_smallest_batch_to_gd": float(final_gap[-1] / final_gap[0]),
+        "net_test_loss": np.nanmean(run["net_test_loss"][:, -1], axis=1).tolist(),
+        "lin_test_loss": np.nanmean(run["lin_test_loss"][:, -1], axis=1).tolist(),
+        "smallest_batch": int(run["batch_sizes"][-1]),
+    }
+    fig = {
+        "batch_sizes": run["batch_sizes"],
+        "record_steps": run["record_steps"],
+        "gap": gap,
+        "net_test_loss": run["net_test_loss"],
+        "lin_test_loss": run["lin_test_loss"],
+    }
+    return numbers, {"gd_vs_sgd": fig}
+
+
+def plot_gd_vs_sgd(data: Mapping[str, np.ndarray], path) -> None:
+    fig, axes = plotting.figure(2, height=2.1, width=0.75)
+    a, b = axes[0]
+    steps = np.maximum(data["record_steps"], 1)
+    full = data["batch_sizes"][0]
+    for color, bs, gap, loss in zip(
+        plotting.colors(len(data["batch_sizes"])),
+        data["batch_sizes"],
+        data["gap"],
+        data["net_test_loss"],
+        strict=True,
+    ):
+        label = f"GD (full batch {bs})" if bs == full else f"SGD, batch {bs}"
+        a.plot(steps, np.nanmean(gap, axis=1), color=color, label=label)
+        b.plot(steps, np.nanmean(loss, axis=1), color=color, label=label)
+    a.set(xscale="log", yscale="log", xlabel="step $t$", ylabel="test RMSE, network vs linear")
+    b.set(xscale="log", xlabel="step $t$", ylabel="network test loss")
+    a.legend(fontsize=6)
+    plotting.panel_labels(axes)
+    plotting.save(fig, path)

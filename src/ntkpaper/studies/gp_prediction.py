@@ -1,0 +1,128 @@
+"""E5: a trained finite-width ensemble against the NTK Gaussian (Jacot Fig. 2).
+
+Four training points on the unit circle with target x_1·x_2; for each width, an ensemble of
+networks is trained to convergence by full-batch GD, and the 10/50/90 percentiles of f(γ)
+over the ensemble are compared with those of the Gaussian that the NTK predicts at t = ∞
+(mean and covariance from `infinite.gp_moments`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+from scipy.stats import norm
+
+from ntkpaper import data as datasets
+from ntkpaper import infinite, keys, plotting, train
+from ntkpaper.finite import model_spec
+from ntkpaper.models import init_ensemble, make_apply
+
+TRAIN_ANGLES = np.array([-0.75, -0.25, 0.25, 0.75]) * np.pi  # targets x1·x2 = ±1/2
+PERCENTILES = (10, 50, 90)
+
+
+def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
+    gammas = datasets.uniform_angles(spec.get("n_angles", 100))
+    x_train, x_test = datasets.circle(TRAIN_ANGLES), datasets.circle(gammas)
+    y_train, y_test = datasets.circle_target(x_train), datasets.circle_target(x_test)
+    kernels = infinite.analytic_kernels(
+        model_spec(spec["model"], width=1, out_dim=1), x_train, x_test
+    )
+    gp = infinite.gp_moments(kernels, y_train, np.array([np.inf]), lr=spec["lr"])
+    out: dict[str, Any] = {
+        "gammas": gammas,
+        "train_angles": TRAIN_ANGLES,
+        "y_train": y_train,
+        "widths": np.array(spec["widths"]),
+        "gp_mean": gp["mean"][0, :, 0],
+        "gp_std": np.sqrt(np.clip(np.diagonal(gp["cov"][0]), 0, None)),
+    }
+    for width in spec["widths"]:
+        mspec = model_spec(spec["model"], width=width, out_dim=1)
+        params0 = init_ensemble(
+            mspec,
+            key=keys.fold(key, "init", width),
+            in_dim=2,
+            n_seeds=spec["seeds"],
+            dtype=jnp.float32,
+        )
+        record, _ = train.train(
+            make_apply(mspec),
+            params0,
+            x_train,
+            y_train,
+            x_test,
+            y_test,
+            lr=spec["lr"],
+            steps=spec["steps"],
+            record_steps=[0, spec["steps"]],
+        )
+        out[f"w{width}_f_test"] = record.f_test[-1, :, :, 0]  # (seeds, n_angles)
+        out[f"w{width}_train_loss"] = record.train_loss[-1]
+    return out
+
+
+def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, Any]]:
+    widths, mean, std = run["widths"], run["gp_mean"], run["gp_std"]
+    scale = float(np.sqrt(np.mean(std**2)))  # RMS predictive std: the natural unit
+    mean_dist, std_dist, floor = [], [], []
+    fig: dict[str, Any] = {
+        "gammas": run["gammas"],
+        "train_angles": run["train_angles"],
+        "y_train": run["y_train"],
+        "widths": widths,
+        **{f"gp_p{p}": mean + norm.ppf(p / 100) * std for p in PERCENTILES},
+    }
+    for w in widths:
+        f = run[f"w{w}_f_test"]
+        mean_dist.append(float(np.sqrt(np.mean((f.mean(0) - mean) ** 2)) / scale))
+        std_dist.append(float(np.sqrt(np.mean((f.std(0, ddof=1) - std) ** 2)) / scale))
+        floor.append(float(1 / np.sqrt(len(f))))  # sampling error of a mean of S draws, same unit
+        for p in PERCENTILES:
+            fig[f"w{w}_p{p}"] = np.percentile(f, p, axis=0)
+    numbers = {
+        "widths": widths.tolist(),
+        "mean_distance": mean_dist,
+        "std_distance": std_dist,
+        "sampling_floor": floor[0],
+        "mean_distance_ratio": mean_dist[-1] / mean_dist[0],
+        "std_distance_ratio": std_dist[-1] / std_dist[0],
+        "final_train_loss": [float(np.nanmax(run[f"w{w}_train_loss"])) for w in widths],
+        "n_nets": len(run[f"w{widths[0]}_f_test"]),
+    }
+    return numbers, {"gp_prediction": fig}
+
+
+def plot_gp_prediction(data: Mapping[str, np.ndarray], path) -> None:
+    widths = data["widths"]
+    fig, axes = plotting.figure(len(widths), height=2.1)
+    g = data["gammas"]
+    finite_color, gp_color = plotting.colors(2)
+    for ax, w in zip(axes[0], widths, strict=True):
+        ax.fill_between(
+            g,
+            data["gp_p10"],
+            data["gp_p90"],
+            color=gp_color,
+            alpha=0.2,
+            lw=0,
+            label="NTK Gaussian, 10–90%",
+        )
+        ax.plot(g, data["gp_p50"], color=gp_color, label="NTK Gaussian, median")
+        ax.plot(g, data[f"w{w}_p50"], color=finite_color, label=f"n = {w}, median")
+        for p in (10, 90):
+            ax.plot(
+                g,
+                data[f"w{w}_p{p}"],
+                color=finite_color,
+                ls="--",
+                lw=0.8,
+                label=f"n = {w}, 10/90%" if p == 10 else None,
+            )
+        ax.plot(data["train_angles"], data["y_train"][:, 0], "ko", ms=3, label="training points")
+        ax.set(xlabel=r"$\gamma$", ylabel=r"$f(\cos\gamma, \sin\gamma)$", title=f"width {w}")
+        ax.legend(fontsize=5.5)
+    plotting.save(fig, path)

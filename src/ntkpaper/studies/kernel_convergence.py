@@ -1,0 +1,150 @@
+"""E3: the empirical NTK concentrates on its limit and freezes as width grows (Jacot Fig. 1).
+
+Inputs on the unit circle, x_0 = (1, 0) and x(γ) = (cos γ, sin γ). For each width, an
+ensemble of networks is initialized, its exact layerwise empirical NTK Θ(x_0, x(γ)) is
+measured, the networks are trained by full-batch GD on the target x_1·x_2 at a few random
+points of the circle, and the kernel is measured again. Expected (Jacot et al.; Lee et al.
+2019): the deviation from the analytic limit at init falls like n^{-1/2}, the drift during
+training like n^{-1}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+
+from ntkpaper import data as datasets
+from ntkpaper import infinite, keys, plotting, train
+from ntkpaper.empirical import ensemble_layerwise_ntk
+from ntkpaper.finite import model_spec
+from ntkpaper.fits import bootstrap_slope
+from ntkpaper.models import init_ensemble, make_apply
+
+X0 = np.array([[1.0, 0.0]])
+
+
+def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
+    gammas = datasets.uniform_angles(spec.get("n_angles", 100))
+    probe = datasets.circle(gammas)
+    x_train = datasets.circle(
+        datasets.random_angles(spec.get("n_train", 16), key=keys.fold(key, "x"))
+    )
+    y_train = datasets.circle_target(x_train)
+    analytic = infinite.analytic_kernels(model_spec(spec["model"], width=1, out_dim=1), X0, probe)
+    out: dict[str, Any] = {
+        "gammas": gammas,
+        "widths": np.array(spec["widths"]),
+        "analytic": analytic["ntk_test_train"][:, 0],
+    }
+    for width in spec["widths"]:
+        mspec = model_spec(spec["model"], width=width, out_dim=1)
+        params0 = init_ensemble(
+            mspec,
+            key=keys.fold(key, "init", width),
+            in_dim=2,
+            n_seeds=spec["seeds"],
+            dtype=jnp.float32,
+        )
+        x0, xp = jnp.asarray(X0, jnp.float32), jnp.asarray(probe, jnp.float32)
+        before = np.asarray(ensemble_layerwise_ntk(mspec, params0, x0, xp))[:, :, 0, :]
+        record, params = train.train(
+            make_apply(mspec),
+            params0,
+            x_train,
+            y_train,
+            x_train,
+            y_train,
+            lr=spec["lr"],
+            steps=spec["steps"],
+            record_steps=[0, spec["steps"]],
+        )
+        after = np.asarray(ensemble_layerwise_ntk(mspec, params, x0, xp))[:, :, 0, :]
+        out[f"w{width}_before"] = before  # (seeds, depth, n_angles), per layer
+        out[f"w{width}_after"] = after
+        out[f"w{width}_final_loss"] = record.train_loss[-1]
+    return out
+
+
+def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, Any]]:
+    widths, limit = run["widths"], run["analytic"]
+    deviation, drift, layer_drift = [], [], []
+    for w in widths:
+        before, after = run[f"w{w}_before"], run[f"w{w}_after"]
+        k0, k1 = before.sum(1), after.sum(1)  # (seeds, n_angles)
+        deviation.append(np.linalg.norm(k0 - limit, axis=-1) / np.linalg.norm(limit))
+        drift.append(np.linalg.norm(k1 - k0, axis=-1) / np.linalg.norm(k0, axis=-1))
+        layer_drift.append(
+            np.mean(
+                np.linalg.norm(after - before, axis=-1) / np.linalg.norm(k0, axis=-1)[:, None],
+                axis=0,
+            )
+        )
+    deviation, drift, layer_drift = map(np.stack, (deviation, drift, layer_drift))
+    numbers = {
+        "widths": widths.tolist(),
+        "widths_text": ", ".join(str(int(w)) for w in widths),
+        "width_max": int(widths.max()),
+        "slope_deviation": bootstrap_slope(widths, deviation),
+        "slope_drift": bootstrap_slope(widths, drift),
+        "deviation": deviation.mean(1).tolist(),
+        "drift": drift.mean(1).tolist(),
+        "layer_drift_widest": layer_drift[-1].tolist(),
+        "final_train_loss": [float(np.nanmean(run[f"w{w}_final_loss"])) for w in widths],
+    }
+    curves = {
+        "gammas": run["gammas"],
+        "widths": widths,
+        "analytic": limit,
+        "deviation": deviation,
+        "drift": drift,
+        "layer_drift": layer_drift,
+        **{f"before_{w}": run[f"w{w}_before"].sum(1) for w in widths},
+        **{f"after_{w}": run[f"w{w}_after"].sum(1) for w in widths},
+    }
+    return numbers, {"kernel_convergence": curves}
+
+
+def plot_kernel_convergence(data: Mapping[str, np.ndarray], path) -> None:
+    fig, axes = plotting.figure(3, height=2.2)
+    a, b, c = axes[0]
+    g, widths = data["gammas"], data["widths"]
+    cols = plotting.colors(len(widths) + 1)
+    for color, w in zip(cols, (widths[0], widths[-1]), strict=False):
+        for i, (k0, k1) in enumerate(zip(data[f"before_{w}"], data[f"after_{w}"], strict=True)):
+            a.plot(
+                g, k0, color=color, lw=0.6, alpha=0.6, label=f"n = {w}, t = 0" if not i else None
+            )
+            a.plot(
+                g,
+                k1,
+                color=color,
+                lw=0.6,
+                ls="--",
+                alpha=0.6,
+                label=f"n = {w}, after training" if not i else None,
+            )
+    a.plot(g, data["analytic"], "k", lw=1.4, label=r"$n=\infty$")
+    a.set(xlabel=r"$\gamma$", ylabel=r"$\Theta(x_0, x(\gamma))$")
+    a.legend(fontsize=5.5)
+    for ax, key, ref, label in (
+        (b, "deviation", -0.5, "deviation from the limit at $t=0$"),
+        (c, "drift", -1.0, "relative drift during training"),
+    ):
+        y = data[key]
+        ax.plot(widths, y.mean(1), "o-", color=cols[0], label="mean over seeds")
+        ax.fill_between(widths, y.min(1), y.max(1), color=cols[0], alpha=0.2, lw=0)
+        ax.plot(
+            widths,
+            y.mean(1)[0] * (widths / widths[0]) ** ref,
+            "k:",
+            lw=0.8,
+            label=rf"$\propto n^{{{ref:g}}}$",
+        )
+        ax.set(yscale="log", ylabel=label)
+        plotting.width_axis(ax, widths)
+        ax.legend()
+    plotting.panel_labels(axes)
+    plotting.save(fig, path)

@@ -1,0 +1,126 @@
+"""The quick workflow end to end, in a scratch copy of the repository (as a clean clone):
+the PDF exists, every claim is evaluated, the paper has no undefined reference, number or
+verdict, a second run does no work, and single figures build on their own."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import ROOT, copy_repo
+
+pytestmark = pytest.mark.slow
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "2"]
+QUICK = ["--configfile", "experiments/quick.yaml"]
+
+
+def snakemake(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(cwd / "src")}
+    out = subprocess.run([*SNAKEMAKE, *args], cwd=cwd, capture_output=True, text=True, env=env)
+    if check and out.returncode:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
+    return out
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory):
+    repo = copy_repo(tmp_path_factory.mktemp("repo"))
+    started = time.time()
+    snakemake(repo, *QUICK)
+    print(f"quick workflow: {time.time() - started:.0f} s")
+    return repo
+
+
+def test_pdf_and_claims_exist(quick_run):
+    assert (quick_run / "results/paper/ntk.pdf").stat().st_size > 50_000
+    claims = json.loads((quick_run / "results/claims.json").read_text())
+    assert claims, "no claim was evaluated"
+    for claim in claims:
+        assert {"id", "experiment", "statement", "source", "expected", "measured", "holds"} <= set(
+            claim
+        )
+
+
+def test_every_declared_claim_is_in_the_scorecard(quick_run):
+    declared = {c["id"] for c in yaml.safe_load((ROOT / "experiments/claims.yaml").read_text())}
+    evaluated = {
+        c["id"].split("/")[0] for c in json.loads((quick_run / "results/claims.json").read_text())
+    }
+    assert declared == evaluated
+    scorecard = (quick_run / "results/paper/scorecard.tex").read_text()
+    for claim_id in declared:
+        assert f"\\texttt{{{claim_id}/" in scorecard
+
+
+def test_latex_log_has_no_undefined_reference_citation_number_or_verdict(quick_run):
+    log = (quick_run / "results/paper/build/ntk.log").read_text(errors="replace")
+    for pattern in ("undefined", "Undefined number", "Undefined verdict", "Citation .* undefined"):
+        assert not re.search(pattern, log), f"LaTeX log matches {pattern!r}"
+
+
+def test_every_included_figure_is_produced_by_the_workflow(quick_run):
+    included = set()
+    for tex in (ROOT / "paper").rglob("*.tex"):
+        included |= set(re.findall(r"\\figpath\{([^}]*)\}", tex.read_text()))
+    assert included
+    for figure in included:
+        assert (quick_run / "results/figures" / figure).exists(), figure
+        assert (quick_run / "results/figures" / figure).with_suffix(".npz").exists(), figure
+
+
+def test_no_result_is_typed_into_the_text():
+    """Numbers in prose come from \\N{} macros; only small integers in the method text
+    (depths, section counts) and citations' years may be typed."""
+    for tex in (ROOT / "paper/sections").glob("*.tex"):
+        text = re.sub(
+            r"\\(N|V|cref|Cref|citep|citet|label|ref|figpath)\{[^}]*\}", "", tex.read_text()
+        )
+        text = re.sub(r"\\includegraphics\[[^]]*\]", "", text)
+        text = re.sub(r"\\begin\{verbatim\}.*?\\end\{verbatim\}", "", text, flags=re.S)
+        decimals = re.findall(r"(?<![\w.])\d+\.\d+", text)
+        assert not decimals, f"{tex.name}: typed decimals {decimals}"
+
+
+def test_provenance_sidecars(quick_run):
+    meta = json.loads((quick_run / "results/data/digits.npz.meta.json").read_text())
+    assert meta["packages"]["jax"] == "0.5.3" and meta["jax_enable_x64"] is True
+    assert "commit" in meta["git"] and meta["config"]["source"] == "digits"
+
+
+def test_second_run_does_no_work(quick_run):
+    out = snakemake(quick_run, *QUICK, "--dry-run")
+    assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def test_a_figure_rebuilds_on_its_own(quick_run):
+    figure = quick_run / "results/figures/width_sweep/digits_relu/lazy.pdf"
+    figure.unlink()
+    out = snakemake(quick_run, *QUICK, str(figure.relative_to(quick_run)))
+    assert figure.exists()
+    assert "train_width_sweep" not in out.stdout + out.stderr  # restyling never retrains
+
+
+def test_full_config_dag_lists_every_stage():
+    out = snakemake(ROOT, "--dry-run", "--quiet", "rules", "--directory", str(ROOT), check=False)
+    env_out = out.stdout + out.stderr
+    assert out.returncode == 0, env_out
+    for rule in ("prepare_data", "train_width_sweep", "analytic_kernels", "paper"):
+        assert rule in env_out
+
+
+def test_invalid_config_fails_fast_naming_the_key(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("experiments:\n  width_sweep:\n    digits_relu:\n      widths: [0, 16]\n")
+    started = time.time()
+    out = snakemake(ROOT, "--dry-run", "--configfile", str(bad), check=False)
+    assert out.returncode != 0
+    assert "experiments.width_sweep.digits_relu.widths[0]" in out.stderr
+    assert time.time() - started < 10
