@@ -57,6 +57,27 @@ rule build_info:
         "../scripts/build_info.py"
 
 
+rule stage_costs:
+    # Wall time and peak memory of every job so far, from Snakemake's benchmark files.
+    input:
+        src("report"),
+        numbers=numbers_files(),
+        figures=figure_files(),
+    output:
+        tex=f"{RESULTS}/paper/stage_costs.tex",
+    params:
+        pattern=f"{RESULTS}/benchmarks/*/*.tsv",
+    log:
+        log_of("stage_costs"),
+    resources:
+        mem_mb=500,
+    run:
+        import glob
+        from ntkpaper import io, report
+
+        io.write_text(output.tex, report.stage_costs_tex(sorted(glob.glob(params.pattern))))
+
+
 rule paper:
     input:
         tex="paper/ntk.tex",
@@ -68,6 +89,7 @@ rule paper:
         verdicts=rules.claims.output.verdicts,
         buildinfo=rules.build_info.output.tex,
         figures=figure_files(),
+        stage_costs=rules.stage_costs.output.tex,
     output:
         pdf=f"{RESULTS}/paper/ntk.pdf",
     log:

@@ -6,8 +6,10 @@ STUDIES = {
     # kind: (figures, needs the analytic kernels of its data set and model)
     "kernel_convergence": (["kernel_convergence"], False),
     "gp_prediction": (["gp_prediction"], False),
+    "recursion_check": ([], False),
     "lr_limit": (["lr_limit"], False),
     "gd_vs_sgd": (["gd_vs_sgd"], False),
+    "cost": (["cost"], False),
 }
 
 

@@ -1,0 +1,183 @@
+"""E11: what the NTK costs — kernels Ω(n²), the kernel solve O(n³), the empirical NTK by
+implementation — measured side by side in one run (ratios, not only times).
+
+The workflow runs a size that fits the paper's time budget; `make bench` runs the larger
+suite in benchmarks/. Timings take the median of a few repeats after one compiling call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ntkpaper import data as datasets
+from ntkpaper import infinite, keys, plotting
+from ntkpaper import kernels as own
+from ntkpaper.empirical import empirical_ntk, nt_empirical_ntk, ntk_flops
+from ntkpaper.finite import model_spec
+from ntkpaper.fits import loglog_slope
+from ntkpaper.models import init_params, stax_network
+
+
+def median_time(fn: Callable[[], Any], repeats: int = 3) -> float:
+    """Median wall time of fn() after one warm-up (compiling) call."""
+    jax.block_until_ready(fn())
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(fn())
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def matmul_gflops(n: int = 2048, dtype=jnp.float32) -> float:
+    a = jnp.ones((n, n), dtype)
+    f = jax.jit(lambda a: a @ a)
+    return 2 * n**3 / median_time(lambda: f(a)) / 1e9
+
+
+def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
+    ns = np.array(spec["ns"])
+    x_all = datasets.prepare(
+        "digits", {"source": "digits", "n_train": 1797}, key=keys.fold(key, "digits")
+    )["x_train"]
+    x_all = np.concatenate([x_all] * int(np.ceil(ns.max() / len(x_all))))  # tile for large n
+    model = spec.get("model", {})
+    arch = model_spec(model, width=1, out_dim=1)
+    kernel_fn = jax.jit(stax_network(arch)[2], static_argnames="get")
+    out: dict[str, Any] = {"ns": ns}
+    t_ours, t_nt, t_solve = [], [], []
+    for n in ns:
+        x = jnp.asarray(x_all[:n])
+        t_nt.append(median_time(lambda x=x: kernel_fn(x, None, "ntk")))
+        t_ours.append(
+            median_time(
+                lambda x=x: (
+                    own.kernels(
+                        x,
+                        depth=arch.depth,
+                        activation=arch.activation,
+                        W_std=arch.W_std,
+                        b_std=arch.b_std,
+                    ).ntk
+                )
+            )
+        )
+        k = np.asarray(kernel_fn(x, None, ("ntk", "nngp")).ntk)
+        kern = {"ntk_train_train": k, "ntk_test_train": k[:10]}
+        y = np.ones((n, 1))
+        t_solve.append(
+            median_time(
+                lambda kern=kern, y=y: infinite.gp_moments(
+                    kern, y, np.array([np.inf]), lr=1.0, compute_cov=False
+                )["mean"]
+            )
+        )
+    out.update(kernel_ours=np.array(t_ours), kernel_nt=np.array(t_nt), solve=np.array(t_solve))
+    # Empirical NTK of a finite net: ours (layerwise) against neural-tangents.
+    widths = np.array(spec["widths"])
+    n_emp = spec["n_empirical"]
+    x = jnp.asarray(x_all[:n_emp], jnp.float32)
+    emp: dict[str, list] = {"ours": [], "nt3": [], "nt1": [], "gflops": []}
+    for width in widths:
+        mspec = model_spec(model, width=int(width), out_dim=1)
+        params = init_params(mspec, key=keys.fold(key, "params", int(width)), in_dim=x.shape[1])
+        emp["ours"].append(median_time(lambda m=mspec, p=params: empirical_ntk(m, p, x)))
+        emp["nt3"].append(median_time(lambda m=mspec, p=params: nt_empirical_ntk(m, p, x, None, 3)))
+        small = width <= spec.get("max_width_jacobian", 512)
+        emp["nt1"].append(
+            median_time(lambda m=mspec, p=params: nt_empirical_ntk(m, p, x, None, 1), repeats=1)
+            if small
+            else np.nan
+        )
+        emp["gflops"].append(ntk_flops(mspec, x.shape[1], n_emp)["total"] / emp["ours"][-1] / 1e9)
+    out.update(
+        {f"emp_{k}": np.array(v) for k, v in emp.items()},
+        widths=widths,
+        n_empirical=np.asarray(n_emp),
+        matmul_gflops=np.asarray(matmul_gflops()),
+    )
+    return out
+
+
+def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, Any]]:
+    ns, widths = run["ns"], run["widths"]
+    numbers = {
+        "ns": ns.tolist(),
+        "n_max": int(ns.max()),
+        "exponent_kernel_ours": loglog_slope(ns, run["kernel_ours"])[0],
+        "exponent_kernel_nt": loglog_slope(ns, run["kernel_nt"])[0],
+        "exponent_solve": loglog_slope(ns, run["solve"])[0],
+        "kernel_ratio_largest_n": float(run["kernel_ours"][-1] / run["kernel_nt"][-1]),
+        "kernel_s_largest_n": float(run["kernel_ours"][-1]),
+        "solve_s_largest_n": float(run["solve"][-1]),
+        "n_empirical": int(run["n_empirical"]),
+        "matmul_gflops": float(run["matmul_gflops"]),
+        "empirical": {
+            f"w{int(w)}": {
+                "ours_s": float(o),
+                "nt3_s": float(s),
+                "nt1_s": float(j),
+                "ratio_nt3": float(o / s),
+                "ratio_nt1": float(o / j),
+                "gflops": float(g),
+                "matmul_fraction": float(g / run["matmul_gflops"]),
+            }
+            for w, o, s, j, g in zip(
+                widths,
+                run["emp_ours"],
+                run["emp_nt3"],
+                run["emp_nt1"],
+                run["emp_gflops"],
+                strict=True,
+            )
+        },
+        "widths": widths.tolist(),
+    }
+    fig = {
+        k: run[k]
+        for k in (
+            "ns",
+            "kernel_ours",
+            "kernel_nt",
+            "solve",
+            "widths",
+            "emp_ours",
+            "emp_nt3",
+            "emp_nt1",
+        )
+    }
+    return numbers, {"cost": fig}
+
+
+def plot_cost(data: Mapping[str, np.ndarray], path) -> None:
+    fig, axes = plotting.figure(2, height=2.2, width=0.8)
+    a, b = axes[0]
+    c = plotting.colors(3)
+    ns = data["ns"]
+    for key, label, color in (
+        ("kernel_ours", "analytic NTK, ours", c[0]),
+        ("kernel_nt", "analytic NTK, neural-tangents", c[1]),
+        ("solve", r"NTK-GP mean at $t=\infty$ (solve)", c[2]),
+    ):
+        slope = loglog_slope(ns, data[key])[0]
+        a.plot(ns, data[key], "o-", color=color, label=f"{label} (slope {slope:.2f})")
+    a.set(xscale="log", yscale="log", xlabel="training points $n$", ylabel="seconds")
+    a.legend(fontsize=6)
+    w = data["widths"]
+    for key, label, color in (
+        ("emp_ours", "ours (layerwise)", c[0]),
+        ("emp_nt3", "nt structured derivatives", c[1]),
+        ("emp_nt1", "nt Jacobian contraction", c[2]),
+    ):
+        b.plot(w, data[key], "o-", color=color, label=label)
+    b.set(yscale="log", ylabel="seconds")
+    plotting.width_axis(b, w)
+    b.legend(fontsize=6)
+    plotting.panel_labels(axes)
+    plotting.save(fig, path)

@@ -1,0 +1,144 @@
+"""E4: our own implementation of the limiting recursion against neural-tangents.
+
+`ntkpaper.kernels` computes Σ and Θ from the recursion (closed forms for ReLU and erf)
+without neural-tangents; here we compare it with `nt.stax` over a grid of depths, bias
+scales β = b_std, weight scales and input norms in float64, time both on the digits, and
+show what the source slides' two typos would change (a third, numpy-only ReLU recursion
+with switches for them).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import jax
+import numpy as np
+
+from ntkpaper import data as datasets
+from ntkpaper import kernels as own
+from ntkpaper import keys
+from ntkpaper.finite import model_spec
+from ntkpaper.models import stax_network
+
+INPUT_SCALES = (0.1, 1.0, 10.0)  # rows of the random inputs are scaled by these
+
+
+def random_inputs(n: int, *, key) -> np.ndarray:
+    x = np.asarray(jax.random.normal(key, (n, 5)), np.float64)
+    return x * np.resize(INPUT_SCALES, n)[:, None]
+
+
+def relative_error(ours: np.ndarray, reference: np.ndarray) -> float:
+    return float(np.max(np.abs(ours - reference)) / np.max(np.abs(reference)))
+
+
+def relu_recursion(
+    x: np.ndarray,
+    *,
+    depth: int,
+    W_std: float,
+    b_std: float,
+    beta_in_derivative: bool = False,
+    lagged_sigma: bool = False,
+) -> np.ndarray:
+    """NTK by the recursion in numpy, with switches for the slides' typos: β² added to Σ'
+    and Θ_{k+1} = Θ_k Σ'_{k+1} + Σ_k instead of + Σ_{k+1}."""
+    sigma = W_std**2 * x @ x.T / x.shape[1] + b_std**2
+    theta = sigma
+    for _ in range(depth - 1):
+        q = np.sqrt(np.outer(np.diag(sigma), np.diag(sigma)))
+        angle = np.arccos(np.clip(sigma / q, -1, 1))
+        new_sigma = W_std**2 * q * (np.sin(angle) + (np.pi - angle) * np.cos(angle)) / (2 * np.pi)
+        new_sigma += b_std**2
+        derivative = W_std**2 * (np.pi - angle) / (2 * np.pi) + beta_in_derivative * b_std**2
+        theta = theta * derivative + (sigma if lagged_sigma else new_sigma)
+        sigma = new_sigma
+    return theta
+
+
+def _median_time(fn, repeats: int = 3) -> float:
+    jax.block_until_ready(fn())  # compile
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(fn())
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
+    x = random_inputs(spec.get("n_points", 32), key=keys.fold(key, "x"))
+    grid = list(
+        itertools.product(spec["activations"], spec["depths"], spec["b_stds"], spec["W_stds"])
+    )
+    errors = np.zeros((len(grid), 2))  # nngp, ntk
+    for i, (act, depth, b_std, w_std) in enumerate(grid):
+        model = {"depth": depth, "activation": act, "W_std": w_std, "b_std": b_std}
+        ref = stax_network(model_spec(model, width=1, out_dim=1))[2](x, None, ("nngp", "ntk"))
+        ours = own.kernels(
+            x, depth=depth, activation=act, W_std=w_std, b_std=b_std, method="closed"
+        )
+        errors[i] = (
+            relative_error(np.asarray(ours.nngp), np.asarray(ref.nngp)),
+            relative_error(np.asarray(ours.ntk), np.asarray(ref.ntk)),
+        )
+    # Timing on the digits: one full kernel matrix, both implementations jitted, float64.
+    digits = datasets.prepare(
+        "digits",
+        {"source": "digits", "n_train": spec.get("timing_n", 1797)},
+        key=keys.fold(key, "digits"),
+    )["x_train"]
+    timings = {}
+    for act in spec["activations"]:
+        model = {"depth": 4, "activation": act, "W_std": 1.0, "b_std": 0.1}
+        kernel_fn = jax.jit(
+            stax_network(model_spec(model, width=1, out_dim=1))[2], static_argnames="get"
+        )
+        timings[f"{act}_nt"] = _median_time(lambda kf=kernel_fn: kf(digits, None, "ntk"))
+        timings[f"{act}_ours"] = _median_time(
+            lambda a=act: own.kernels(digits, depth=4, activation=a, method="closed").ntk
+        )
+    # The slides' typos, on the same random inputs (ReLU, depth 4, β = 0.1).
+    exact = relu_recursion(x, depth=4, W_std=1.0, b_std=0.1)
+    typo_beta = relu_recursion(x, depth=4, W_std=1.0, b_std=0.1, beta_in_derivative=True)
+    typo_lag = relu_recursion(x, depth=4, W_std=1.0, b_std=0.1, lagged_sigma=True)
+    reference = np.asarray(stax_network(model_spec({}, width=1, out_dim=1))[2](x, None, "ntk"))
+    return {
+        "activations": np.array(spec["activations"]),
+        "grid_activation": np.array([g[0] for g in grid]),
+        "grid": np.array([g[1:] for g in grid], np.float64),
+        "errors": errors,
+        "timing_n": np.asarray(len(digits)),
+        **{f"time_{k}": np.asarray(v) for k, v in timings.items()},
+        "numpy_recursion_error": np.asarray(relative_error(exact, reference)),
+        "typo_beta_change": np.asarray(relative_error(typo_beta, exact)),
+        "typo_lag_change": np.asarray(relative_error(typo_lag, exact)),
+    }
+
+
+def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, Any]]:
+    numbers: dict[str, Any] = {
+        "configurations": len(run["grid"]),
+        "timing_n": int(run["timing_n"]),
+    }
+    worst = 0.0
+    for act in run["activations"]:
+        rows = run["grid_activation"] == act
+        n = int(run["timing_n"])
+        t_ours, t_nt = float(run[f"time_{act}_ours"]), float(run[f"time_{act}_nt"])
+        numbers[str(act)] = {
+            "max_rel_err_nngp": float(run["errors"][rows, 0].max()),
+            "max_rel_err_ntk": float(run["errors"][rows, 1].max()),
+            "time_ours_s": t_ours,
+            "time_nt_s": t_nt,
+            "time_ratio": t_ours / t_nt,
+            "ns_per_entry_ours": 1e9 * t_ours / n**2,
+        }
+        worst = max(worst, float(run["errors"][rows].max()))
+    numbers["max_rel_err"] = worst
+    for name in ("numpy_recursion_error", "typo_beta_change", "typo_lag_change"):
+        numbers[name] = float(run[name])
+    return numbers, {}

@@ -1,0 +1,74 @@
+"""Infinite-width predictions from precomputed kernels against neural-tangents, and the
+small numerical helpers the studies rely on."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ntkpaper import fits, infinite, keys
+from ntkpaper._compat import nt
+from ntkpaper.models import MLPSpec, init_params, make_apply, stax_network
+from ntkpaper.studies import lr_limit
+
+
+@pytest.fixture(scope="module")
+def problem():
+    spec = MLPSpec(width=1, depth=3, activation="erf", b_std=0.2)
+    x = np.asarray(jax.random.normal(keys.run_key(0), (14, 3)))
+    x_train, x_test = x[:9], x[9:]
+    y_train = np.sin(x_train[:, :2])
+    return spec, x_train, x_test, y_train
+
+
+@pytest.mark.parametrize("t", [0.0, 3.0, 40.0, np.inf])
+def test_gp_moments_match_neural_tangents_ensemble(problem, t):
+    spec, x_train, x_test, y_train = problem
+    kernels = infinite.analytic_kernels(spec, x_train, x_test)
+    ours = infinite.gp_moments(kernels, y_train, np.array([t]), lr=0.7)
+    predict = nt.predict.gradient_descent_mse_ensemble(
+        stax_network(spec)[2], x_train, y_train, learning_rate=0.7
+    )
+    mean, cov = predict(t=None if np.isinf(t) else t, x_test=x_test, get="ntk", compute_cov=True)
+    np.testing.assert_allclose(ours["mean"][0], mean, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(ours["cov"][0], cov, rtol=1e-6, atol=1e-8)
+
+
+def test_analytic_kernels_blocked_equal_direct(problem):
+    spec, x_train, x_test, _ = problem
+    direct = infinite.analytic_kernels(spec, x_train, x_test, batch_size=1000)
+    blocked = infinite.analytic_kernels(spec, x_train, x_test, batch_size=1)
+    for name, value in direct.items():
+        np.testing.assert_allclose(blocked[name], value, rtol=1e-12, atol=1e-14)
+
+
+def test_expected_test_mse_is_bias_plus_variance():
+    rng = np.random.default_rng(0)
+    mean, y = rng.normal(size=(1, 5, 2)), rng.normal(size=(5, 2))
+    a = rng.normal(size=(5, 5))
+    cov = (a @ a.T)[None]
+    samples = mean[0][None] + np.einsum(
+        "ij,sjk->sik", np.linalg.cholesky(cov[0]), rng.normal(size=(200_000, 5, 2))
+    )
+    mc = 0.5 * np.mean((samples - y) ** 2)
+    np.testing.assert_allclose(infinite.expected_test_mse(mean, cov, y)[0], mc, rtol=1e-2)
+
+
+def test_bootstrap_slope_recovers_a_power_law():
+    widths = np.array([16, 64, 256, 1024])
+    rng = np.random.default_rng(1)
+    y = 3.0 * widths[:, None] ** -0.5 * np.exp(0.05 * rng.normal(size=(4, 6)))
+    fit = fits.bootstrap_slope(widths, y)
+    assert abs(fit["slope"] + 0.5) < 0.05 and fit["lo"] < fit["slope"] < fit["hi"]
+
+
+def test_power_iteration_finds_the_full_ntk_top_eigenvalue():
+    spec = MLPSpec(width=32, depth=3, out_dim=3)
+    params = init_params(spec, key=keys.run_key(2), in_dim=4, dtype=jnp.float64)
+    x = jax.random.normal(keys.run_key(3), (12, 4))
+    full = nt.empirical_ntk_fn(make_apply(spec), trace_axes=(), vmap_axes=0)(x, None, params)
+    full = np.asarray(full).transpose(0, 2, 1, 3).reshape(36, 36)
+    lam = lr_limit.ntk_lambda_max(make_apply(spec), params, x, key=keys.run_key(4), iters=300)
+    np.testing.assert_allclose(lam, np.linalg.eigvalsh(full)[-1], rtol=1e-6)
