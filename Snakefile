@@ -12,6 +12,7 @@ include: "experiments/rules/common.smk"
 include: "experiments/rules/data.smk"
 include: "experiments/rules/infinite.smk"
 include: "experiments/rules/width_sweep.smk"
+include: "experiments/rules/studies.smk"
 include: "experiments/rules/figures.smk"
 include: "experiments/rules/report.smk"
 
