@@ -72,3 +72,16 @@ def test_power_iteration_finds_the_full_ntk_top_eigenvalue():
     full = np.asarray(full).transpose(0, 2, 1, 3).reshape(36, 36)
     lam = lr_limit.ntk_lambda_max(make_apply(spec), params, x, key=keys.run_key(4), iters=300)
     np.testing.assert_allclose(lam, np.linalg.eigvalsh(full)[-1], rtol=1e-6)
+
+
+def test_singular_kernel_is_regularized_with_a_warning_not_nan(caplog):
+    phi = np.random.default_rng(0).normal(size=(6, 2))
+    k = phi @ phi.T  # rank 2: singular
+    kernels = {"ntk_train_train": k, "ntk_test_train": k[:3]}
+    with caplog.at_level("WARNING", logger="ntkpaper"):
+        out = infinite.gp_moments(
+            kernels, np.ones((6, 1)), np.array([np.inf]), lr=1.0, compute_cov=False
+        )
+    assert np.all(np.isfinite(out["mean"])) and out["diag_reg"] > 0
+    assert out["condition_number"] <= 1e12
+    assert "condition number" in caplog.text

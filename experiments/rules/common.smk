@@ -4,16 +4,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # works without `pip install -e .`
 
-from ntkpaper.config import ConfigError, instances, validate  # noqa: E402
+from ntkpaper.config import ConfigError, check_writable, instances, validate  # noqa: E402
 from ntkpaper.io import git_state  # noqa: E402
 
+RESULTS = "results"
+
+# Every config or data mistake fails here, in seconds, before any job runs or writes.
 try:
     config = validate(config)
+    check_writable(RESULTS)
 except ConfigError as err:
     sys.stderr.write(f"\nConfigError: {err}\n\n")
     raise SystemExit(2)
-
-RESULTS = "results"
 # Experiment kinds whose numbers the claims and macros collect; rule files register theirs.
 KINDS = []
 

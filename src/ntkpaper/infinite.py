@@ -11,11 +11,13 @@ time t (Lee et al. 2019, eq. 16) from those matrices alone, with the loss normal
 
 Everything goes through one eigendecomposition of Θ, so t = ∞ and tiny eigenvalues are
 exact and stable. Diagonal regularization: Θ + diag_reg·(tr Θ / n)·I, as neural-tangents
-does with its default relative scale; 0 unless stated.
+does with its default relative scale; 0 unless stated, and escalated (with a logged warning)
+only when the condition number exceeds 1e12 (`conditioned_eigh`).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -26,6 +28,7 @@ from ntkpaper._compat import nt
 from ntkpaper.models import MLPSpec, stax_network
 
 KERNEL_NAMES = ("ntk", "nngp")
+log = logging.getLogger("ntkpaper")
 
 
 def analytic_kernels(
@@ -66,6 +69,31 @@ def _regularized(k: np.ndarray, diag_reg: float) -> np.ndarray:
     return k + diag_reg * np.trace(k) / len(k) * np.eye(len(k))
 
 
+def conditioned_eigh(
+    k: np.ndarray, diag_reg: float = 0.0, *, max_condition: float = 1e12
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Eigendecomposition of a kernel matrix, regularized until its condition number is
+    below `max_condition`: diag_reg starts where the caller put it (or at 1e-14) and grows
+    tenfold, with a logged warning, rather than letting a solve return NaN or noise."""
+    if not np.all(np.isfinite(k)):
+        raise ValueError("kernel matrix has non-finite entries")
+    while True:
+        evals, evecs = np.linalg.eigh(_regularized(k, diag_reg))
+        top = max(evals[-1], np.finfo(np.float64).tiny)
+        cond = top / max(evals[0], np.finfo(np.float64).tiny)
+        if evals[0] > 0 and cond <= max_condition:
+            return evals, evecs, diag_reg, float(cond)
+        new_reg = max(10 * diag_reg, 1e-14)
+        log.warning(
+            "kernel condition number %.3g exceeds %.0e: diag_reg %.1e -> %.1e",
+            cond,
+            max_condition,
+            diag_reg,
+            new_reg,
+        )
+        diag_reg = new_reg
+
+
 def gp_moments(
     kernels: dict[str, np.ndarray],
     y_train: np.ndarray,
@@ -81,11 +109,9 @@ def gp_moments(
     `times` may contain np.inf. With kernel='nngp' the same formulas give the NNGP
     predictor trained by gradient flow on the NNGP kernel (its t = ∞ is Bayesian inference).
     """
-    theta = _regularized(kernels[f"{kernel}_train_train"], diag_reg)
     theta_star = kernels[f"{kernel}_test_train"]
     m = y_train.size
-    evals, evecs = np.linalg.eigh(theta)
-    evals = np.clip(evals, 0.0, None)
+    evals, evecs, diag_reg, cond = conditioned_eigh(kernels[f"{kernel}_train_train"], diag_reg)
     times = np.atleast_1d(np.asarray(times, np.float64))
     # g(λ, t) = (1 − e^{−ηλt/m}) / λ, finite as λ → 0 and at t = ∞ (then 1/λ, or 0 if λ = 0).
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -96,7 +122,12 @@ def gp_moments(
     proj_star = theta_star @ evecs  # (n_test, n)
     proj_y = evecs.T @ y_train  # (n, K)
     mean = np.einsum("tn,sn,nk->tsk", g, proj_star, proj_y)
-    out: dict[str, Any] = {"times": times, "mean": mean}
+    out: dict[str, Any] = {
+        "times": times,
+        "mean": mean,
+        "condition_number": cond,
+        "diag_reg": diag_reg,
+    }
     if compute_cov:
         k_train = kernels["nngp_train_train"]
         k_star = kernels["nngp_test_train"]

@@ -1,0 +1,165 @@
+"""Bad input, named: every mistake fails before any work with one message naming the key
+or the file and what was expected. The table runs through `config.validate` (what the
+Snakefile calls first); a few cases also run through the real `snakemake` command in a
+scratch copy, which must exit non-zero and write nothing under results/."""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+
+from ntkpaper import config as cfg
+
+from .conftest import ROOT, copy_repo
+from .test_data import write_idx
+
+BASE = cfg.load(ROOT / "experiments/config.yaml")
+WS = ("experiments", "width_sweep", "digits_relu")
+
+
+def mutate(path: tuple, value=None, *, delete: bool = False):
+    def apply(config):
+        node = config
+        for key in path[:-1]:
+            node = node[key]
+        if delete:
+            del node[path[-1]]
+        else:
+            node[path[-1]] = value
+        return config
+
+    return apply
+
+
+CASES = {
+    "zero width": (mutate((*WS, "widths"), [0, 16]), r"widths\[0\]': 0 is less than the minimum of 1"),
+    "negative width": (mutate((*WS, "widths"), [16, -4]), r"widths\[1\]': -4 is less than"),
+    "non-integer width": (mutate((*WS, "widths"), [16.5]), r"widths\[0\]': 16.5 is not of type 'integer'"),
+    "depth 0": (mutate((*WS, "model", "depth"), 0), r"model.depth': 0 is less than the minimum of 1"),
+    "unknown activation": (mutate((*WS, "model", "activation"), "relu6"),
+                           r"activation': 'relu6' is not allowed; expected one of relu, erf, tanh"),
+    "unknown parameterization": (mutate((*WS, "model", "parameterization"), "mup"),
+                                 r"parameterization': 'mup' is not allowed; expected one of ntk, standard"),
+    "unknown data source": (mutate(("datasets", "digits", "source"), "cifar"),
+                            r"datasets.digits.source': 'cifar' is not allowed; expected one of digits"),
+    "zero learning rate": (mutate((*WS, "lr"), 0), r"lr': 0 is less than or equal to the minimum of 0"),
+    "negative learning rate": (mutate((*WS, "lr"), -1.0), r"lr': -1.0 is less than or equal"),
+    "string learning rate": (mutate((*WS, "lr"), "fast"), r"lr': 'fast' is not of type 'number'"),
+    "empty seed list": (mutate((*WS, "seeds"), []), r"seeds': \[\] is not of type 'integer'"),
+    "zero seeds": (mutate((*WS, "seeds"), 0), r"seeds': 0 is less than the minimum of 1"),
+    "duplicate widths": (mutate((*WS, "widths"), [16, 16]), r"widths': \[16, 16\] has non-unique elements"),
+    "empty width list": (mutate((*WS, "widths"), []), r"widths': \[\] should be non-empty"),
+    "train size too large": (mutate(("datasets", "digits", "n_train"), 1700),
+                             r"datasets.digits': n_train \+ n_test = 2497 exceeds the 1797"),
+    "label noise above 1": (mutate(("datasets", "digits_noisy", "label_noise"), 1.5),
+                            r"label_noise': 1.5 is greater than the maximum of 1"),
+    "label noise below 0": (mutate(("datasets", "digits_noisy", "label_noise"), -0.1),
+                            r"label_noise': -0.1 is less than the minimum of 0"),
+    "typo at top level": (mutate(("sed",), 0), r"config key 'sed' is unknown; allowed keys: datasets, experiments, seed"),
+    "typo in a data set": (mutate(("datasets", "digits", "n_trian"), 5), r"'datasets.digits.n_trian' is unknown"),
+    "typo in a model": (mutate((*WS, "model", "activaton"), "relu"), r"'experiments.width_sweep.digits_relu.model.activaton' is unknown"),
+    "typo in an experiment kind": (mutate(("experiments", "width_swep"), {}), r"'experiments.width_swep' is unknown"),
+    "undefined data set": (mutate((*WS, "data"), "mnist"), r"data': dataset 'mnist' is not defined"),
+    "missing required key": (mutate((*WS, "steps"), delete=True), r"'steps' is a required property"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_config_is_named(name):
+    change, message = CASES[name]
+    with pytest.raises(cfg.ConfigError, match=message) as err:
+        cfg.validate(change(copy.deepcopy(BASE)))
+    assert "\n" not in str(err.value)  # one line
+
+
+@pytest.fixture
+def idx_config(tmp_path):
+    """A config with an MNIST-style IDX data set in a folder the test controls."""
+    images = np.random.default_rng(0).integers(0, 256, size=(40, 4, 4), dtype=np.uint8)
+    write_idx(tmp_path / "train-images-idx3-ubyte", images)
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.arange(40, dtype=np.uint8) % 10)
+    config = copy.deepcopy(BASE)
+    config["datasets"]["mnist"] = {"source": "idx", "path": str(tmp_path), "n_train": 20,
+                                   "n_test": 10}  # fmt: skip
+    return config, tmp_path
+
+
+def test_good_idx_config_passes(idx_config):
+    cfg.validate(idx_config[0])
+
+
+IDX_CASES = {
+    "missing IDX file": (lambda d: (d / "train-labels-idx1-ubyte").unlink(), r"does not exist"),
+    "truncated IDX file": (
+        lambda d: (d / "train-images-idx3-ubyte").write_bytes(
+            (d / "train-images-idx3-ubyte").read_bytes()[:-5]),
+        r"train-images-idx3-ubyte: header promises shape \(40, 4, 4\).*truncated",
+    ),
+    "wrong magic number": (
+        lambda d: (d / "train-images-idx3-ubyte").write_bytes(
+            b"\x1f\x8b" + (d / "train-images-idx3-ubyte").read_bytes()[2:]),
+        r"train-images-idx3-ubyte: bad magic number",
+    ),
+    "images and labels disagree": (
+        lambda d: write_idx(d / "train-labels-idx1-ubyte", np.zeros(39, np.uint8)),
+        r"40 images but 39 labels",
+    ),
+    "NaN in the inputs": (
+        lambda d: write_idx(d / "train-images-idx3-ubyte",
+                            np.where(np.eye(4)[None] > 0, np.nan, 1.0).repeat(40, 0), 0x0D),
+        r"data set mnist: 160 non-finite input values",
+    ),
+    "infinite inputs": (
+        lambda d: write_idx(d / "train-images-idx3-ubyte", np.full((40, 4, 4), np.inf), 0x0E),
+        r"non-finite input values",
+    ),
+    "missing IDX folder": (lambda d: [p.unlink() for p in d.iterdir()] and d.rmdir(),
+                           r"IDX folder .* does not exist"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(IDX_CASES))
+def test_bad_idx_data_is_named(idx_config, name):
+    config, folder = idx_config
+    corrupt, message = IDX_CASES[name]
+    corrupt(folder)
+    with pytest.raises(cfg.ConfigError, match=f"datasets.mnist.path': .*{message}"):
+        cfg.validate(config)
+
+
+def test_unwritable_results_folder_is_named(tmp_path):
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(cfg.ConfigError, match="is a file"):
+        cfg.check_writable(tmp_path / "afile" / "results")
+    with pytest.raises(cfg.ConfigError, match="not writable"):
+        cfg.check_writable("/proc/ntkpaper-results")
+    cfg.check_writable(tmp_path / "new" / "results")
+    assert not (tmp_path / "new").exists()  # checking writes nothing
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"experiments": {"width_sweep": {"digits_relu": {"lr": "fast"}}}}, "lr': 'fast'"),
+        ({"datasets": {"digits": {"n_trian": 5}}}, "datasets.digits.n_trian' is unknown"),
+        ({"datasets": {"mnist": {"source": "idx", "path": "/nonexistent", "n_train": 5}}},
+         "IDX folder /nonexistent does not exist"),
+    ],
+)  # fmt: skip
+def test_snakemake_fails_before_any_job_and_writes_nothing(tmp_path, override, message):
+    repo = copy_repo(tmp_path / "repo")
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(override))
+    env = {**os.environ, "PYTHONPATH": str(repo / "src")}
+    out = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", str(tmp_path / "bad.yaml")],
+        cwd=repo, capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert out.returncode != 0
+    assert message in out.stderr and "ConfigError" in out.stderr
+    assert not (repo / "results").exists() or not any((repo / "results").rglob("*"))
