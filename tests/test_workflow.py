@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -124,3 +126,42 @@ def test_invalid_config_fails_fast_naming_the_key(tmp_path):
     assert out.returncode != 0
     assert "experiments.width_sweep.digits_relu.widths[0]" in out.stderr
     assert time.time() - started < 10
+
+
+def deterministic_numbers(repo: Path) -> dict[str, object]:
+    """Every numbers file and claim, less what measures wall-clock time (the `cost` kind and
+    `timings` subtrees), which differs from run to run by nature."""
+    out: dict[str, object] = {}
+    for path in sorted((repo / "results/numbers").rglob("*.json")):
+        if path.parent.name == "cost":
+            continue
+        numbers = json.loads(path.read_text())
+        numbers.pop("timings", None)
+        out[str(path.relative_to(repo))] = numbers
+    claims = json.loads((repo / "results/claims.json").read_text())
+    out["claims"] = [c for c in claims if not c["experiment"].startswith("cost.")]
+    return out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_interrupted_run_resumes_to_the_same_numbers(quick_run, tmp_path, sig):
+    """Kill the quick workflow mid-training, restart it with the same command, and get
+    bit-for-bit the numbers of the uninterrupted run (which also shows two clean runs agree)."""
+    repo = copy_repo(tmp_path / "repo")
+    env = {**os.environ, "PYTHONPATH": str(repo / "src")}
+    proc = subprocess.Popen([*SNAKEMAKE, *QUICK], cwd=repo, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.time() + 600
+    while not list((repo / "results/logs/train_width_sweep").glob("*.log")):
+        assert proc.poll() is None, "workflow ended before training started"
+        assert time.time() < deadline, "training never started"
+        time.sleep(0.5)
+    time.sleep(3)  # well inside a training job
+    os.killpg(proc.pid, sig)
+    proc.wait(timeout=120)
+    for path in (repo / "results").rglob("*.npz"):  # nothing half-written where a rule reads
+        np.load(path, allow_pickle=False).close()
+    if sig == signal.SIGKILL:
+        snakemake(repo, "--unlock", *QUICK)  # a hard kill leaves Snakemake's lock behind
+    snakemake(repo, *QUICK)
+    assert deterministic_numbers(repo) == deterministic_numbers(quick_run)
