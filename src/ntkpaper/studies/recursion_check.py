@@ -70,7 +70,11 @@ def _median_time(fn, repeats: int = 3) -> float:
 
 
 def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
+    # Cross kernels K(x, x') on two input sets: on x = x' neural-tangents' own ReLU diagonal
+    # is off by ~1e-8 (it gets |x|² and x·x from different reductions and then evaluates
+    # arccos near 1); the diagonal is compared separately, below.
     x = random_inputs(spec.get("n_points", 32), key=keys.fold(key, "x"))
+    x2 = random_inputs(spec.get("n_points", 32) + 3, key=keys.fold(key, "x2"))
     grid = list(
         itertools.product(spec["activations"], spec["depths"], spec["b_stds"], spec["W_stds"])
     )
@@ -106,6 +110,12 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
     typo_beta = relu_recursion(x, depth=4, W_std=1.0, b_std=0.1, beta_in_derivative=True)
     typo_lag = relu_recursion(x, depth=4, W_std=1.0, b_std=0.1, lagged_sigma=True)
     reference = np.asarray(stax_network(model_spec({}, width=1, out_dim=1))[2](x, None, "ntk"))
+    # Diagonals on the digits: ours (exact scalar recursion) and nt's against numpy's.
+    exact_diag = np.diag(relu_recursion(digits[:300], depth=4, W_std=1.0, b_std=0.1))
+    nt_diag = np.diag(
+        np.asarray(stax_network(model_spec({}, width=1, out_dim=1))[2](digits[:300], None, "ntk"))
+    )
+    own_diag = np.asarray(own.diagonal_kernels(digits[:300], depth=4).ntk)
     return {
         "activations": np.array(spec["activations"]),
         "grid_activation": np.array([g[0] for g in grid]),
@@ -114,6 +124,8 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
         "timing_n": np.asarray(len(digits)),
         **{f"time_{k}": np.asarray(v) for k, v in timings.items()},
         "numpy_recursion_error": np.asarray(relative_error(exact, reference)),
+        "diag_error_ours": np.asarray(relative_error(own_diag, exact_diag)),
+        "diag_error_nt": np.asarray(relative_error(nt_diag, exact_diag)),
         "typo_beta_change": np.asarray(relative_error(typo_beta, exact)),
         "typo_lag_change": np.asarray(relative_error(typo_lag, exact)),
     }
@@ -143,6 +155,12 @@ def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, An
         }
         worst = max(worst, float(run["errors"][rows].max()))
     numbers["max_rel_err"] = worst
-    for name in ("numpy_recursion_error", "typo_beta_change", "typo_lag_change"):
+    for name in (
+        "numpy_recursion_error",
+        "typo_beta_change",
+        "typo_lag_change",
+        "diag_error_ours",
+        "diag_error_nt",
+    ):
         numbers[name] = float(run[name])
     return numbers, {}
