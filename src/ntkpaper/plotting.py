@@ -73,3 +73,8 @@ def width_axis(ax, widths, label: str = "width $n$") -> None:
     ax.set_xticks(list(widths), [str(int(w)) for w in widths])
     ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.set_xlabel(label)
+
+
+def legend_below(ax, ncol: int = 2, **kwargs) -> None:
+    """A legend under the axes, so it never covers data."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=ncol, fontsize=6, **kwargs)

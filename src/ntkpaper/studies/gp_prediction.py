@@ -124,5 +124,5 @@ def plot_gp_prediction(data: Mapping[str, np.ndarray], path) -> None:
             )
         ax.plot(data["train_angles"], data["y_train"][:, 0], "ko", ms=3, label="training points")
         ax.set(xlabel=r"$\gamma$", ylabel=r"$f(\cos\gamma, \sin\gamma)$", title=f"width {w}")
-        ax.legend(fontsize=5.5)
+        plotting.legend_below(ax, ncol=2)
     plotting.save(fig, path)

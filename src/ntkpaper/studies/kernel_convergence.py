@@ -128,7 +128,7 @@ def plot_kernel_convergence(data: Mapping[str, np.ndarray], path) -> None:
             )
     a.plot(g, data["analytic"], "k", lw=1.4, label=r"$n=\infty$")
     a.set(xlabel=r"$\gamma$", ylabel=r"$\Theta(x_0, x(\gamma))$")
-    a.legend(fontsize=5.5)
+    plotting.legend_below(a, ncol=2)
     for ax, key, ref, label in (
         (b, "deviation", -0.5, "deviation from the limit at $t=0$"),
         (c, "drift", -1.0, "relative drift during training"),
@@ -145,6 +145,6 @@ def plot_kernel_convergence(data: Mapping[str, np.ndarray], path) -> None:
         )
         ax.set(yscale="log", ylabel=label)
         plotting.width_axis(ax, widths)
-        ax.legend()
+        plotting.legend_below(ax, ncol=2)
     plotting.panel_labels(axes)
     plotting.save(fig, path)

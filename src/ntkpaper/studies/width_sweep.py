@@ -174,9 +174,8 @@ def plot_lazy(data: Mapping[str, np.ndarray], path) -> None:
         xlabel="step $t$",
         ylabel=r"$\|\theta_t-\theta_0\| / \|\theta_0\|$",
     )
-    a.legend(fontsize=5.5, loc="lower left")
-    b.legend(fontsize=6)
-    c.legend(fontsize=6)
+    for ax in (a, b, c):
+        plotting.legend_below(ax, ncol=1 if ax is a else 2)
     plotting.panel_labels(axes)
     plotting.save(fig, path)
 
@@ -225,7 +224,7 @@ def plot_generalization(data: Mapping[str, np.ndarray], path) -> None:
     b.axhline(data["ntk_accuracy"][0], color=c[2], ls="--", label="NTK mean, same $t$")
     b.set(ylabel="test accuracy")
     plotting.width_axis(b, w)
-    a.legend(fontsize=6)
-    b.legend(fontsize=6)
+    plotting.legend_below(a, ncol=1)
+    plotting.legend_below(b, ncol=1)
     plotting.panel_labels(axes)
     plotting.save(fig, path)
