@@ -25,6 +25,19 @@ def model_spec(model: Mapping[str, Any], *, width: int, out_dim: int) -> MLPSpec
     return MLPSpec(width=width, out_dim=out_dim, **dict(model))
 
 
+def init_width(
+    model: Mapping[str, Any], *, width: int, out_dim: int, in_dim: int, seeds: int, key
+) -> tuple[MLPSpec, Any]:
+    """The spec and float32 initial parameters of one width's ensemble. Seed s of width w
+    is initialized from fold(key, "init", w) folded with s, so adding a width or a seed
+    changes no other run."""
+    spec = model_spec(model, width=width, out_dim=out_dim)
+    params0 = init_ensemble(
+        spec, key=keys.fold(key, "init", width), in_dim=in_dim, n_seeds=seeds, dtype=jnp.float32
+    )
+    return spec, params0
+
+
 def train_width(
     model: Mapping[str, Any],
     data: Mapping[str, np.ndarray],
@@ -40,14 +53,13 @@ def train_width(
     probe_fn=None,
 ) -> dict[str, np.ndarray]:
     """Records of the network (prefix ``net_``) and of its linearization (``lin_``)."""
-    out_dim = data["y_train"].shape[1]
-    spec = model_spec(model, width=width, out_dim=out_dim)
-    params0 = init_ensemble(
-        spec,
-        key=keys.fold(key, "init", width),
+    spec, params0 = init_width(
+        model,
+        width=width,
+        out_dim=data["y_train"].shape[1],
         in_dim=data["x_train"].shape[1],
-        n_seeds=seeds,
-        dtype=jnp.float32,
+        seeds=seeds,
+        key=key,
     )
     record_steps = train.log_spaced_steps(steps, records)
     apply_fn = make_apply(spec)

@@ -7,8 +7,7 @@ suite in benchmarks/. Timings take the median of a few repeats after one compili
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import jax
@@ -22,17 +21,7 @@ from ntkpaper.empirical import empirical_ntk, nt_empirical_ntk, ntk_flops
 from ntkpaper.finite import model_spec
 from ntkpaper.fits import loglog_slope
 from ntkpaper.models import init_params, stax_network
-
-
-def median_time(fn: Callable[[], Any], repeats: int = 3) -> float:
-    """Median wall time of fn() after one warm-up (compiling) call."""
-    jax.block_until_ready(fn())
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn())
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+from ntkpaper.timing import median_time
 
 
 def matmul_gflops(n: int = 2048, dtype=jnp.float32) -> float:

@@ -10,23 +10,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 
 from ntkpaper import keys, plotting, train
-from ntkpaper.finite import model_spec
-from ntkpaper.models import init_ensemble, make_apply
+from ntkpaper.finite import init_width
+from ntkpaper.models import make_apply
 
 
 def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> dict[str, Any]:
     x, y = data["x_train"], data["y_train"]
-    mspec = model_spec(spec["model"], width=spec["width"], out_dim=y.shape[1])
-    params0 = init_ensemble(
-        mspec,
-        key=keys.fold(key, "init"),
+    mspec, params0 = init_width(
+        spec["model"],
+        width=spec["width"],
+        out_dim=y.shape[1],
         in_dim=x.shape[1],
-        n_seeds=spec["seeds"],
-        dtype=jnp.float32,
+        seeds=spec["seeds"],
+        key=key,
     )
     # Full batch first (batch size n), then the configured minibatch sizes, largest first.
     batches = [len(x), *sorted((b for b in spec["batch_sizes"] if b < len(x)), reverse=True)]

@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 from scipy.stats import norm
 
 from ntkpaper import data as datasets
-from ntkpaper import infinite, keys, plotting, train
-from ntkpaper.finite import model_spec
-from ntkpaper.models import init_ensemble, make_apply
+from ntkpaper import infinite, plotting, train
+from ntkpaper.finite import init_width, model_spec
+from ntkpaper.models import make_apply
 
 TRAIN_ANGLES = np.array([-0.75, -0.25, 0.25, 0.75]) * np.pi  # targets x1·x2 = ±1/2
 PERCENTILES = (10, 50, 90)
@@ -41,13 +40,8 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
         "gp_std": np.sqrt(np.clip(np.diagonal(gp["cov"][0]), 0, None)),
     }
     for width in spec["widths"]:
-        mspec = model_spec(spec["model"], width=width, out_dim=1)
-        params0 = init_ensemble(
-            mspec,
-            key=keys.fold(key, "init", width),
-            in_dim=2,
-            n_seeds=spec["seeds"],
-            dtype=jnp.float32,
+        mspec, params0 = init_width(
+            spec["model"], width=width, out_dim=1, in_dim=2, seeds=spec["seeds"], key=key
         )
         record, _ = train.train(
             make_apply(mspec),

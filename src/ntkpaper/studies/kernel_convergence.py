@@ -19,9 +19,9 @@ import numpy as np
 from ntkpaper import data as datasets
 from ntkpaper import infinite, keys, plotting, train
 from ntkpaper.empirical import ensemble_layerwise_ntk
-from ntkpaper.finite import model_spec
+from ntkpaper.finite import init_width, model_spec
 from ntkpaper.fits import bootstrap_slope
-from ntkpaper.models import init_ensemble, make_apply
+from ntkpaper.models import make_apply
 
 X0 = np.array([[1.0, 0.0]])
 
@@ -40,13 +40,8 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
         "analytic": analytic["ntk_test_train"][:, 0],
     }
     for width in spec["widths"]:
-        mspec = model_spec(spec["model"], width=width, out_dim=1)
-        params0 = init_ensemble(
-            mspec,
-            key=keys.fold(key, "init", width),
-            in_dim=2,
-            n_seeds=spec["seeds"],
-            dtype=jnp.float32,
+        mspec, params0 = init_width(
+            spec["model"], width=width, out_dim=1, in_dim=2, seeds=spec["seeds"], key=key
         )
         x0, xp = jnp.asarray(X0, jnp.float32), jnp.asarray(probe, jnp.float32)
         before = np.asarray(ensemble_layerwise_ntk(mspec, params0, x0, xp))[:, :, 0, :]

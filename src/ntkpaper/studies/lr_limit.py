@@ -20,8 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ntkpaper import keys, plotting, train
-from ntkpaper.finite import model_spec
-from ntkpaper.models import init_ensemble, make_apply
+from ntkpaper.finite import init_width
+from ntkpaper.models import make_apply
 
 # A run counts as converged when its final training loss is below this fraction of the
 # initial one; diverged when it blew up (train's detector) or ended above its start.
@@ -48,13 +48,13 @@ def ntk_lambda_max(apply_fn, params, x, *, key, iters: int = 100) -> jax.Array:
 
 def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> dict[str, Any]:
     x, y = data["x_train"], data["y_train"]
-    mspec = model_spec(spec["model"], width=spec["width"], out_dim=y.shape[1])
-    params0 = init_ensemble(
-        mspec,
-        key=keys.fold(key, "init"),
+    mspec, params0 = init_width(
+        spec["model"],
+        width=spec["width"],
+        out_dim=y.shape[1],
         in_dim=x.shape[1],
-        n_seeds=spec["seeds"],
-        dtype=jnp.float32,
+        seeds=spec["seeds"],
+        key=key,
     )
     apply_fn, x32 = make_apply(mspec), jnp.asarray(x, jnp.float32)
     lam = jax.jit(jax.vmap(lambda p: ntk_lambda_max(apply_fn, p, x32, key=keys.fold(key, "power"))))

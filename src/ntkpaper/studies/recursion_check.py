@@ -10,7 +10,6 @@ with switches for them).
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +21,7 @@ from ntkpaper import kernels as own
 from ntkpaper import keys
 from ntkpaper.finite import model_spec
 from ntkpaper.models import stax_network
+from ntkpaper.timing import median_time
 
 INPUT_SCALES = (0.1, 1.0, 10.0)  # rows of the random inputs are scaled by these
 
@@ -70,16 +70,6 @@ def relu_diagonal(x: np.ndarray, *, depth: int, W_std: float, b_std: float) -> n
     return theta
 
 
-def _median_time(fn, repeats: int = 3) -> float:
-    jax.block_until_ready(fn())  # compile
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn())
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
 def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
     # Cross kernels K(x, x') on two input sets: on x = x' neural-tangents' own ReLU diagonal
     # is off by ~1e-8 (it gets |x|² and x·x from different reductions and then evaluates
@@ -112,8 +102,8 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
         kernel_fn = jax.jit(
             stax_network(model_spec(model, width=1, out_dim=1))[2], static_argnames="get"
         )
-        timings[f"{act}_nt"] = _median_time(lambda kf=kernel_fn: kf(digits, None, "ntk"))
-        timings[f"{act}_ours"] = _median_time(
+        timings[f"{act}_nt"] = median_time(lambda kf=kernel_fn: kf(digits, None, "ntk"))
+        timings[f"{act}_ours"] = median_time(
             lambda a=act: own.kernels(digits, depth=4, activation=a, method="closed").ntk
         )
     # The slides' typos, on the same random inputs (ReLU, depth 4, β = 0.1).
