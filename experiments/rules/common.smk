@@ -70,3 +70,11 @@ ARCHS = {}  # arch id -> model block, filled by the rule files that need analyti
 def kernel_file(dataset, model):
     ARCHS[arch_id(model)] = model
     return f"{RESULTS}/infinite/kernels/{dataset}/{arch_id(model)}.npz"
+
+
+# Register every configured model when the Snakefile is parsed, so a job that builds only a
+# kernel file (a cluster job, or a single target) knows its architecture.
+for _kind, _entries in config["experiments"].items():
+    for _spec in (_entries or {}).values():
+        if isinstance(_spec, dict) and "model" in _spec and "data" in _spec:
+            kernel_file(_spec["data"], _spec["model"])
