@@ -75,4 +75,4 @@ def test_scorecard_lists_every_result():
         },
     ]
     tex = report.scorecard_tex(results)
-    assert r"\texttt{C/a\_b}" in tex and r"50\% s" in tex and "holds" in tex
+    assert r"\texttt{C/\allowbreak a\_b}" in tex and r"50\% s" in tex and "holds" in tex
