@@ -8,7 +8,8 @@ dtypes are explicit). neural-tangents is called as ``empirical_ntk_fn(apply, tra
 vmap_axes=0, implementation=i)``, jitted. Every function is compiled ahead of time (AOT), then
 the methods of one width are timed interleaved, one call each per round, median over rounds
 (≥ --rounds, more for cheap calls, see timed_rounds): the machine is shared, so only same-run
-ratios mean anything. A dense 4096×4096 float32 matmul is timed in --rounds of those rounds;
+ratios mean anything. A dense 4096×4096 float32 matmul ("dense") and one matmul of the shape
+that dominates our work, W (m×m) @ a (m×256) ("mWa"), are timed in --rounds of those rounds;
 "our GFLOP/s" counts the matmuls our algorithm must do
 (``empirical.ntk_flops``: hidden-layer forward, δ backward, per-layer Gram products; elementwise
 work not counted). Implementations 1 and 2 run at widths ≤ 2048 only, once per width (a single
@@ -82,7 +83,7 @@ def timed_rounds(
 
     Enough rounds that the frequent methods take ~target_s in all (at least min_rounds, at most
     MAX_ROUNDS): cheap calls get many samples, so their medians resist load spikes. The
-    ``occasional`` methods (the dense matmul reference) run in min_rounds evenly spread rounds.
+    ``occasional`` methods (the matmul references) run in min_rounds evenly spread rounds.
     """
     warm = {name: time_once(call) for name, call in calls.items()}
     per_round = sum(t for name, t in warm.items() if name not in occasional)
@@ -130,6 +131,12 @@ def bench_width(
     calls["ours"], compile_s["ours"] = compile_call(kernel_ours, params, x)
     calls["nt_impl3"], compile_s["nt_impl3"] = compile_call(nt_fn(3), params, x)
     calls["dense_matmul"], compile_s["dense_matmul"] = compile_call(lambda a: a @ a, dense)
+    # Second reference: one matmul of the shape that dominates our work, W (m×m) @ a (m×n).
+    hidden = params["params"]["Dense_1"]["kernel"]
+    features = jnp.ones((width, x.shape[0]), jnp.float32)
+    calls["shape_matmul"], compile_s["shape_matmul"] = compile_call(
+        lambda w, a: w @ a, hidden, features
+    )
 
     ours_kernel = calls["ours"]()
     assert ours_kernel.dtype == jnp.float32
@@ -137,12 +144,16 @@ def bench_width(
     max_rel_diff = float(jnp.max(jnp.abs(ours_kernel - check)) / jnp.max(jnp.abs(check)))
 
     times = timed_rounds(
-        calls, min_rounds=rounds, target_s=TARGET_ROUND_SECONDS, occasional=("dense_matmul",)
+        calls,
+        min_rounds=rounds,
+        target_s=TARGET_ROUND_SECONDS,
+        occasional=("dense_matmul", "shape_matmul"),
     )
     median = {name: statistics.median(ts) for name, ts in times.items()}
 
     flops = empirical.ntk_flops(spec, x.shape[1], x.shape[0])
     dense_gflops = 2 * DENSE_SIZE**3 / median["dense_matmul"] / 1e9
+    shape_gflops = 2 * width * width * x.shape[0] / median["shape_matmul"] / 1e9
     ours_gflops = flops["total"] / median["ours"] / 1e9
     result = {
         "width": width,
@@ -154,6 +165,8 @@ def bench_width(
         "dense_gflops": dense_gflops,
         "ours_gflops": ours_gflops,
         "ours_fraction_of_dense": ours_gflops / dense_gflops,
+        "shape_matmul_gflops": shape_gflops,
+        "ours_fraction_of_shape_matmul": ours_gflops / shape_gflops,
         "ratio_ours_over_impl3": median["ours"] / median["nt_impl3"],
         "max_rel_diff_ours_vs_impl3": max_rel_diff,
         "skipped": {},
@@ -250,7 +263,7 @@ def main() -> None:
     parser.add_argument(
         "--slow-budget-s",
         type=float,
-        default=100.0,
+        default=40.0,
         help="skip an nt implementation 1/2 call predicted to take longer",
     )
     parser.add_argument(
@@ -281,7 +294,8 @@ def main() -> None:
     )
     header = (
         f"{'width':>6} {'ours':>8} {'impl3':>8} {'ours/i3':>8} {'impl2':>8} {'ours/i2':>8} "
-        f"{'impl1':>8} {'i1/ours':>8} {'GFLOP/s':>8} {'dense':>8} {'frac':>6}"
+        f"{'impl1':>8} {'i1/ours':>8} {'GFLOP/s':>8} {'dense':>8} {'frac':>6} "
+        f"{'mWa':>6} {'frac':>6}"
     )
     print(header)
     for r in widths:
@@ -292,7 +306,8 @@ def main() -> None:
             f"{r['ratio_ours_over_impl3']:8.3f} {cell(med.get('nt_impl2'))} "
             f"{cell(r.get('ratio_ours_over_impl2'), '8.4f')} {cell(med.get('nt_impl1'))} "
             f"{cell(r.get('speedup_vs_impl1'), '8.1f')} {r['ours_gflops']:8.1f} "
-            f"{r['dense_gflops']:8.1f} {r['ours_fraction_of_dense']:6.2f}"
+            f"{r['dense_gflops']:8.1f} {r['ours_fraction_of_dense']:6.2f} "
+            f"{r['shape_matmul_gflops']:6.1f} {r['ours_fraction_of_shape_matmul']:6.2f}"
         )
         for name, reason in r["skipped"].items():
             print(f"       {name} skipped: {reason}")

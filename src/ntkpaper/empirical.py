@@ -262,10 +262,10 @@ def ensemble_layerwise_ntk(
     """``layerwise_ntk`` for params stacked on a leading seed axis → (seeds, depth, n1, n2).
 
     A Python loop over seeds of one compiled per-seed kernel (the seed index is an argument,
-    so the slicing happens inside it). On XLA:CPU this beat both
-    batched alternatives (benchmarks/bench_empirical_ntk.py, width 512 and 2048): ``jax.vmap``
-    turns every matmul into a batched one, 1.1–1.3× slower per seed, and ``lax.map`` ran
-    ~1.1× slower; a loop also holds only one seed's features in memory.
+    so the slicing happens inside it). Batching gains nothing on CPU: the work is already
+    large matmuls, and in benchmarks/bench_empirical_ntk.py (width 512, 8 seeds, shared
+    2-core machine) ``jax.vmap`` and ``lax.map`` of ``empirical_ntk`` took 0.96–1.3× and
+    1.0–1.1× the loop's time over several runs. The loop holds one seed's features at a time.
     """
     n_seeds = jax.tree.leaves(params)[0].shape[0]
     return jnp.stack(
