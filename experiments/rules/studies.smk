@@ -7,6 +7,8 @@ STUDIES = {
     "kernel_convergence": (["kernel_convergence"], False),
     "gp_prediction": (["gp_prediction"], False),
     "recursion_check": ([], False),
+    "eigendecay": (["spectrum", "pc2_decay", "mode_rates"], True),
+    "early_stopping": (["early_stopping"], True),
     "lr_limit": (["lr_limit"], False),
     "gd_vs_sgd": (["gd_vs_sgd"], False),
     "cost": (["cost"], False),

@@ -1,0 +1,431 @@
+"""E8: spectral early stopping under label noise (the slides' "bonus", slide 16).
+
+Setting: digits with a fraction of the training labels replaced by a wrong class; targets
+one-hot minus 1/K of the (noisy) training labels; test error against the CLEAN test labels.
+Conventions of ``ntkpaper.spectral``: loss 0.5·mean((f − y)²) over m = n·K entries, time t
+counts full-batch gradient-descent steps at learning rate η. The infinite-width network's
+mean (f_0 = 0, the average over initializations) after t steps is the closed form
+
+    f*_t = Θ(x*, X)·Θ⁻¹·(I − (I − ηΘ/m)^t)·y = Σ_k [1 − (1 − ηλ_k/m)^t]/λ_k · Θ(x*,X) v_k v_kᵀ y,
+
+so the training residual's component along eigenvector v_k shrinks by (1 − ηλ_k/m)^t. The
+label signal of digits sits mostly in the leading kernel components, the corrupted labels
+spread over all of them, so the slow tail is where the noise is fitted. Stopping rules:
+
+1. spectral: stop once the top-k modes have decayed to ``eps`` of their start,
+   t_spec = min{t : (1 − ηλ_j/m)^t ≤ eps for all j ≤ k} (``spectral.spectral_stop_time``).
+   It needs the spectrum only — no held-out data and no test labels.
+2. validation: hold out ``val_fraction`` of the (noisy) training set, run the same closed
+   form on the rest and stop at the grid time of smallest validation MSE. We report the
+   held-out predictor itself (what a practitioner deploys) and, as "refit", the full-data
+   predictor stopped at that same step count (the per-mode rates η·λ_k/m hardly depend on
+   n, because λ_k(Θ) and m both scale with n).
+3. oracle: the grid time of smallest test MSE (needs the test labels: a bound, not a rule).
+4. t = ∞: kernel regression on the noisy labels (training to convergence).
+
+The expected test MSE of ONE randomly initialized network also carries the variance of its
+initial function: with A_t = Θ(x*,X)·Θ⁻¹·(I − (I − ηΘ/m)^t) and K the NNGP kernel,
+Var f*_t(x*) = K(x*,x*) + [A_t K A_tᵀ](x*,x*) − 2·[A_t K(X,x*)](x*) (Lee et al. 2019); finite
+nets are compared with that curve, their seed average with the mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ntkpaper import infinite, keys, plotting, spectral, train
+from ntkpaper.finite import model_spec
+from ntkpaper.models import init_ensemble, make_apply
+
+N_TIMES = 200  # closed-form time grid, log-spaced steps
+N_RECORDS = 30  # recording steps of the finite nets (plus the rules' stop times)
+N_VAR_TIMES = 40  # times of the init-variance curve
+N_K = 60  # values of k in the spectral rule's sensitivity curve
+HORIZON = 20.0  # the grid ends when the slowest mode has decayed by e^-20: "t = ∞"
+RULES = ("spectral", "validation", "validation_refit", "oracle", "infinite")
+
+
+# ----------------------------------------------------------------------------- closed form
+
+
+def time_grid(gram_values: np.ndarray, *, lr: float, m: int, n_times: int = N_TIMES) -> np.ndarray:
+    """0 and ~n_times log-spaced integer steps up to HORIZON/slowest per-step rate."""
+    rates = spectral.mode_rates(gram_values, lr=lr, m=m, discrete=True)
+    slowest = float(np.min(rates[rates > 0]))
+    t_max = max(np.ceil(HORIZON / slowest), 10.0)
+    return np.unique(np.concatenate([[0.0], np.round(np.geomspace(1.0, t_max, n_times))]))
+
+
+def test_mse(f: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """0.5·mean((f − y)²) over the last two axes."""
+    return 0.5 * np.mean((f - y) ** 2, axis=(-2, -1))
+
+
+def init_variance(
+    dyn: spectral.SpectralDynamics,
+    times: np.ndarray,
+    *,
+    nngp_train: np.ndarray,
+    nngp_test_train: np.ndarray,
+    nngp_test_diag: np.ndarray,
+) -> np.ndarray:
+    """Var over initializations of f*_t(x*) per test point, (T, n_test) (module docstring).
+
+    Works in the eigenbasis: with P = Θ(x*,X)·V and g_k(t) = (1 − decay_k(t))/λ_k,
+    A_t = P·diag(g)·Vᵀ, so diag(A K Aᵀ) = rowsum((P g)·K̃ ∘ (P g)) with K̃ = Vᵀ K V and
+    diag(A K(X,x*)) = rowsum(P g ∘ Q) with Q = K(x*,X)·V.
+    """
+    lam = np.maximum(dyn.gram_values, 0.0)
+    decay = dyn.decay(times)
+    positive = lam > 0
+    gain = np.where(positive, (1.0 - decay) / np.where(positive, lam, 1.0),
+                    dyn.lr * np.asarray(times)[:, None] / dyn.m)  # fmt: skip
+    gain = np.where(np.isinf(np.asarray(times))[:, None] & ~positive, 0.0, gain)
+    k_tilde = dyn.vectors.T @ nngp_train @ dyn.vectors
+    q = nngp_test_train @ dyn.vectors
+    out = []
+    for g in gain:
+        pg = dyn.test_projection * g[None, :]
+        out.append(nngp_test_diag + np.sum((pg @ k_tilde) * pg, axis=1) - 2 * np.sum(pg * q, 1))
+    return np.maximum(np.array(out), 0.0)
+
+
+def noisy_fit_fraction(f_train: np.ndarray, labels: np.ndarray, noisy: np.ndarray) -> np.ndarray:
+    """Fraction of the corrupted training points predicted as their (wrong) noisy label."""
+    if not noisy.any():
+        return np.zeros(f_train.shape[:-2])
+    return np.mean(np.argmax(f_train[..., noisy, :], axis=-1) == labels[noisy], axis=-1)
+
+
+def validation_split(n: int, fraction: float, *, key) -> tuple[np.ndarray, np.ndarray]:
+    """(fit, validation) indices: a random ``fraction`` of the n points held out."""
+    n_val = int(min(max(round(fraction * n), 1), n - 1))
+    order = np.asarray(jax.random.permutation(key, n))
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def closed_form(
+    spec: Mapping[str, Any],
+    data: Mapping[str, np.ndarray],
+    kernels: Mapping[str, np.ndarray],
+    *,
+    key,
+) -> dict[str, np.ndarray]:
+    """Test-error curves of the infinite-width predictor and every rule's stop time."""
+    lr, top_k, eps = float(spec["lr"]), int(spec["top_k"]), float(spec["eps"])
+    y, y_test = np.asarray(data["y_train"], np.float64), np.asarray(data["y_test"], np.float64)
+    labels_test = data["labels_test"]
+    k_train, k_test = kernels["ntk_train_train"], kernels["ntk_test_train"]
+    dyn = spectral.spectral_dynamics(k_train, y, lr=lr, k_test_train=k_test, discrete=True)
+    m = y.size
+    t_spec = spectral.spectral_stop_time(dyn.gram_values, k=top_k, eps=eps, lr=lr, m=m,
+                                         discrete=True)  # fmt: skip
+    t_end = float(spec.get("steps", 1))  # the finite nets' last step, for comparisons
+    times = np.union1d(time_grid(dyn.gram_values, lr=lr, m=m), [t_spec, t_end])
+    f_test = dyn.predict_test(times, 0.0)
+    f_train = dyn.predict_train(times, 0.0)
+    # t = ∞ is kernel regression; gp_moments evaluates it exactly (no decay factor).
+    inf = infinite.gp_moments(dict(kernels), y, np.array([np.inf]), lr=lr, compute_cov=False)
+    f_inf = inf["mean"][0]
+    null = dyn.gram_values <= 0  # t = ∞ interpolates y except along Θ's null space
+    f_train_inf = y - dyn.vectors[:, null] @ (dyn.vectors[:, null].T @ y)
+    var_kw = {"nngp_train": kernels["nngp_train_train"],
+              "nngp_test_train": kernels["nngp_test_train"],
+              "nngp_test_diag": np.diagonal(kernels["nngp_test_test"])}  # fmt: skip
+    mse = test_mse(f_test, y_test)
+    # The variance costs an (n_test, n)·(n, n) product per time: a coarse grid that holds
+    # the spectral and oracle stop times is enough for a curve.
+    coarse = np.unique(
+        np.concatenate(
+            [
+                times[np.linspace(0, len(times) - 1, N_VAR_TIMES).astype(int)],
+                [t_spec, t_end, times[np.argmin(mse)]],
+            ]
+        )
+    )
+    variance = init_variance(dyn, coarse, **var_kw)
+    variance_inf = init_variance(dyn, np.array([np.inf]), **var_kw)[0]
+    f_coarse = f_test[np.searchsorted(times, coarse)]
+
+    # Validation holdout: the same dynamics on the fit part, evaluated on validation + test.
+    fit, val = validation_split(len(y), float(spec.get("val_fraction", 0.2)),
+                                key=keys.fold(key, "validation"))  # fmt: skip
+    held = spectral.spectral_dynamics(
+        k_train[np.ix_(fit, fit)], y[fit], lr=lr, discrete=True,
+        k_test_train=np.concatenate([k_train[np.ix_(val, fit)], k_test[:, fit]]),
+    )  # fmt: skip
+    f_held = held.predict_test(times, 0.0)
+    val_mse = test_mse(f_held[:, : len(val)], y[val])
+
+    # Sensitivity of the spectral rule to k (same eps)
+    ks = np.unique(np.round(np.geomspace(1, len(y), N_K)).astype(np.int64))
+    t_k = np.array([spectral.spectral_stop_time(dyn.gram_values, k=int(k), eps=eps, lr=lr, m=m,
+                                                discrete=True) for k in ks])  # fmt: skip
+    f_k = dyn.predict_test(t_k, 0.0)
+    return {
+        "lr": np.float64(lr), "top_k": np.int64(top_k), "eps": np.float64(eps),
+        "t_end": np.float64(t_end),
+        "val_fraction": np.float64(spec.get("val_fraction", 0.2)), "m": np.int64(m),
+        "n_train": np.int64(len(y)), "n_test": np.int64(len(y_test)),
+        "noise_fraction": np.float64(np.mean(data["noisy_train"])),
+        "gram_values": dyn.gram_values, "times": times, "t_spectral": np.float64(t_spec),
+        "test_mse": mse,
+        "test_acc": infinite.accuracy(f_test, labels_test),
+        "train_noisy_fit": noisy_fit_fraction(f_train, data["labels_train"], data["noisy_train"]),
+        "times_expected": coarse,
+        "test_mse_expected": test_mse(f_coarse, y_test) + 0.5 * variance.mean(axis=1),
+        "inf_test_mse": np.float64(test_mse(f_inf, y_test)),
+        "inf_test_acc": np.float64(infinite.accuracy(f_inf, labels_test)),
+        "inf_test_mse_expected": np.float64(test_mse(f_inf, y_test) + 0.5 * variance_inf.mean()),
+        "inf_train_noisy_fit": np.float64(noisy_fit_fraction(
+            f_train_inf, data["labels_train"], data["noisy_train"])),
+        "val_mse": val_mse,
+        "held_test_mse": test_mse(f_held[:, len(val):], y_test),
+        "held_test_acc": infinite.accuracy(f_held[:, len(val):], labels_test),
+        "n_validation": np.int64(len(val)),
+        "k_grid": ks, "k_grid_t": t_k, "k_grid_test_mse": test_mse(f_k, y_test),
+        "k_grid_test_acc": infinite.accuracy(f_k, labels_test),
+    }  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- finite nets
+
+
+def train_nets(
+    spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key, extra_steps=()
+) -> dict[str, np.ndarray]:
+    """Test MSE / accuracy of finite nets (widths × seeds) at log-spaced steps ∪ extra_steps."""
+    widths = sorted(int(w) for w in spec.get("widths", []))
+    steps = int(spec.get("steps", 1))
+    extra = [int(t) for t in extra_steps if 0 <= t <= steps]
+    record_steps = np.union1d(train.log_spaced_steps(steps, N_RECORDS), extra).astype(np.int64)
+    out: dict[str, np.ndarray] = {"net_widths": np.asarray(widths, np.int64),
+                                  "net_steps": record_steps}  # fmt: skip
+    if not widths:
+        return out
+    x, y = data["x_train"], data["y_train"]
+    mse, acc, ens_mse, ens_acc, diverged = [], [], [], [], []
+    for width in widths:
+        mspec = model_spec(spec["model"], width=width, out_dim=y.shape[1])
+        params0 = init_ensemble(mspec, key=keys.fold(key, "init", width), in_dim=x.shape[1],
+                                n_seeds=int(spec.get("seeds", 1)), dtype=jnp.float32)  # fmt: skip
+        rec, _ = train.train(
+            make_apply(mspec), params0, x, y, data["x_test"], data["y_test"],
+            lr=float(spec["lr"]), steps=steps, record_steps=record_steps,
+        )  # fmt: skip
+        f_test = np.asarray(rec.f_test, np.float64)  # (R, S, n_test, K)
+        mse.append(np.asarray(rec.test_loss, np.float64))
+        acc.append(infinite.accuracy(f_test, data["labels_test"]))
+        ens = np.mean(f_test, axis=1)
+        ens_mse.append(test_mse(ens, data["y_test"]))
+        ens_acc.append(infinite.accuracy(ens, data["labels_test"]))
+        diverged.append(rec.diverged)
+    out.update({"net_test_mse": np.stack(mse), "net_test_acc": np.stack(acc),
+                "net_ens_test_mse": np.stack(ens_mse), "net_ens_test_acc": np.stack(ens_acc),
+                "net_diverged": np.stack(diverged)})  # fmt: skip
+    return out
+
+
+def run(
+    spec: Mapping[str, Any],
+    data: Mapping[str, np.ndarray],
+    *,
+    key,
+    kernels: Mapping[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    out = closed_form(spec, data, kernels, key=key)
+    t_val = out["times"][int(np.argmin(out["val_mse"]))]
+    out.update(train_nets(spec, data, key=key, extra_steps=(out["t_spectral"], t_val)))
+    return out
+
+
+# ----------------------------------------------------------------------------- analysis
+
+
+def _at(times: np.ndarray, values: np.ndarray, t: float) -> float:
+    """values at the grid time t (t is on the grid by construction)."""
+    idx = np.flatnonzero(times == t)
+    return float(values[idx[0]]) if idx.size else float("nan")
+
+
+def rules(run: Mapping[str, np.ndarray]) -> dict[str, dict[str, Any]]:
+    """Stop time, test MSE and accuracy of each stopping rule (closed form)."""
+    times, mse, acc = run["times"], run["test_mse"], run["test_acc"]
+    t_spec = float(run["t_spectral"])
+    i_val = int(np.argmin(run["val_mse"]))
+    t_val = float(times[i_val])
+    t_orc, _ = spectral.oracle_stop(times, mse)
+    out = {
+        "spectral": {"t": t_spec, "test_mse": _at(times, mse, t_spec),
+                     "test_acc": _at(times, acc, t_spec),
+                     "noisy_fit": _at(times, run["train_noisy_fit"], t_spec)},
+        "validation": {"t": t_val, "test_mse": float(run["held_test_mse"][i_val]),
+                       "test_acc": float(run["held_test_acc"][i_val]),
+                       "val_mse": float(run["val_mse"][i_val])},
+        "validation_refit": {"t": t_val, "test_mse": _at(times, mse, t_val),
+                             "test_acc": _at(times, acc, t_val),
+                             "noisy_fit": _at(times, run["train_noisy_fit"], t_val)},
+        "oracle": {"t": t_orc, "test_mse": _at(times, mse, t_orc),
+                   "test_acc": _at(times, acc, t_orc),
+                   "noisy_fit": _at(times, run["train_noisy_fit"], t_orc)},
+        "infinite": {"t": None, "test_mse": float(run["inf_test_mse"]),
+                     "test_acc": float(run["inf_test_acc"]),
+                     "noisy_fit": float(run["inf_train_noisy_fit"])},
+    }  # fmt: skip
+    for rule in out.values():
+        rule["ratio_to_oracle"] = rule["test_mse"] / out["oracle"]["test_mse"]
+        if rule["t"] is not None:
+            rule["t"] = int(rule["t"])  # a step count
+    return out
+
+
+NET_FIELDS = ("width", "test_mse_spectral", "test_acc_spectral", "test_mse_validation",
+              "test_acc_validation", "test_mse_final", "test_acc_final", "test_mse_best",
+              "t_best", "ens_test_mse_final", "ens_test_acc_final")  # fmt: skip
+
+
+def _finite_numbers(run: Mapping[str, np.ndarray], stops: Mapping[str, float]) -> dict[str, Any]:
+    """Per-width lists (``net``) and the widest width's scalars (``net_widest``; None
+    without finite nets, so the paper's macros exist for every configuration)."""
+    widths = run["net_widths"]
+    per_width: dict[str, list] = {name: [] for name in NET_FIELDS}
+    steps = run["net_steps"]
+    for i, width in enumerate(widths):
+        mse = np.nanmean(run["net_test_mse"][i], axis=1)  # (R,) mean over seeds
+        acc = np.nanmean(run["net_test_acc"][i], axis=1)
+        best = int(np.nanargmin(mse))
+        row = {"width": int(width), "test_mse_final": float(mse[-1]),
+               "test_acc_final": float(acc[-1]), "test_mse_best": float(mse[best]),
+               "t_best": int(steps[best]),
+               "ens_test_mse_final": float(run["net_ens_test_mse"][i, -1]),
+               "ens_test_acc_final": float(run["net_ens_test_acc"][i, -1])}  # fmt: skip
+        for name, t in stops.items():
+            idx = np.flatnonzero(steps == t)
+            row[f"test_mse_{name}"] = float(mse[idx[0]]) if idx.size else None
+            row[f"test_acc_{name}"] = float(acc[idx[0]]) if idx.size else None
+        for name in NET_FIELDS:
+            per_width[name].append(row[name])
+    return {
+        "net": per_width,
+        "net_widest": {
+            name: (values[-1] if values else None) for name, values in per_width.items()
+        },
+        "net_steps": int(steps[-1]) if widths.size else None,
+        "net_seeds": int(run["net_test_mse"].shape[2]) if widths.size else None,
+        "net_diverged": int(run["net_diverged"].sum()) if widths.size else 0,
+    }
+
+
+def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, Any]]:
+    table = rules(run)
+    gram = run["gram_values"]
+    lr, m = float(run["lr"]), int(run["m"])
+    times = run["times"]
+    numbers: dict[str, Any] = {
+        "lr": lr, "top_k": int(run["top_k"]), "eps": float(run["eps"]),
+        "val_fraction": float(run["val_fraction"]), "n_train": int(run["n_train"]),
+        "n_test": int(run["n_test"]), "n_validation": int(run["n_validation"]),
+        "noise_fraction": float(run["noise_fraction"]),
+        "eta_over_eta_crit": float(lr / spectral.critical_learning_rate(gram, m=m)),
+        "k_trace_50": spectral.k_by_trace_fraction(gram, fraction=0.5),
+        "k_trace_90": spectral.k_by_trace_fraction(gram, fraction=0.9),
+        "top_k_trace_fraction": float(np.sum(gram[: int(run["top_k"])]) / np.sum(gram)),
+        "t_max": float(times[-1]),
+        **table,
+        "ratio_spectral_to_oracle": table["spectral"]["ratio_to_oracle"],
+        "ratio_spectral_to_infinite": table["spectral"]["test_mse"]
+        / table["infinite"]["test_mse"],
+        "ratio_validation_to_oracle": table["validation"]["ratio_to_oracle"],
+        "ratio_infinite_to_oracle": table["infinite"]["ratio_to_oracle"],
+        "spectral_beats_infinite": table["spectral"]["test_mse"] < table["infinite"]["test_mse"],
+        "acc_gain_spectral_vs_infinite": table["spectral"]["test_acc"]
+        - table["infinite"]["test_acc"],
+        "t_ratio_spectral_to_oracle": table["spectral"]["t"] / table["oracle"]["t"],
+        "best_test_acc": float(np.max(run["test_acc"])),
+        "expected_test_mse_spectral": _at(run["times_expected"], run["test_mse_expected"],
+                                          table["spectral"]["t"]),
+        "expected_test_mse_oracle": _at(run["times_expected"], run["test_mse_expected"],
+                                        table["oracle"]["t"]),
+        "expected_test_mse_infinite": float(run["inf_test_mse_expected"]),
+        "k_grid_best_k": int(run["k_grid"][int(np.argmin(run["k_grid_test_mse"]))]),
+        "k_grid_best_ratio_to_oracle": float(np.min(run["k_grid_test_mse"])
+                                             / table["oracle"]["test_mse"]),
+    }  # fmt: skip
+    stops = {"spectral": table["spectral"]["t"], "validation": table["validation"]["t"]}
+    numbers.update(_finite_numbers(run, stops))
+    t_end = float(run["t_end"])
+    numbers["ntk_test_mse_at_net_end"] = _at(times, run["test_mse"], t_end)
+    numbers["ntk_test_acc_at_net_end"] = _at(times, run["test_acc"], t_end)
+    numbers["ntk_expected_test_mse_at_net_end"] = _at(
+        run["times_expected"], run["test_mse_expected"], t_end
+    )
+    fig = {
+        "times": times, "test_mse": run["test_mse"], "test_acc": run["test_acc"],
+        "times_expected": run["times_expected"], "test_mse_expected": run["test_mse_expected"],
+        "train_noisy_fit": run["train_noisy_fit"],
+        "inf_test_mse": run["inf_test_mse"], "inf_test_acc": run["inf_test_acc"],
+        "stop_names": np.array(["spectral", "validation", "oracle"]),
+        "stop_times": np.array([table[r]["t"] for r in ("spectral", "validation", "oracle")]),
+        "k_grid": run["k_grid"], "k_grid_test_mse": run["k_grid_test_mse"],
+        "top_k": run["top_k"], "k_trace_90": np.int64(numbers["k_trace_90"]),
+        "oracle_test_mse": np.float64(table["oracle"]["test_mse"]), "eps": run["eps"],
+        "net_widths": run["net_widths"], "net_steps": run["net_steps"],
+    }  # fmt: skip
+    if run["net_widths"].size:
+        fig["net_test_mse"] = np.nanmean(run["net_test_mse"], axis=2)
+        fig["net_test_acc"] = np.nanmean(run["net_test_acc"], axis=2)
+        fig["net_ens_test_mse"] = run["net_ens_test_mse"]
+    return numbers, {"early_stopping": fig}
+
+
+# ----------------------------------------------------------------------------- figure
+
+_RULE_STYLE = {"spectral": ("-", 3), "validation": ("--", 4), "oracle": (":", 7)}
+
+
+def plot_early_stopping(data: Mapping[str, np.ndarray], path) -> None:
+    fig, axes = plotting.figure(3, height=2.2)
+    a, b, c = axes[0]
+    t = np.maximum(data["times"], 1)
+    cols = plotting.colors(8)
+    a.plot(t, data["test_mse"], color="k", label="NTK mean ($f_0 = 0$)")
+    a.plot(np.maximum(data["times_expected"], 1), data["test_mse_expected"], color="0.55",
+           lw=0.9, label="NTK, one net (mean + init variance)")  # fmt: skip
+    a.axhline(data["inf_test_mse"], color="k", ls="-.", lw=0.8, label=r"NTK mean, $t=\infty$")
+    b.plot(t, data["test_acc"], color="k", label="NTK mean: test accuracy")
+    b.plot(t, data["train_noisy_fit"], color=cols[1], label="NTK mean: corrupted labels fitted")
+    net_cols = [cols[i] for i in (0, 2, 5, 6)]
+    for i, w in enumerate(data["net_widths"]):
+        s = np.maximum(data["net_steps"], 1)
+        col = net_cols[i % len(net_cols)]
+        a.plot(s, data["net_test_mse"][i], "o-", ms=1.8, lw=0.9, color=col,
+               label=f"nets, $n={w}$ (mean over seeds)")  # fmt: skip
+        b.plot(s, data["net_test_acc"][i], "o-", ms=1.8, lw=0.9, color=col)
+    for ax in (a, b):
+        for name, stop in zip(data["stop_names"], data["stop_times"], strict=True):
+            style, ci = _RULE_STYLE[str(name)]
+            ax.axvline(max(stop, 1), color=cols[ci], ls=style, lw=0.9,
+                       label=f"stop: {name}" if ax is a else None)  # fmt: skip
+        ax.set(xscale="log", xlabel="step $t$")
+    a.set(yscale="log", ylabel="test MSE (clean labels)")
+    b.set(ylabel="test accuracy / fraction", ylim=(0, 1.02))
+    ks = data["k_grid"]
+    c.plot(ks, data["k_grid_test_mse"], "o-", ms=1.8, color=cols[3],
+           label=f"spectral rule, $\\varepsilon={float(data['eps']):g}$")  # fmt: skip
+    c.axhline(data["oracle_test_mse"], color=cols[7], ls=":", lw=0.9, label="oracle")
+    c.axhline(data["inf_test_mse"], color="k", ls="-.", lw=0.8, label=r"$t=\infty$")
+    c.axvline(data["top_k"], color=cols[3], ls="-", lw=0.8,
+              label=f"$k={int(data['top_k'])}$ (config)")  # fmt: skip
+    c.axvline(data["k_trace_90"], color=cols[2], ls="--", lw=0.8, label="90% of the trace")
+    c.set(xscale="log", yscale="log", xlabel="top-$k$ modes fitted to $\\varepsilon$",
+          ylabel="test MSE, NTK mean")  # fmt: skip
+    c.legend(fontsize=5.5, loc="upper right")
+    handles = [h for ax in (a, b) for h in ax.get_legend_handles_labels()[0]]
+    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=6)
+    plotting.panel_labels(axes)
+    plotting.save(fig, path)

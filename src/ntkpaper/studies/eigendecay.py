@@ -1,0 +1,519 @@
+"""E7: the NTK spectrum and the per-mode decay of the training error (Jacot et al. §6.3).
+
+Conventions (``ntkpaper.spectral``): Θ is the n×n analytic NTK on the training inputs, the
+loss is 0.5·mean((f − y)²) over m = y.size entries, time t counts gradient-descent steps.
+Written in the eigenbasis Θ = Σ_k λ_k v_k v_kᵀ (λ_k eigenvalues of Θ, descending), the
+residual r_t = f_t − y of the linearized network obeys
+
+    c_k(t) = v_kᵀ r_t = (1 − η·λ_k/m)^t · c_k(0)      (discrete GD, what we train)
+           ≈ exp(−η·λ_k·t/m) · c_k(0)                 (gradient flow)
+
+so mode k decays at the per-step rate −ln(1 − η·λ_k/m) ≈ η·λ_k/m. We compare measured rates
+with the discrete-GD rate (exact for the linearized model) and quote the flow rate too.
+
+(a) Spectrum. Eigenvalues of Θ/n (the kernel as an operator on the empirical measure) on
+    the digits training set, and on ``circle_points`` equally spaced points of the unit
+    circle. There Θ(x, x') = κ(x·x') depends only on the angle between the points (the
+    norms are all 1), the Gram matrix is circulant, its eigenvectors are the Fourier modes
+    cos(kγ), sin(kγ) and its eigenvalues come in pairs indexed by the frequency k:
+    μ_k = (1/N)·Σ_j κ(cos γ_j)·cos(k γ_j). The N-point sum aliases (it equals
+    Σ_m μ^∞_{k+mN}), so the exponent is fitted on the continuum coefficients μ^∞_k of the
+    kernel on the whole circle, from one kernel row at M = ``FINE_CIRCLE_POINTS`` angles
+    (whose own aliasing, ≈ 2ζ(2)·(k/M)² relative for a k^{-2} tail, stays below 3e-4 for
+    k ≤ 128). Bietti & Mairal (2019) prove μ_k ~ k^{-d} for the two-layer ReLU NTK on the
+    sphere S^{d-1} (k^{-2} on the circle), with the odd frequencies k ≥ 3 exactly zero
+    when there are no biases; we measure the configured depth-L net with biases, fit even
+    and odd frequencies separately, and compare each odd μ_k with its even neighbours for
+    the configured kernel and three variants (``PARITY_VARIANTS``: two layers without and
+    with bias, depth L without bias) to see what removes the parity gap.
+    ``fit_range`` = (lo, hi) is a 1-based eigenvalue index range for the digits and a
+    frequency range for the circle (clipped to N/2).
+
+(b) Jacot et al. Fig. 3. On the first ``train_subset`` digits (default
+    ``DEFAULT_TRAIN_SUBSET``; the ensemble training must fit a CPU budget) let
+    f^(2) = sqrt(n)·v_2 be the second kernel principal component scaled to unit RMS.
+    Each seed's network (scalar output) is trained on y = f_0 + 0.5·f^(2), f_0 its own
+    initial function, so r_0 = −0.5·f^(2) exactly and the linear theory says
+    ⟨r_t, f^(2)⟩/n = −0.5·(1 − η·λ_2/m)^t while the part of r_t orthogonal to f^(2) stays 0;
+    a finite net leaks into it because its kernel is not exactly Θ (O(n^{-1/2}) at init).
+    Diagnostic: each net's own empirical NTK Θ_0 at init predicts the initial rate
+    η·f^(2)ᵀΘ_0f^(2)/(n·m); measured/that separates the kernel's random scatter at init
+    from its movement during training.
+
+(c) Per-mode rates. The widest net of (b), with 10 outputs, trained on the digits
+    regression targets (one-hot minus 1/10) of the same subset; its residual is projected
+    on the top ``n_modes`` eigenvectors of Θ and each projection's decay rate is fitted.
+    With K = 10 outputs m = n·K, so the run uses the learning rate K·η: every mode then
+    has the same rate η·λ_k/n as in (b) and the same stability limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ntkpaper import keys, plotting, spectral, train
+from ntkpaper.empirical import ensemble_empirical_ntk
+from ntkpaper.finite import model_spec
+from ntkpaper.fits import bootstrap_slope
+from ntkpaper.models import init_ensemble, make_apply, stax_network
+
+DEFAULT_TRAIN_SUBSET = 256
+FINE_CIRCLE_POINTS = 1 << 14
+N_RECORDS = 40
+PC2_AMPLITUDE = 0.5  # Jacot et al.: target f_0 + 0.5·f^(2)
+# Rates are fitted over the times at which the theory puts a component above this fraction
+# of its start: later, the finite-width leakage floor, not the decay, sets |c_k|.
+FIT_FLOOR = 0.1
+THEORY_EXPONENT_CIRCLE = -2.0  # Bietti & Mairal (2019): k^{-d} on S^{d-1}, d = 2
+# Circle spectra of variants of the configured model, to see what removes the two-layer
+# bias-free kernel's zero odd frequencies: the bias, the depth, or both.
+PARITY_VARIANTS = {
+    "two_layer_nobias": {"depth": 2, "b_std": 0.0},
+    "two_layer": {"depth": 2},
+    "deep_nobias": {"b_std": 0.0},
+}
+
+
+# ----------------------------------------------------------------------------- spectra
+
+
+def _circle(n_points: int) -> np.ndarray:
+    angles = 2 * np.pi * np.arange(n_points) / n_points
+    return np.stack([np.cos(angles), np.sin(angles)], axis=1)
+
+
+def circle_coefficients(model: Mapping[str, Any], max_freq: int) -> np.ndarray:
+    """Fourier coefficients μ_0..μ_max_freq of the NTK on the whole unit circle, float64.
+
+    Θ(x, x') = κ(cos γ) with γ the angle between x and x', so μ_k = (1/2π)∫κ(cos γ)cos(kγ)dγ;
+    the trapezoid rule on one kernel row at FINE_CIRCLE_POINTS angles computes it.
+    """
+    _, _, kernel_fn = stax_network(model_spec(model, width=1, out_dim=1))
+    x = jnp.asarray(_circle(FINE_CIRCLE_POINTS))
+    row = np.asarray(kernel_fn(x[:1], x, "ntk"), np.float64)[0]
+    return np.fft.rfft(row).real[: max_freq + 1] / FINE_CIRCLE_POINTS
+
+
+def circle_spectrum(model: Mapping[str, Any], n_points: int) -> dict[str, np.ndarray]:
+    """NTK spectrum on ``n_points`` equally spaced points of the unit circle, float64.
+
+    Returns the sorted eigenvalues of Θ/N (``matrix_values``), the same read off as the
+    Fourier coefficients of the first row (``sampled_mu``, frequencies 0..N/2) and the
+    alias-free coefficients of the continuous kernel (``mu``, frequencies 0..N/2).
+    """
+    _, _, kernel_fn = stax_network(model_spec(model, width=1, out_dim=1))
+    # One unbatched call: nt.batch (infinite.analytic_kernels) needs a batch size dividing N.
+    theta = np.asarray(kernel_fn(jnp.asarray(_circle(n_points)), None, "ntk"), np.float64)
+    freqs = np.arange(n_points // 2 + 1)
+    return {
+        "circle_matrix_values": spectral.eigendecompose(theta).values,
+        "circle_freqs": freqs,
+        # circulant: the eigenvalues are the DFT of a row
+        "circle_sampled_mu": np.fft.rfft(theta[0]).real / n_points,
+        "circle_mu": circle_coefficients(model, int(freqs[-1])),
+    }
+
+
+def odd_even_ratios(freqs: np.ndarray, mu: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """μ_k / sqrt(μ_{k−1}·μ_{k+1}) for odd k in [lo, hi): each odd frequency against its even
+    neighbours (1 means no parity effect, 0 the two-layer bias-free kernel's zeros)."""
+    k = freqs[(freqs % 2 == 1) & (freqs >= max(lo, 1)) & (freqs + 1 <= min(hi, freqs[-1]))]
+    return mu[k] / np.sqrt(np.abs(mu[k - 1] * mu[k + 1]))
+
+
+def parity_fits(freqs: np.ndarray, mu: np.ndarray, lo: int, hi: int) -> dict[str, Any]:
+    """Power-law fits μ_k ∝ k^p over lo ≤ k ≤ hi: all, even and odd frequencies."""
+    out: dict[str, Any] = {}
+    for name, keep in (("all", np.ones_like(freqs, bool)), ("even", freqs % 2 == 0),
+                       ("odd", freqs % 2 == 1)):  # fmt: skip
+        sel = keep & (freqs >= lo) & (freqs <= hi)
+        k, m = freqs[sel], mu[sel]
+        if sel.sum() < 2 or np.any(m <= 0):
+            out[name] = {"exponent": None, "prefactor": None}
+            continue
+        slope, intercept = np.polyfit(np.log(k), np.log(m), 1)
+        out[name] = {"exponent": float(slope), "prefactor": float(np.exp(intercept))}
+    return out
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def _subset(spec: Mapping[str, Any], data: Mapping[str, np.ndarray]) -> int:
+    return int(min(spec.get("train_subset", DEFAULT_TRAIN_SUBSET), len(data["x_train"])))
+
+
+def _rayleigh(spec, params0, x: jax.Array, vectors: np.ndarray) -> np.ndarray:
+    """v_kᵀ·Θ_0·v_k for each seed's empirical NTK at init (Gram units): (n_seeds, n_vectors).
+
+    The initial decay rate of mode k of a finite net is η·(v_kᵀΘ_0v_k)/m; comparing it with
+    η·λ_k/m separates the kernel's finite-width fluctuation at init from what happens
+    during training.
+    """
+    theta0 = np.asarray(ensemble_empirical_ntk(spec, params0, x), np.float64)
+    return np.einsum("sij,ik,jk->sk", theta0, vectors, vectors)
+
+
+def _train_pc2(spec, x, f2, *, width: int, key, record_steps) -> tuple[np.ndarray, np.ndarray]:
+    """One width's nets trained on y = f_0 + 0.5·f^(2), each seed with its own f_0:
+    f_t − f_0 on the training inputs (n_seeds, n_records, n) and f^(2)ᵀΘ_0f^(2)/n per seed.
+
+    train.train takes one target for the whole ensemble, so the seeds train one after the
+    other (one compilation: the same apply_fn and shapes). Training f on f_0 + 0.5·f^(2)
+    has the gradients of training f − f_0 on 0.5·f^(2); the targets differ per seed only
+    because each seed has its own f_0.
+    """
+    mspec = model_spec(spec["model"], width=width, out_dim=1)
+    params0 = init_ensemble(mspec, key=keys.fold(key, "pc2", width), in_dim=x.shape[1],
+                            n_seeds=spec["seeds"], dtype=jnp.float32)  # fmt: skip
+    apply_fn = make_apply(mspec)
+    xj = jnp.asarray(x, jnp.float32)
+    f0 = np.asarray(jax.vmap(lambda p: apply_fn(p, xj))(params0), np.float64)  # (S, n, 1)
+    out = []
+    for s in range(spec["seeds"]):
+        one = train.stack_params([train.seed_params(params0, s)])
+        y = (f0[s] + PC2_AMPLITUDE * f2[:, None]).astype(np.float32)
+        rec, _ = train.train(apply_fn, one, xj, y, xj[:1], y[:1], lr=spec["lr"],
+                             steps=spec["steps"], record_steps=record_steps)  # fmt: skip
+        out.append(rec.f_train[:, 0, :, 0] - f0[s, :, 0])  # f_t − f_0
+    unit = f2[:, None] / np.linalg.norm(f2)
+    return np.stack(out), _rayleigh(mspec, params0, xj, unit)[:, 0]
+
+
+def _train_modes(spec, x, y, vectors, *, width: int, key, record_steps):
+    """Residuals f_t − y (n_records, n_seeds, n, K) of the K-output nets trained at lr K·η,
+    and the Rayleigh quotients v_kᵀΘ_0v_k (n_seeds, n_modes) of their kernels at init."""
+    k_out = y.shape[1]
+    mspec = model_spec(spec["model"], width=width, out_dim=k_out)
+    params0 = init_ensemble(mspec, key=keys.fold(key, "modes", width), in_dim=x.shape[1],
+                            n_seeds=spec["seeds"], dtype=jnp.float32)  # fmt: skip
+    rec, _ = train.train(make_apply(mspec), params0, x, y, x[:1], y[:1], lr=k_out * spec["lr"],
+                         steps=spec["steps"], record_steps=record_steps)  # fmt: skip
+    rayleigh = _rayleigh(mspec, params0, jnp.asarray(x, jnp.float32), vectors)
+    return np.asarray(rec.f_train, np.float64) - y[None, None], rayleigh
+
+
+def run(
+    spec: Mapping[str, Any],
+    data: Mapping[str, np.ndarray],
+    *,
+    key,
+    kernels: Mapping[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    widths = np.asarray(sorted(spec["widths"]), np.int64)
+    n_modes = max(int(spec.get("n_modes", 5)), 2)
+    out: dict[str, np.ndarray] = {
+        "widths": widths, "lr": np.float64(spec["lr"]), "steps": np.int64(spec["steps"]),
+        "seeds": np.int64(spec["seeds"]), "depth": np.int64(spec["model"].get("depth", 4)),
+        "b_std": np.float64(spec["model"].get("b_std", 0.1)),
+        "fit_range": np.asarray(spec.get("fit_range", (2, 100)), np.int64),
+        "n_train": np.int64(len(data["x_train"])),
+    }  # fmt: skip
+    # (a) spectra
+    out["digits_values"] = spectral.eigendecompose(kernels["ntk_train_train"]).values
+    n_circle = int(spec.get("circle_points", 256))
+    out.update(circle_spectrum(spec["model"], n_circle))
+    for name, override in PARITY_VARIANTS.items():
+        model = {**spec["model"], **override}
+        out[f"parity_mu_{name}"] = circle_coefficients(model, n_circle // 2)
+
+    # (b), (c) on a subset of the training set
+    n_sub = _subset(spec, data)
+    x = np.asarray(data["x_train"][:n_sub], np.float32)
+    y = np.asarray(data["y_train"][:n_sub], np.float32)
+    eig = spectral.eigendecompose(kernels["ntk_train_train"][:n_sub, :n_sub])
+    f2 = np.sqrt(n_sub) * eig.vectors[:, 1]
+    record_steps = train.log_spaced_steps(int(spec["steps"]), N_RECORDS)
+    vectors = eig.vectors[:, :n_modes]
+    pc2 = [_train_pc2(spec, x, f2, width=int(w), key=key, record_steps=record_steps)
+           for w in widths]  # fmt: skip
+    residual, rayleigh = _train_modes(spec, x, y, vectors, width=int(widths[-1]), key=key,
+                                      record_steps=record_steps)  # fmt: skip
+    out.update({
+        "subset_values": eig.values, "subset_vectors": vectors, "f2": f2,
+        "record_steps": record_steps,
+        "pc2_delta_f": np.stack([p[0] for p in pc2]),
+        "pc2_init_rayleigh": np.stack([p[1] for p in pc2]),  # (W, S), Gram units
+        "modes_y": y.astype(np.float64), "modes_residual": residual,
+        "modes_init_rayleigh": rayleigh,  # (S, n_modes), Gram units
+    })  # fmt: skip
+    return out
+
+
+# ----------------------------------------------------------------------------- analysis
+
+
+def pc2_components(delta_f: np.ndarray, f2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Residual r_t = (f_t − f_0) − 0.5·f^(2) split along f^(2) and orthogonal to it.
+
+    ``delta_f`` (..., n) holds f_t − f_0; returns ⟨r_t, f^(2)⟩/n (starts at −0.5) and the
+    RMS of the orthogonal part (starts at 0), both of shape delta_f.shape[:-1].
+    """
+    n = f2.size
+    r = delta_f - PC2_AMPLITUDE * f2
+    along = r @ f2 / n  # f^(2) has unit RMS: ⟨f^(2), f^(2)⟩ = n
+    orth = r - along[..., None] * f2
+    return along, np.sqrt(np.mean(orth**2, axis=-1))
+
+
+def _fit_rate(times: np.ndarray, coeffs: np.ndarray, predicted_rate: float) -> float:
+    """Measured decay rate of one component, (T,) or (T, K) (then of its norm).
+
+    The fit uses the times at which the theory puts the component above FIT_FLOOR of its
+    start, t ≤ ln(1/FIT_FLOOR)/rate (at least the first three records): later, the
+    finite-width leakage floor, not the decay, sets its size.
+    """
+    c = coeffs.reshape(len(times), 1, -1)
+    t_end = max(np.log(1 / FIT_FLOOR) / predicted_rate, times[min(2, len(times) - 1)])
+    keep = times <= t_end
+    return float(spectral.fit_mode_rates(times[keep], c[keep])[0])
+
+
+def _variant_label(run: Mapping[str, np.ndarray], name: str) -> str:
+    model = {"depth": int(run["depth"]), "b_std": float(run["b_std"])}
+    model.update(PARITY_VARIANTS.get(name, {}))
+    suffix = " (configured)" if name == "configured" else ""
+    return f"$L={model['depth']}$, $\\beta={model['b_std']:g}${suffix}"
+
+
+def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, Any]]:
+    lr, widths, times = float(run["lr"]), run["widths"], run["record_steps"].astype(np.float64)
+    lo, hi = (int(v) for v in run["fit_range"])
+    numbers: dict[str, Any] = {
+        "lr": lr, "steps": int(run["steps"]), "seeds": int(run["seeds"]),
+        "widths": widths.tolist(), "width_min": int(widths.min()),
+        "width_max": int(widths.max()), "depth": int(run["depth"]), "b_std": float(run["b_std"]),
+        "n_train": int(run["n_train"]), "fit_lo": lo, "fit_hi": hi,
+    }  # fmt: skip
+
+    # (a) spectra
+    digits = run["digits_values"]
+    d_hi = min(hi, digits.size)
+    slope, pref = spectral.power_law_fit(digits, index_range=(lo, d_hi))
+    freqs, mu = run["circle_freqs"], run["circle_mu"]
+    c_hi = min(hi, int(freqs[-1]))
+    circle_fits = parity_fits(freqs, mu, lo, c_hi)
+    sampled_fits = parity_fits(freqs, run["circle_sampled_mu"], lo, c_hi)
+    # The circulant matrix's eigenvalues are the sampled Fourier coefficients, each k ≠ 0,
+    # N/2 twice: a check that the Fourier picture (and the kernel's zonality) holds.
+    n_c = run["circle_matrix_values"].size
+    fourier = np.concatenate(
+        [run["circle_sampled_mu"], run["circle_sampled_mu"][1 : (n_c + 1) // 2]]
+    )
+    fourier_err = np.max(np.abs(np.sort(fourier)[::-1] - run["circle_matrix_values"]))
+    # parity: every odd k ≥ 3 up to the fit's end (low frequencies matter most here)
+    odd_even = odd_even_ratios(freqs, mu, 3, c_hi)
+    parity = {"configured": odd_even}
+    for name in PARITY_VARIANTS:
+        parity[name] = odd_even_ratios(freqs, run[f"parity_mu_{name}"], 3, c_hi)
+        numbers[f"circle_odd_even_ratio_{name}"] = float(np.median(parity[name]))
+        numbers[f"circle_odd_even_min_{name}"] = float(np.min(parity[name]))
+        even = parity_fits(freqs, run[f"parity_mu_{name}"], lo, c_hi)["even"]["exponent"]
+        numbers[f"circle_exponent_even_{name}"] = even
+    numbers.update({
+        "digits_exponent": slope, "digits_prefactor": pref, "digits_fit_hi": d_hi,
+        "digits_lambda_max": float(digits[0]), "digits_lambda_min": float(digits[-1]),
+        "digits_condition": float(digits[0] / digits[-1]),
+        "digits_ratio_12": float(digits[0] / digits[1]),
+        "digits_min_positive": bool(digits[-1] > 0),
+        "circle_points": int(n_c), "circle_fit_hi": c_hi,
+        "circle_exponent": circle_fits["all"]["exponent"],
+        "circle_exponent_even": circle_fits["even"]["exponent"],
+        "circle_exponent_odd": circle_fits["odd"]["exponent"],
+        "circle_sampled_exponent": sampled_fits["all"]["exponent"],
+        "circle_theory_exponent": THEORY_EXPONENT_CIRCLE,
+        "circle_odd_even_ratio": float(np.median(odd_even)) if odd_even.size else None,
+        "circle_odd_even_min": float(np.min(odd_even)) if odd_even.size else None,
+        "circle_fourier_max_abs_error": float(fourier_err),
+        "circle_fourier_rel_error": float(fourier_err / run["circle_matrix_values"][0]),
+        "circle_min_mu": float(mu[: n_c // 2 + 1].min()),
+    })  # fmt: skip
+    spectrum_fig = {"digits_values": digits, "digits_fit": np.array([slope, pref, lo, d_hi]),
+                    "circle_freqs": freqs, "circle_mu": mu,
+                    "circle_sampled_mu": run["circle_sampled_mu"],
+                    "circle_fit": np.array([circle_fits["all"]["exponent"] or np.nan,
+                                            circle_fits["all"]["prefactor"] or np.nan, lo, c_hi]),
+                    "theory_exponent": np.float64(THEORY_EXPONENT_CIRCLE),
+                    "parity_labels": np.array([_variant_label(run, name) for name in parity]),
+                    "parity_k": freqs[(freqs % 2 == 1) & (freqs >= 3)
+                                      & (freqs + 1 <= min(c_hi, freqs[-1]))],
+                    "parity_ratios": np.stack(list(parity.values()))}  # fmt: skip
+
+    # (b) Jacot Fig. 3: the component along f^(2) and the orthogonal rest
+    n_sub = run["f2"].size
+    gram = run["subset_values"] * n_sub
+    rate_gd = spectral.mode_rates(gram, lr=lr, m=n_sub, discrete=True)
+    rate_flow = spectral.mode_rates(gram, lr=lr, m=n_sub)
+    along, orth = pc2_components(run["pc2_delta_f"], run["f2"])  # (W, S, T)
+    measured = np.array([[_fit_rate(times, a, rate_gd[1]) for a in per_w] for per_w in along])
+    ratio = measured / rate_gd[1]  # (W, S)
+    # the same against each net's own kernel at init: η·f^(2)ᵀΘ_0f^(2)/(n·m)
+    rate_init = spectral.mode_rates(run["pc2_init_rayleigh"].ravel(), lr=lr, m=n_sub,
+                                    discrete=True).reshape(ratio.shape)  # fmt: skip
+    init_kernel = run["pc2_init_rayleigh"] / gram[1]
+    theory_along = -PC2_AMPLITUDE * spectral.mode_decay(gram[1:2], times, lr=lr, m=n_sub,
+                                                        discrete=True)[:, 0]  # fmt: skip
+    orth_final = orth[:, :, -1]
+    numbers.update({
+        "train_subset": int(n_sub),
+        "lambda2": float(run["subset_values"][1]), "lambda1": float(run["subset_values"][0]),
+        "eta_lambda2_over_m": float(lr * gram[1] / n_sub),
+        "eta_over_eta_crit": float(lr / spectral.critical_learning_rate(gram, m=n_sub)),
+        "pc2_rate_predicted": float(rate_gd[1]), "pc2_rate_predicted_flow": float(rate_flow[1]),
+        "pc2_rate_measured": np.nanmean(measured, axis=1).tolist(),
+        "pc2_rate_ratio": np.nanmean(ratio, axis=1).tolist(),
+        "pc2_rate_ratio_widest": float(np.nanmean(ratio[-1])),
+        "pc2_rate_ratio_smallest": float(np.nanmean(ratio[0])),
+        "pc2_rate_ratio_dev_widest": float(np.nanmax(np.abs(ratio[-1] - 1))),
+        "pc2_rate_abs_dev": np.nanmean(np.abs(ratio - 1), axis=1).tolist(),
+        "pc2_init_kernel_ratio": np.nanmean(init_kernel, axis=1).tolist(),
+        "pc2_init_kernel_abs_dev": np.nanmean(np.abs(init_kernel - 1), axis=1).tolist(),
+        "pc2_rate_ratio_init_kernel": np.nanmean(measured / rate_init, axis=1).tolist(),
+        "pc2_final_along": np.nanmean(np.abs(along[:, :, -1]), axis=1).tolist(),
+        "pc2_final_along_theory": float(abs(theory_along[-1])),
+        "pc2_orth_final": np.nanmean(orth_final, axis=1).tolist(),
+        "pc2_orth_final_widest": float(np.nanmean(orth_final[-1])),
+        "pc2_orth_final_smallest": float(np.nanmean(orth_final[0])),
+        "pc2_orth_max": np.nanmean(np.nanmax(orth, axis=2), axis=1).tolist(),
+        "pc2_orth_slope": bootstrap_slope(widths, orth_final) if len(widths) > 1 else None,
+    })  # fmt: skip
+    for name in ("pc2_final_along", "pc2_init_kernel_ratio", "pc2_rate_ratio_init_kernel"):
+        numbers[f"{name}_smallest"] = numbers[name][0]
+        numbers[f"{name}_widest"] = numbers[name][-1]
+    pc2_fig = {"widths": widths, "times": times, "along": along, "orth": orth,
+               "theory_along": theory_along, "rate_ratio": ratio}  # fmt: skip
+
+    # (c) per-mode rates of the widest net, K outputs at lr K·η: rate_k = −ln(1 − ηλ_k/n)
+    vectors = run["subset_vectors"]
+    n_modes = vectors.shape[1]
+    coeffs = spectral.project_residuals(np.moveaxis(run["modes_residual"], 1, 0).reshape(
+        -1, n_sub, run["modes_y"].shape[1]), vectors)  # fmt: skip
+    coeffs = coeffs.reshape(-1, len(times), n_modes, run["modes_y"].shape[1])  # (S, T, k, K)
+    pred = rate_gd[:n_modes]
+    mode_measured = np.array([[_fit_rate(times, c[:, k], pred[k]) for k in range(n_modes)]
+                              for c in coeffs])  # fmt: skip
+    mode_ratio = mode_measured / pred
+    rayleigh = run["modes_init_rayleigh"]  # (S, n_modes)
+    mode_rate_init = spectral.mode_rates(rayleigh.ravel(), lr=lr, m=n_sub,
+                                         discrete=True).reshape(rayleigh.shape)  # fmt: skip
+    norms = np.linalg.norm(coeffs, axis=3)  # (S, T, k)
+    numbers.update({
+        "n_modes": int(n_modes),
+        "mode_rate_predicted": pred.tolist(),
+        "mode_rate_predicted_flow": rate_flow[:n_modes].tolist(),
+        "mode_rate_measured": np.nanmean(mode_measured, axis=0).tolist(),
+        "mode_rate_ratio": np.nanmean(mode_ratio, axis=0).tolist(),
+        "mode_rate_ratio_max_dev": float(np.nanmax(np.abs(np.nanmean(mode_ratio, 0) - 1))),
+        "mode_lambda": run["subset_values"][:n_modes].tolist(),
+        "mode_init_kernel_ratio": np.nanmean(rayleigh / gram[:n_modes], axis=0).tolist(),
+        "mode_rate_ratio_init_kernel": np.nanmean(mode_measured / mode_rate_init, 0).tolist(),
+        "mode_rate_ratio_slow_max_dev": float(np.nanmax(np.abs(np.nanmean(mode_ratio, 0)[1:] - 1))),
+    })  # fmt: skip
+    modes_fig = {"times": times, "norms": norms / norms[:, :1], "predicted": pred,
+                 "measured": mode_measured,
+                 "theory": spectral.mode_decay(gram[:n_modes], times, lr=lr, m=n_sub,
+                                               discrete=True)}  # fmt: skip
+    return numbers, {"spectrum": spectrum_fig, "pc2_decay": pc2_fig, "mode_rates": modes_fig}
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+def plot_spectrum(data: Mapping[str, np.ndarray], path) -> None:
+    fig, axes = plotting.figure(3, height=2.3)
+    a, b, p = axes[0]
+    c = plotting.colors(8)
+    lam = data["digits_values"]
+    idx = np.arange(1, lam.size + 1)
+    pos = lam > 0
+    a.plot(idx[pos], lam[pos], ".", ms=2, color=c[0], label=r"digits, eigenvalues of $\Theta/n$")
+    slope, pref, lo, hi = data["digits_fit"]
+    ks = np.arange(int(lo), int(hi) + 1)
+    a.plot(ks, pref * ks**slope, "k--", lw=1, label=f"fit $k^{{{slope:.2f}}}$")
+    a.set(xscale="log", yscale="log", xlabel="index $k$", ylabel="eigenvalue")
+    freqs, mu = data["circle_freqs"], data["circle_mu"]
+    for parity, marker, color in ((0, "o", c[1]), (1, "s", c[2])):
+        sel = (freqs >= 1) & (freqs % 2 == parity) & (mu > 0)
+        b.plot(freqs[sel], mu[sel], marker, ms=2.2, color=color, ls="none",
+               label=f"circle, {'even' if parity == 0 else 'odd'} $k$")  # fmt: skip
+    sampled = data["circle_sampled_mu"]
+    sel = (freqs >= 1) & (sampled > 0)
+    b.plot(freqs[sel], sampled[sel], "-", lw=0.6, color="0.5", label="$N$-point matrix")
+    slope, pref, lo, hi = data["circle_fit"]
+    ks = np.arange(int(lo), int(hi) + 1)
+    if np.isfinite(slope):
+        b.plot(ks, pref * ks**slope, "k--", lw=1, label=f"fit $k^{{{slope:.2f}}}$")
+        mid = np.sqrt(lo * hi)
+        theory = float(data["theory_exponent"])
+        # the theory's slope, drawn 3x above the fit so the two stay distinguishable
+        ref = 3 * pref * mid**slope * (ks / mid) ** theory
+        b.plot(ks, ref, ":", color=c[3], lw=1.2, label=f"theory $\\propto k^{{{theory:g}}}$")
+    b.set(xscale="log", yscale="log", xlabel="frequency $k$",
+          ylabel=r"$\mu_k$ (eigenvalue of $\Theta/N$)")  # fmt: skip
+    floor = 1e-3
+    for i, (label, ratio) in enumerate(zip(data["parity_labels"], data["parity_ratios"],
+                                           strict=True)):  # fmt: skip
+        p.plot(data["parity_k"], np.maximum(ratio, floor), "o-" if i == 0 else "-", ms=2,
+               lw=1.4 if i == 0 else 0.9, color=c[[0, 1, 3, 4][i % 4]], label=label)  # fmt: skip
+    p.set(xscale="log", yscale="log", ylim=(floor * 0.7, 2), xlabel="odd frequency $k$",
+          ylabel="odd-to-even ratio")  # fmt: skip
+    p.annotate(f"zero (< {floor:g})", (data["parity_k"][0], floor), xytext=(2, 4),
+               textcoords="offset points", fontsize=6)  # fmt: skip
+    a.legend(fontsize=6)
+    b.legend(fontsize=6)
+    p.legend(fontsize=5.5, loc="center right")
+    plotting.panel_labels(axes)
+    plotting.save(fig, path)
+
+
+def plot_pc2_decay(data: Mapping[str, np.ndarray], path) -> None:
+    fig, axes = plotting.figure(2, height=2.3, width=0.85)
+    a, b = axes[0]
+    t = data["times"]
+    widths = data["widths"]
+    for color, w, along, orth in zip(plotting.colors(len(widths)), widths, data["along"],
+                                     data["orth"], strict=True):  # fmt: skip
+        mag = np.abs(along)
+        a.plot(t, np.nanmean(mag, 0), color=color, label=f"$n = {w}$")
+        a.fill_between(t, np.nanmin(mag, 0), np.nanmax(mag, 0), color=color, alpha=0.2, lw=0)
+        b.plot(t[1:], np.nanmean(orth, 0)[1:], color=color, label=f"$n = {w}$")
+        b.fill_between(t[1:], np.nanmin(orth, 0)[1:], np.nanmax(orth, 0)[1:], color=color,
+                       alpha=0.2, lw=0)  # fmt: skip
+    a.plot(t, np.abs(data["theory_along"]), "k--", lw=1, label=r"theory $0.5(1-\eta\lambda_2/m)^t$")
+    a.set(yscale="log", xlabel="step $t$", ylabel=r"$|\langle f_t - f^*, f^{(2)}\rangle| / n$")
+    b.set(xscale="log", yscale="log", xlabel="step $t$",
+          ylabel=r"RMS of $f_t - f^*$ orthogonal to $f^{(2)}$")  # fmt: skip
+    a.legend(fontsize=6)
+    b.legend(fontsize=6)
+    plotting.panel_labels(axes)
+    plotting.save(fig, path)
+
+
+def plot_mode_rates(data: Mapping[str, np.ndarray], path) -> None:
+    fig, axes = plotting.figure(2, height=2.3, width=0.85)
+    a, b = axes[0]
+    t = data["times"]
+    n_modes = data["predicted"].size
+    cols = plotting.colors(n_modes)
+    for k in range(n_modes):
+        a.plot(t, np.nanmean(data["norms"][:, :, k], 0), color=cols[k], label=f"$k = {k + 1}$")
+        a.plot(t, data["theory"][:, k], "--", color=cols[k], lw=0.8)
+    a.set(yscale="log", xlabel="step $t$", ylabel=r"$\|c_k(t)\| / \|c_k(0)\|$",
+          ylim=(1e-3, 1.5))  # fmt: skip
+    pred = data["predicted"]
+    for k in range(n_modes):
+        b.plot(np.full(data["measured"].shape[0], pred[k]), data["measured"][:, k], "o",
+               color=cols[k])  # fmt: skip
+    lims = np.array([pred.min() * 0.7, pred.max() * 1.4])
+    b.plot(lims, lims, "k:", lw=0.8, label="measured = predicted")
+    b.set(xscale="log", yscale="log", xlabel=r"predicted rate $-\ln(1-\eta\lambda_k/m)$",
+          ylabel="measured rate (per seed)")  # fmt: skip
+    a.legend(fontsize=6, ncol=2)
+    b.legend(fontsize=6)
+    plotting.panel_labels(axes)
+    plotting.save(fig, path)

@@ -1,0 +1,195 @@
+"""Tests for the spectral studies E7 (eigendecay) and E8 (early_stopping): end to end on tiny
+digits, the Jacot Fig. 3 decomposition against step-by-step gradient descent, the circle's
+Fourier spectrum against Bietti & Mairal's parity result, the stopping rules against their
+formulas and the init-variance curve against infinite.gp_moments."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from ntkpaper import data, infinite, io, keys, report, spectral
+from ntkpaper.finite import model_spec
+from ntkpaper.studies import early_stopping, eigendecay
+
+MODEL = {"depth": 3, "activation": "relu", "parameterization": "ntk", "W_std": 1.0, "b_std": 0.1}
+KEY_PART = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def _dataset(label_noise: float) -> dict[str, np.ndarray]:
+    spec = {"source": "digits", "n_train": 64, "n_test": 48, "label_noise": label_noise}
+    return data.prepare("tiny", spec, key=keys.run_key(0, "data", "tiny"))
+
+
+@pytest.fixture(scope="module")
+def kernels() -> dict[str, np.ndarray]:
+    """Analytic kernels of the tiny split (label noise changes targets, not inputs)."""
+    d = _dataset(0.0)
+    return infinite.analytic_kernels(model_spec(MODEL, width=1, out_dim=1), d["x_train"],
+                                     d["x_test"])  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def digits(kernels) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    return _dataset(0.0), kernels
+
+
+@pytest.fixture(scope="module")
+def noisy_digits(kernels) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    d = _dataset(0.25)
+    assert np.array_equal(d["x_train"], _dataset(0.0)["x_train"])
+    return d, kernels
+
+
+def _check_numbers(numbers: dict, tmp_path) -> dict:
+    """JSON round trip through io.write_json, and every key usable in \\N{a.b.c}."""
+    path = tmp_path / "numbers.json"
+    io.write_json(path, numbers)
+    loaded = io.read_json(path)
+    for name in report.flatten(loaded):
+        assert all(KEY_PART.match(part) for part in name.split(".")), name
+    return loaded
+
+
+def _round_trip(arrays: dict, tmp_path) -> dict[str, np.ndarray]:
+    path = tmp_path / "run.npz"
+    io.write_npz(path, **arrays)
+    return io.read_npz(path)  # allow_pickle=False: only plain arrays survive
+
+
+# ----------------------------------------------------------------------------- E7
+
+
+def test_eigendecay_end_to_end(digits, tmp_path):
+    d, kernels = digits
+    spec = {"data": "tiny", "model": MODEL, "widths": [32, 16], "seeds": 2, "lr": 2.0,
+            "steps": 12, "fit_range": [2, 12], "n_modes": 3, "circle_points": 32,
+            "train_subset": 40}  # fmt: skip
+    arrays = eigendecay.run(spec, d, key=keys.run_key(0, "eigendecay", "tiny"), kernels=kernels)
+    numbers, figures = eigendecay.analyze(_round_trip(arrays, tmp_path))
+    loaded = _check_numbers(numbers, tmp_path)
+    assert loaded["widths"] == [16, 32] and loaded["train_subset"] == 40
+    assert loaded["digits_min_positive"] and loaded["digits_exponent"] < 0
+    assert len(loaded["pc2_rate_ratio"]) == 2 and len(loaded["mode_rate_ratio"]) == 3
+    assert all(math.isfinite(r) and r > 0 for r in loaded["pc2_rate_ratio"])
+    # the nets start exactly on f^(2): nothing orthogonal before the first step
+    assert np.max(figures["pc2_decay"]["orth"][:, :, 0]) < 1e-5
+    assert np.allclose(figures["pc2_decay"]["along"][:, :, 0], -0.5, atol=1e-5)
+    assert set(figures) == {"spectrum", "pc2_decay", "mode_rates"}
+    for stem, fig_data in figures.items():
+        path = tmp_path / f"{stem}.pdf"
+        getattr(eigendecay, f"plot_{stem}")(_round_trip(fig_data, tmp_path), path)
+        assert path.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("discrete", [True, False])
+def test_pc2_component_decays_at_the_predicted_rate(digits, discrete):
+    """Linearized dynamics on y = f_0 + 0.5·f^(2): the component along f^(2) is exactly
+    −0.5·decay_2(t), nothing leaks orthogonally, and the fit recovers the rate."""
+    _, kernels = digits
+    theta = kernels["ntk_train_train"]
+    n, lr = len(theta), 2.0
+    eig = spectral.eigendecompose(theta)
+    f2 = np.sqrt(n) * eig.vectors[:, 1]
+    times = np.arange(0, 40, dtype=np.float64)
+    dyn = spectral.spectral_dynamics(theta, 0.5 * f2, lr=lr, discrete=discrete)
+    along, orth = eigendecay.pc2_components(dyn.predict_train(times, 0.0), f2)  # f_0 = 0
+    rate = spectral.mode_rates(eig.gram_values, lr=lr, m=n, discrete=discrete)[1]
+    np.testing.assert_allclose(along, -0.5 * np.exp(-rate * times), rtol=1e-10)
+    assert np.max(orth) < 1e-12
+    np.testing.assert_allclose(eigendecay._fit_rate(times, along, rate), rate, rtol=1e-8)
+    if discrete:  # independent check: step the GD recursion f ← f − (η/m)Θ(f − y)
+        f, y, steps = np.zeros(n), 0.5 * f2, []
+        for _ in times:
+            steps.append(f.copy())
+            f = f - lr / n * theta @ (f - y)
+        np.testing.assert_allclose(eigendecay.pc2_components(np.array(steps), f2)[0], along,
+                                   atol=1e-12)  # fmt: skip
+
+
+def test_circle_spectrum_is_fourier_and_two_layer_odd_modes_vanish():
+    # Two-layer ReLU NTK without bias: μ_k = 0 for odd k ≥ 3 (Bietti & Mairal 2019).
+    plain = eigendecay.circle_spectrum({"depth": 2, "b_std": 0.0}, 32)
+    mu = plain["circle_mu"]
+    assert np.all(mu[[0, 1, 2, 4, 6]] > 1e-4 * mu[0])
+    assert np.max(np.abs(mu[3::2])) < 1e-10 * mu[0]
+    # With a bias and depth the odd frequencies come back.
+    deep = eigendecay.circle_spectrum(MODEL, 32)
+    assert np.all(deep["circle_mu"][3:12:2] > 1e-2 * deep["circle_mu"][2:11:2])
+    # The circulant matrix's eigenvalues are its row's DFT, frequencies 1..N/2−1 twice.
+    for spec in (plain, deep):
+        s = spec["circle_sampled_mu"]
+        fourier = np.sort(np.concatenate([s, s[1:-1]]))[::-1]
+        np.testing.assert_allclose(spec["circle_matrix_values"], fourier, atol=1e-9 * s[0])
+
+
+# ----------------------------------------------------------------------------- E8
+
+
+def _es_spec(widths):
+    return {"data": "tiny", "model": MODEL, "top_k": 4, "eps": 0.1, "lr": 20.0,
+            "val_fraction": 0.25, "widths": widths, "seeds": 2, "steps": 60}  # fmt: skip
+
+
+@pytest.mark.parametrize("widths", [[16], []])
+def test_early_stopping_end_to_end(noisy_digits, tmp_path, widths):
+    d, kernels = noisy_digits
+    spec = _es_spec(widths)
+    arrays = early_stopping.run(spec, d, key=keys.run_key(0, "es", "tiny"), kernels=kernels)
+    numbers, figures = early_stopping.analyze(_round_trip(arrays, tmp_path))
+    loaded = _check_numbers(numbers, tmp_path)
+    assert loaded["net"]["width"] == widths
+    assert loaded["n_validation"] == 16 and loaded["noise_fraction"] == pytest.approx(0.25)
+    # The oracle is the best of the full-data curve; t = ∞ is the curve's far end.
+    oracle = loaded["oracle"]["test_mse"]
+    for rule in ("spectral", "validation_refit"):
+        assert oracle <= loaded[rule]["test_mse"]
+    assert oracle <= loaded["infinite"]["test_mse"] * (1 + 1e-9)
+    assert loaded["ratio_spectral_to_oracle"] >= 1.0
+    # the spectral stop time is the formula's: max over the top k of ceil(ln(1/ε)/rate_j)
+    lam = np.linalg.eigvalsh(kernels["ntk_train_train"])[::-1][: spec["top_k"]]
+    rates = -np.log1p(-spec["lr"] * lam / d["y_train"].size)
+    expected = np.max(np.ceil(np.log(1 / spec["eps"]) / rates))
+    assert loaded["spectral"]["t"] == expected
+    # at the spectral stop every top-k component of the residual is at most eps of its start
+    dyn = spectral.spectral_dynamics(kernels["ntk_train_train"], d["y_train"], lr=spec["lr"],
+                                     discrete=True)  # fmt: skip
+    decay = np.abs(dyn.decay(loaded["spectral"]["t"]))[: spec["top_k"]]
+    assert np.all(decay <= spec["eps"]) and np.any(decay > spec["eps"] * 0.5)
+    # the closed-form curve passes through the t = ∞ value (kernel regression)
+    assert arrays["test_mse"][-1] == pytest.approx(loaded["infinite"]["test_mse"], rel=1e-6)
+    if widths:
+        assert loaded["spectral"]["t"] in arrays["net_steps"]
+        assert loaded["net"]["width"] == widths and loaded["net_widest"]["width"] == widths[-1]
+        assert loaded["net_widest"]["test_mse_spectral"] > 0
+    else:  # the paper's macros exist for every configuration, as an em dash
+        assert loaded["net_widest"]["width"] is None
+    path = tmp_path / "early_stopping.pdf"
+    early_stopping.plot_early_stopping(_round_trip(figures["early_stopping"], tmp_path), path)
+    assert path.stat().st_size > 1000
+
+
+def test_init_variance_matches_gp_moments(noisy_digits):
+    d, kernels = noisy_digits
+    lr, times = 20.0, np.array([0.0, 3.0, 50.0, np.inf])
+    dyn = spectral.spectral_dynamics(kernels["ntk_train_train"], d["y_train"], lr=lr,
+                                     k_test_train=kernels["ntk_test_train"])  # fmt: skip
+    ours = early_stopping.init_variance(
+        dyn, times, nngp_train=kernels["nngp_train_train"],
+        nngp_test_train=kernels["nngp_test_train"],
+        nngp_test_diag=np.diagonal(kernels["nngp_test_test"]),
+    )  # fmt: skip
+    reference = infinite.gp_moments(dict(kernels), d["y_train"], times, lr=lr)
+    np.testing.assert_allclose(ours, np.diagonal(reference["cov"], axis1=1, axis2=2),
+                               rtol=1e-8, atol=1e-12)  # fmt: skip
+    # at t = 0 the net is its prior: the variance is the NNGP diagonal
+    np.testing.assert_allclose(ours[0], np.diagonal(kernels["nngp_test_test"]), rtol=1e-12)
+
+
+def test_validation_split_is_a_partition():
+    fit, val = early_stopping.validation_split(50, 0.2, key=keys.run_key(0, "v"))
+    assert len(val) == 10 and len(fit) == 40
+    assert np.array_equal(np.sort(np.concatenate([fit, val])), np.arange(50))
