@@ -8,6 +8,9 @@
 configfile: "experiments/config.yaml"
 
 
+report: "experiments/report/workflow.rst"
+
+
 include: "experiments/rules/common.smk"
 include: "experiments/rules/data.smk"
 include: "experiments/rules/infinite.smk"

@@ -165,3 +165,10 @@ def test_interrupted_run_resumes_to_the_same_numbers(quick_run, tmp_path, sig):
         snakemake(repo, "--unlock", *QUICK)  # a hard kill leaves Snakemake's lock behind
     snakemake(repo, *QUICK)
     assert deterministic_numbers(repo) == deterministic_numbers(quick_run)
+
+
+def test_html_report_has_every_figure(quick_run):
+    snakemake(quick_run, *QUICK, "--report", "results/report.html")
+    html = (quick_run / "results/report.html").read_text(errors="replace")
+    for figure in (quick_run / "results/figures").rglob("*.pdf"):
+        assert figure.name in html, figure

@@ -1,5 +1,6 @@
 # Every figure is its own target, drawn from the data file beside it (never recomputed):
 #   snakemake --cores 1 results/figures/width_sweep/digits_relu/lazy.pdf
+# and every figure goes into the HTML report: snakemake --report results/report.html
 
 
 rule plot:
@@ -8,7 +9,12 @@ rule plot:
         lambda w: f"src/ntkpaper/studies/{w.kind}.py",
         data=f"{RESULTS}/figures/{{kind}}/{{name}}/{{figure}}.npz",
     output:
-        pdf=f"{RESULTS}/figures/{{kind}}/{{name}}/{{figure}}.pdf",
+        pdf=report(
+            f"{RESULTS}/figures/{{kind}}/{{name}}/{{figure}}.pdf",
+            caption="../report/figure.rst",
+            category="{kind}",
+            subcategory="{name}",
+        ),
     params:
         kind=lambda w: w.kind,
         figure=lambda w: w.figure,
