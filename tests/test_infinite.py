@@ -36,10 +36,15 @@ def test_gp_moments_match_neural_tangents_ensemble(problem, t):
     np.testing.assert_allclose(ours["cov"][0], cov, rtol=1e-6, atol=1e-8)
 
 
-def test_analytic_kernels_blocked_equal_direct(problem):
+@pytest.mark.parametrize("activation", ["relu", "erf", "tanh"])
+def test_analytic_kernels_match_neural_tangents_blocked_or_not(problem, activation):
     spec, x_train, x_test, _ = problem
-    direct = infinite.analytic_kernels(spec, x_train, x_test, batch_size=1000)
-    blocked = infinite.analytic_kernels(spec, x_train, x_test, batch_size=1)
+    spec = MLPSpec(width=1, depth=3, activation=activation, b_std=0.2)
+    direct = infinite.analytic_kernels(spec, x_train, x_test, block_size=1000)
+    blocked = infinite.analytic_kernels(spec, x_train, x_test, block_size=2)
+    reference = stax_network(spec)[2](x_test, x_train, ("ntk", "nngp"))
+    np.testing.assert_allclose(direct["ntk_test_train"], reference.ntk, rtol=1e-10)
+    np.testing.assert_allclose(direct["nngp_test_train"], reference.nngp, rtol=1e-10)
     for name, value in direct.items():
         np.testing.assert_allclose(blocked[name], value, rtol=1e-12, atol=1e-14)
 
