@@ -153,8 +153,11 @@ up() {
     stop_daemon "$CTLD_PID" slurmctld
   fi
   local started=0
-  running "$CTLD_PID" || { slurmctld -f "$CONF" && started=1; } # daemonizes, writes its pid file
-  running "$SLURMD_PID" || { slurmd -f "$CONF" && started=1; }
+  # -c: start from a clean state, so jobs left by an earlier, killed run never occupy the node.
+  running "$CTLD_PID" || { slurmctld -c -f "$CONF" && started=1; } # daemonizes, writes a pid file
+  running "$SLURMD_PID" || { slurmd -c -f "$CONF" && started=1; }
+  # Daemons that were already up may still hold an earlier run's jobs: cancel them.
+  ((started)) || scancel --quiet --user "$(id -un)" 2>/dev/null || true
   wait_idle
   if ((started)); then
     # Saved state can show the node idle before slurmd has registered: run one real job step.
