@@ -63,6 +63,10 @@ def test_claims_file_is_valid_and_declares_every_claim_once():
         report.check_claims_file([claims[0], claims[0]])
 
 
+def test_latex_escape_covers_what_ot1_would_garble():
+    assert report.latex_escape("a<b>c^2_d") == r"a\textless{}b\textgreater{}c\textasciicircum{}2\_d"
+
+
 def test_scorecard_lists_every_result():
     results = [
         {
