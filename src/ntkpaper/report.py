@@ -64,6 +64,8 @@ def latex_escape(text: str) -> str:
         "^": r"\textasciicircum{}",
         "~": r"\textasciitilde{}",
         "\\": r"\textbackslash{}",
+        "<": r"\textless{}",
+        ">": r"\textgreater{}",
     }
     return "".join(table.get(ch, ch) for ch in text)
 
