@@ -154,6 +154,12 @@ def test_early_stopping_end_to_end(noisy_digits, tmp_path, widths):
     rates = -np.log1p(-spec["lr"] * lam / d["y_train"].size)
     expected = np.max(np.ceil(np.log(1 / spec["eps"]) / rates))
     assert loaded["spectral"]["t"] == expected
+    # the trace-fraction rows: the smallest k whose eigenvalues hold that share of the trace
+    cumulative = np.cumsum(np.linalg.eigvalsh(kernels["ntk_train_train"])[::-1])
+    for frac in (50, 90):
+        k = int(np.argmax(cumulative >= frac / 100 * cumulative[-1])) + 1
+        assert loaded[f"trace_{frac}"]["k"] == loaded[f"k_trace_{frac}"] == k
+        assert loaded[f"trace_{frac}"]["test_mse"] >= oracle
     # at the spectral stop every top-k component of the residual is at most eps of its start
     dyn = spectral.spectral_dynamics(kernels["ntk_train_train"], d["y_train"], lr=spec["lr"],
                                      discrete=True)  # fmt: skip

@@ -45,6 +45,7 @@ from ntkpaper.models import init_ensemble, make_apply
 N_TIMES = 200  # closed-form time grid, log-spaced steps
 N_RECORDS = 30  # recording steps of the finite nets (plus the rules' stop times)
 N_VAR_TIMES = 40  # times of the init-variance curve
+TRACE_FRACTIONS = (0.5, 0.9)  # spectrum-only choices of k reported beside the configured one
 N_K = 60  # values of k in the spectral rule's sensitivity curve
 HORIZON = 20.0  # the grid ends when the slowest mode has decayed by e^-20: "t = ∞"
 RULES = ("spectral", "validation", "validation_refit", "oracle", "infinite")
@@ -125,8 +126,15 @@ def closed_form(
     m = y.size
     t_spec = spectral.spectral_stop_time(dyn.gram_values, k=top_k, eps=eps, lr=lr, m=m,
                                          discrete=True)  # fmt: skip
+    # k from the spectrum alone: the smallest k holding a fraction of the trace
+    k_trace = np.array([spectral.k_by_trace_fraction(dyn.gram_values, fraction=f)
+                        for f in TRACE_FRACTIONS])  # fmt: skip
+    t_trace = np.array([
+        spectral.spectral_stop_time(dyn.gram_values, k=int(k), eps=eps, lr=lr, m=m, discrete=True)
+        for k in k_trace
+    ])  # fmt: skip
     t_end = float(spec.get("steps", 1))  # the finite nets' last step, for comparisons
-    times = np.union1d(time_grid(dyn.gram_values, lr=lr, m=m), [t_spec, t_end])
+    times = np.union1d(time_grid(dyn.gram_values, lr=lr, m=m), [t_spec, t_end, *t_trace])
     f_test = dyn.predict_test(times, 0.0)
     f_train = dyn.predict_train(times, 0.0)
     # t = ∞ is kernel regression; gp_moments evaluates it exactly (no decay factor).
@@ -188,6 +196,7 @@ def closed_form(
         "held_test_mse": test_mse(f_held[:, len(val):], y_test),
         "held_test_acc": infinite.accuracy(f_held[:, len(val):], labels_test),
         "n_validation": np.int64(len(val)),
+        "trace_fractions": np.asarray(TRACE_FRACTIONS), "k_trace": k_trace, "t_trace": t_trace,
         "k_grid": ks, "k_grid_t": t_k, "k_grid_test_mse": test_mse(f_k, y_test),
         "k_grid_test_acc": infinite.accuracy(f_k, labels_test),
     }  # fmt: skip
@@ -332,8 +341,6 @@ def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, An
         "n_test": int(run["n_test"]), "n_validation": int(run["n_validation"]),
         "noise_fraction": float(run["noise_fraction"]),
         "eta_over_eta_crit": float(lr / spectral.critical_learning_rate(gram, m=m)),
-        "k_trace_50": spectral.k_by_trace_fraction(gram, fraction=0.5),
-        "k_trace_90": spectral.k_by_trace_fraction(gram, fraction=0.9),
         "top_k_trace_fraction": float(np.sum(gram[: int(run["top_k"])]) / np.sum(gram)),
         "t_max": float(times[-1]),
         **table,
@@ -356,6 +363,15 @@ def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, An
         "k_grid_best_ratio_to_oracle": float(np.min(run["k_grid_test_mse"])
                                              / table["oracle"]["test_mse"]),
     }  # fmt: skip
+    for frac, k, t in zip(run["trace_fractions"], run["k_trace"], run["t_trace"], strict=True):
+        mse_k = _at(times, run["test_mse"], float(t))
+        numbers[f"k_trace_{round(100 * frac)}"] = int(k)
+        numbers[f"trace_{round(100 * frac)}"] = {
+            "k": int(k), "t": int(t), "test_mse": mse_k,
+            "test_acc": _at(times, run["test_acc"], float(t)),
+            "ratio_to_oracle": mse_k / table["oracle"]["test_mse"],
+            "noisy_fit": _at(times, run["train_noisy_fit"], float(t)),
+        }  # fmt: skip
     stops = {"spectral": table["spectral"]["t"], "validation": table["validation"]["t"]}
     numbers.update(_finite_numbers(run, stops))
     t_end = float(run["t_end"])
