@@ -13,10 +13,12 @@ def main(inputs, outputs, params):
     commit = (git.get("commit") or "unknown")[:12] + ("+dirty" if git.get("dirty") else "")
     digest = hashlib.sha256(params["config"].encode()).hexdigest()[:12]
     files = ", ".join(params["configfiles"]) or "(defaults)"
+    packages = ", ".join(f"{name} {version}" for name, version in io.package_versions().items())
     text = (
         f"\\newcommand{{\\buildcommit}}{{\\texttt{{{report.latex_escape(commit)}}}}}\n"
         f"\\newcommand{{\\buildconfig}}{{\\texttt{{{report.latex_escape(files)}}}}}\n"
         f"\\newcommand{{\\buildconfighash}}{{\\texttt{{{digest}}}}}\n"
+        f"\\newcommand{{\\buildpackages}}{{{report.latex_escape(packages)}}}\n"
     )
     io.write_text(outputs["tex"], text)
 
