@@ -1,9 +1,9 @@
 """Seeds of one width: one vmapped, jitted ensemble vs a Python loop of per-seed jitted runs.
 Usage: python benchmarks/bench_ensemble.py [--out results/bench/ensemble.json] [--steps 10]
 
-Setup: digits (sklearn load_digits, shuffled with seed 0, standardized with the training
-statistics), n_train = 512, test = the other 1285; targets one-hot minus the training class
-mean (out_dim 10); a stax ReLU MLP of depth 4 (3 hidden layers), NTK parameterization,
+Setup: digits (ntkpaper.data.prepare: seeded split, standardized with the training
+statistics), n_train = 512, test = the other 1285; targets one-hot minus the class mean 1/K
+(out_dim 10); a stax ReLU MLP of depth 4 (3 hidden layers), NTK parameterization,
 W_std 1, b_std 0.1, float32; full-batch GD with lr 1.0, records (train and test sets) at
 steps 0 and --steps only, so the timing is mostly training.
 
@@ -33,8 +33,8 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-from sklearn.datasets import load_digits
 
+from ntkpaper import data, keys
 from ntkpaper import train as tr
 from ntkpaper._compat import stax
 
@@ -42,15 +42,10 @@ N_TRAIN = 512
 
 
 def digits_regression(*, n_train: int, seed: int = 0) -> tuple[np.ndarray, ...]:
-    """(x_train, y_train, x_test, y_test): standardized inputs, one-hot minus class-mean targets."""
-    x, labels = load_digits(return_X_y=True)
-    order = np.random.default_rng(seed).permutation(len(x))
-    x, labels = x[order].astype(np.float64), labels[order]
-    mean, std = x[:n_train].mean(0), x[:n_train].std(0)
-    x = (x - mean) / np.where(std > 0, std, 1.0)
-    one_hot = np.eye(10)[labels]
-    y = one_hot - one_hot[:n_train].mean(0)
-    return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
+    """(x_train, y_train, x_test, y_test) of the workflow's own digits preparation."""
+    spec = {"source": "digits", "n_train": n_train, "n_test": 1797 - n_train}
+    d = data.prepare("digits", spec, key=keys.run_key(seed, "data", "digits"))
+    return d["x_train"], d["y_train"], d["x_test"], d["y_test"]
 
 
 def mlp(width: int, depth: int, out_dim: int) -> tuple[Callable, Callable]:

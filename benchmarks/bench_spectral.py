@@ -1,7 +1,7 @@
 """Test-MSE-vs-steps curve of kernel gradient descent: one eigendecomposition vs stepping GD.
 Usage: python benchmarks/bench_spectral.py [--out results/bench/spectral.json] [--lr 50]
 
-Setup: digits (sklearn load_digits, shuffled with seed 0, standardized with the training
+Setup: digits (ntkpaper.data.prepare: seeded split, standardized with the training
 statistics, constant pixels left at 0), n_train = 1000, test = the other 797; targets one-hot
 minus the training class mean (K = 10, m = 10^4); analytic relu NTK, depth 4 (3 hidden layers),
 W_std 1, b_std 0.1, float64, via stax's kernel_fn; f_0 = 0 on train and test (the
@@ -33,9 +33,8 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-from sklearn.datasets import load_digits
 
-from ntkpaper import spectral
+from ntkpaper import data, keys, spectral
 from ntkpaper._compat import nt, stax
 
 N_TRAIN = 1000
@@ -43,15 +42,10 @@ N_TIMES = 200
 
 
 def digits_regression(*, n_train: int, seed: int = 0) -> tuple[np.ndarray, ...]:
-    """(x_train, y_train, x_test, y_test): standardized inputs, one-hot minus class-mean targets."""
-    x, labels = load_digits(return_X_y=True)
-    order = np.random.default_rng(seed).permutation(len(x))
-    x, labels = x[order].astype(np.float64), labels[order]
-    mean, std = x[:n_train].mean(0), x[:n_train].std(0)
-    x = (x - mean) / np.where(std > 0, std, 1.0)
-    one_hot = np.eye(10)[labels]
-    y = one_hot - one_hot[:n_train].mean(0)
-    return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
+    """(x_train, y_train, x_test, y_test) of the workflow's own digits preparation."""
+    spec = {"source": "digits", "n_train": n_train, "n_test": 1797 - n_train}
+    d = data.prepare("digits", spec, key=keys.run_key(seed, "data", "digits"))
+    return d["x_train"], d["y_train"], d["x_test"], d["y_test"]
 
 
 def relu_ntk_fn(*, depth: int = 4, b_std: float = 0.1) -> Callable:
