@@ -3,7 +3,7 @@ Usage: python benchmarks/bench_spectral.py [--out results/bench/spectral.json] [
 
 Setup: digits (ntkpaper.data.prepare: seeded split, standardized with the training
 statistics, constant pixels left at 0), n_train = 1000, test = the other 797; targets one-hot
-minus the training class mean (K = 10, m = 10^4); analytic relu NTK, depth 4 (3 hidden layers),
+minus the class mean 1/K (K = 10, m = 10^4); analytic relu NTK, depth 4 (3 hidden layers),
 W_std 1, b_std 0.1, float64, via stax's kernel_fn; f_0 = 0 on train and test (the
 infinite-width mean). The curve is test MSE = mean((f*_t − y*)²) at 200 distinct integer steps
 log-spaced in [1, t_max] of discrete GD f_{t+1} = f_t − (η/m)Θ(f_t − y).
