@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from ntkpaper import io
+
 BENCHMARKS = {
     "empirical_ntk": ["benchmarks/bench_empirical_ntk.py"],
     "recursion": ["benchmarks/bench_recursion.py"],
@@ -35,12 +37,110 @@ def flat(tree, prefix=""):
         yield prefix, tree
 
 
+NT_IMPLEMENTATIONS = ((3, "structured derivatives"), (2, "NTK-vector products"), (1, "Jacobians"))
+
+
+def table_rows(results: dict[str, dict]) -> list[dict]:
+    """The rows of the paper's benchmark table: ours beside the alternative, same run."""
+    rows = []
+
+    def row(what, setting, ours, other, ratio):
+        rows.append(
+            {"what": what, "setting": setting, "ours": ours, "other": other, "ratio": ratio}
+        )
+
+    emp = results.get("empirical_ntk")
+    for r in emp["widths"] if emp else []:
+        w, med = r["width"], r["median_s"]
+        for impl, name in NT_IMPLEMENTATIONS:
+            if f"nt_impl{impl}" in med:
+                row(
+                    f"empirical NTK (s), vs nt {name}",
+                    f"width {w}, n = 256, float32",
+                    med["ours"],
+                    med[f"nt_impl{impl}"],
+                    r[f"ratio_ours_over_impl{impl}"],
+                )
+        row(
+            "empirical NTK GFLOP/s, vs dense matmul",
+            f"width {w}",
+            r["ours_gflops"],
+            r["dense_gflops"],
+            r["ours_fraction_of_dense"],
+        )
+    if emp:
+        e = emp["ensemble"]
+        row(
+            "ensemble empirical NTK (s), vs a loop",
+            f"width {e['width']}, {e['n_seeds']} seeds",
+            e["median_s"]["ensemble"],
+            e["median_s"]["loop"],
+            e["ratio_ensemble_over_loop"],
+        )
+    rec = results.get("recursion")
+    if rec:
+        d = rec["digits"]
+        row(
+            "analytic NTK (s), vs nt.stax",
+            f"n = {d['n']} digits, float64",
+            d["seconds"]["ours"],
+            d["seconds"]["nt"],
+            d["ratio_ours_over_nt"],
+        )
+        big = rec["scaling"][-1]
+        row(
+            "analytic NTK (s), vs nt.stax",
+            f"n = {big['n']}",
+            big["seconds"]["ours"],
+            big["seconds"]["nt"],
+            big["ratio_ours_over_nt"],
+        )
+        ns = [s["n"] for s in rec["scaling"]]
+        exp = rec["loglog_exponent"]
+        row(
+            "analytic NTK, fitted exponent",
+            f"n = {ns[0]}..{ns[-1]}",
+            exp["ours"]["all_sizes"],
+            exp["nt"]["all_sizes"],
+            None,
+        )
+        untiled, tiled = rec["memory"]
+        row(
+            "kernel memory / output, tiled vs not",
+            f"n = {tiled['n']}, block {tiled['block_size']}",
+            tiled["peak_growth_over_output"],
+            untiled["peak_growth_over_output"],
+            tiled["peak_growth_over_output"] / untiled["peak_growth_over_output"],
+        )
+    spec = results.get("spectral")
+    if spec:
+        sec = spec["seconds"]
+        row(
+            "test-error curve (s), closed form vs GD",
+            f"{spec['setup']['n_times']} time points",
+            sec["closed_form_discrete"],
+            sec["stepping_discrete"],
+            sec["closed_form_discrete"] / sec["stepping_discrete"],
+        )
+    ens = results.get("ensemble")
+    for r in ens["results"] if ens else []:
+        row(
+            "training (s), vmapped ensemble vs loop",
+            f"width {r['width']}",
+            r["seconds_warm"]["ensemble"],
+            r["seconds_warm"]["loop"],
+            1 / r["ratio_warm_loop_over_ensemble"],
+        )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smallest sizes (a smoke run)")
     args = parser.parse_args()
     out_dir = Path("results/bench")
     lines = ["# Benchmarks (ratios measured side by side in one run)", ""]
+    results, started_all = {}, time.time()
     for name, cmd in BENCHMARKS.items():
         extra = QUICK_ARGS.get(name, []) if args.quick else []
         started = time.time()
@@ -48,7 +148,7 @@ def main() -> None:
         subprocess.run(
             [sys.executable, *cmd, *extra, "--out", str(out_dir / f"{name}.json")], check=True
         )
-        result = json.loads((out_dir / f"{name}.json").read_text())
+        result = results[name] = json.loads((out_dir / f"{name}.json").read_text())
         ratios = [
             (k, v) for k, v in flat(result) if "ratio" in k or "exponent" in k or "fraction" in k
         ]
@@ -58,6 +158,14 @@ def main() -> None:
         ] + [""]
     (out_dir / "summary.md").write_text("\n".join(lines))
     print("\n".join(lines))
+    # The paper's E11 section includes this table when it exists (rule bench_table).
+    table = out_dir / "table.json"
+    io.write_json(
+        table,
+        {"rows": table_rows(results), "scale": results["scale"], "quick": args.quick},
+    )
+    io.write_provenance(table, config={"quick": args.quick}, seed=0, started=started_all)
+    print(f"wrote {table}")
 
 
 if __name__ == "__main__":

@@ -90,3 +90,14 @@ def test_singular_kernel_is_regularized_with_a_warning_not_nan(caplog):
     assert np.all(np.isfinite(out["mean"])) and out["diag_reg"] > 0
     assert out["condition_number"] <= 1e12
     assert "condition number" in caplog.text
+
+
+def test_conditioned_eigh_shifts_one_decomposition_exactly():
+    # The regularized kernel's decomposition, computed afresh, is the shifted one it returns.
+    phi = np.random.default_rng(1).normal(size=(40, 5))
+    k = phi @ phi.T  # rank 5: needs regularization
+    evals, evecs, diag_reg, cond = infinite.conditioned_eigh(k)
+    assert diag_reg > 0 and cond <= 1e12
+    k_reg = k + diag_reg * np.trace(k) / len(k) * np.eye(len(k))
+    np.testing.assert_allclose(evals, np.linalg.eigvalsh(k_reg), rtol=1e-9, atol=1e-12 * evals[-1])
+    np.testing.assert_allclose((evecs * evals) @ evecs.T, k_reg, atol=1e-12 * evals[-1])

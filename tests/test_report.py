@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 import yaml
@@ -80,3 +81,47 @@ def test_scorecard_lists_every_result():
     ]
     tex = report.scorecard_tex(results)
     assert r"\texttt{C/\allowbreak a\_b}" in tex and r"50\% s" in tex and "holds" in tex
+
+
+def test_stage_costs_sum_jobs_and_span_the_build(tmp_path):
+    header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    paths = []
+    for rule, job, seconds, cpu, rss, end in (
+        ("train", "w16", 10.0, 15.0, 300.0, 1000.0),
+        ("train", "w64", 20.0, 30.0, 500.0, 1030.0),
+        ("plot", "a", 2.0, 1.0, 100.0, 1040.0),
+    ):
+        path = tmp_path / rule / f"{job}.tsv"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(header + f"{seconds}\t0:00:10\t{rss}\t0\t0\t0\t0\t0\t50\t{cpu}\n")
+        os.utime(path, (end, end))
+        paths.append(str(path))
+    tex = report.stage_costs_tex(paths)
+    train = next(line for line in tex.splitlines() if "{train}" in line)
+    assert train.split(" & ")[1:5] == ["2", "30.0", "45.0", "20.0"]
+    # Jobs overlap: the build spans from the first start (1000 − 10) to the last end (1040).
+    elapsed = next(line for line in tex.splitlines() if line.startswith("elapsed"))
+    assert "50.0" in elapsed
+
+
+def test_bench_tex_with_and_without_results():
+    assert "make bench" in report.bench_tex(None, None)
+    table = {
+        "rows": [
+            {"what": "empirical NTK (s)", "setting": "width 512", "ours": 0.01, "other": 0.02,
+             "ratio": 0.5},
+            {"what": "exponent", "setting": "n = 256..4096", "ours": 2.1, "other": 2.2,
+             "ratio": None},
+        ],
+        "scale": {
+            "rows": [{"n": 20000, "kernel_s": 100.0, "solve_s": 200.0, "peak_rss_gb": 9.5}],
+            "exponent_kernel": 2.0,
+            "exponent_solve": 2.9,
+        },
+    }  # fmt: skip
+    meta = {"git": {"commit": "0123456789abcdef", "dirty": False}, "written_at": "2026-11-29T06:00",
+            "wall_time_s": 600.0}  # fmt: skip
+    tex = report.bench_tex(table, meta)
+    assert "0123456789ab" in tex and "2026-11-29" in tex and "10.0 min" in tex
+    assert "$0.500$" in tex and r"\textemdash{}" in tex and "$20\\,000$" in tex
+    assert tex.count(r"\begin{tabular}") == 2 == tex.count(r"\end{tabular}")

@@ -78,6 +78,29 @@ rule stage_costs:
         io.write_text(output.tex, report.stage_costs_tex(sorted(glob.glob(params.pattern))))
 
 
+BENCH_TABLE = f"{RESULTS}/bench/table.json"
+
+
+rule bench_table:
+    # `make bench` (not this workflow: it takes a quarter of an hour) writes the table; the
+    # paper includes it when it exists and says how to produce it when it does not.
+    input:
+        src("report"),
+        table=[BENCH_TABLE] if Path(BENCH_TABLE).exists() else [],
+    output:
+        tex=f"{RESULTS}/paper/bench_table.tex",
+    log:
+        log_of("bench_table"),
+    resources:
+        mem_mb=500,
+    run:
+        from ntkpaper import io, report
+
+        table = io.read_json(input.table[0]) if input.table else None
+        meta = io.read_json(io.meta_path(input.table[0])) if input.table else None
+        io.write_text(output.tex, report.bench_tex(table, meta))
+
+
 rule paper:
     input:
         tex="paper/ntk.tex",
@@ -90,6 +113,7 @@ rule paper:
         buildinfo=rules.build_info.output.tex,
         figures=figure_files(),
         stage_costs=rules.stage_costs.output.tex,
+        bench_table=rules.bench_table.output.tex,
     output:
         pdf=f"{RESULTS}/paper/ntk.pdf",
     log:

@@ -214,4 +214,5 @@ def summary(data: dict[str, np.ndarray]) -> dict[str, Any]:
         out["class_min_fraction"] = float(counts.min() / counts.sum())
         out["class_max_fraction"] = float(counts.max() / counts.sum())
         out["label_noise_fraction"] = float(data["noisy_train"].mean())
+        out["label_noise_percent"] = 100 * out["label_noise_fraction"]
     return out

@@ -37,3 +37,23 @@ def bootstrap_slope(
         "hi": float(hi),
         "level": level,
     }
+
+
+def bootstrap_ratio(
+    num: np.ndarray, den: np.ndarray, *, n_boot: int = 1000, seed: int = 0, level: float = 0.9
+) -> dict[str, float]:
+    """mean(num) / mean(den) over paired seeds (same index = same initialization), with a
+    percentile interval from resampling the pairs with replacement."""
+    num, den = np.asarray(num, np.float64), np.asarray(den, np.float64)
+    ok = np.isfinite(num) & np.isfinite(den)
+    num, den = num[ok], den[ok]
+    picks = np.random.default_rng(seed).integers(0, len(num), size=(n_boot, len(num)))
+    boots = num[picks].mean(1) / den[picks].mean(1)
+    alpha = (1 - level) / 2
+    lo, hi = np.quantile(boots, [alpha, 1 - alpha])
+    return {
+        "ratio": float(num.mean() / den.mean()),
+        "lo": float(lo),
+        "hi": float(hi),
+        "level": level,
+    }

@@ -71,35 +71,36 @@ def analytic_kernels(
     return out
 
 
-def _regularized(k: np.ndarray, diag_reg: float) -> np.ndarray:
-    if diag_reg == 0:
-        return k
-    return k + diag_reg * np.trace(k) / len(k) * np.eye(len(k))
-
-
 def conditioned_eigh(
     k: np.ndarray, diag_reg: float = 0.0, *, max_condition: float = 1e12
 ) -> tuple[np.ndarray, np.ndarray, float, float]:
     """Eigendecomposition of a kernel matrix, regularized until its condition number is
     below `max_condition`: diag_reg starts where the caller put it (or at 1e-14) and grows
-    tenfold, with a logged warning, rather than letting a solve return NaN or noise."""
+    tenfold, with a logged warning, rather than letting a solve return NaN or noise.
+
+    One decomposition serves every diag_reg: adding c·I shifts the eigenvalues by c and
+    leaves the eigenvectors as they are."""
     if not np.all(np.isfinite(k)):
         raise ValueError("kernel matrix has non-finite entries")
+    evals, evecs = np.linalg.eigh(k)
+    scale = np.trace(k) / len(k)
+    tiny = np.finfo(np.float64).tiny
+    start = diag_reg
     while True:
-        evals, evecs = np.linalg.eigh(_regularized(k, diag_reg))
-        top = max(evals[-1], np.finfo(np.float64).tiny)
-        cond = top / max(evals[0], np.finfo(np.float64).tiny)
-        if evals[0] > 0 and cond <= max_condition:
-            return evals, evecs, diag_reg, float(cond)
-        new_reg = max(10 * diag_reg, 1e-14)
+        shifted = evals + diag_reg * scale
+        cond = max(shifted[-1], tiny) / max(shifted[0], tiny)
+        if shifted[0] > 0 and cond <= max_condition:
+            break
+        diag_reg = max(10 * diag_reg, 1e-14)
+    if diag_reg != start:
         log.warning(
-            "kernel condition number %.3g exceeds %.0e: diag_reg %.1e -> %.1e",
-            cond,
+            "kernel condition number exceeds %.0e: diag_reg %.1e -> %.1e (condition %.3g)",
             max_condition,
+            start,
             diag_reg,
-            new_reg,
+            cond,
         )
-        diag_reg = new_reg
+    return shifted, evecs, diag_reg, float(cond)
 
 
 def gp_moments(

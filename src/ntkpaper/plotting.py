@@ -8,6 +8,7 @@ from pathlib import Path
 
 import matplotlib
 import matplotlib.ticker
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -60,18 +61,44 @@ def panel_labels(axes) -> None:
         ax.set_title(f"({chr(ord('a') + i)})", loc="left", fontweight="bold")
 
 
+def quiet_minor_labels(fig, min_decades: float = 0.7) -> None:
+    """No labels on the minor ticks of a log axis spanning `min_decades` or more: its decade
+    labels suffice, and matplotlib's 2×, 3×, 4× … labels crowd a narrow panel."""
+    for ax in fig.axes:
+        for axis, (lo, hi) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            if axis.get_scale() == "log" and lo > 0 and abs(np.log10(hi / lo)) >= min_decades:
+                axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+
+
 def save(fig, path: str | os.PathLike) -> None:
+    quiet_minor_labels(fig)
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=path.suffix.lstrip(".") or "pdf")
     plt.close(fig)
 
 
+def log_ticks(ax, values, *, axis: str = "x", min_gap: float = 0.22, fmt=None) -> None:
+    """Log axis ticked at the values actually run; a tick is labelled only when it sits at
+    least `min_gap` of the axis' log span from the labelled tick to its right (the largest
+    is always labelled), so neighbours such as 1024 and 1600 never print over each other."""
+    values = sorted(float(v) for v in values)
+    fmt = fmt or (lambda v: f"{v:g}")
+    span = max(np.log10(values[-1] / values[0]), 1e-12)
+    labels, right = [], None
+    for v in reversed(values):
+        show = right is None or np.log10(right / v) / span >= min_gap
+        labels.append(fmt(v) if show else "")
+        right = v if show else right
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_scale("log")
+    target.set_ticks(values, labels[::-1])
+    target.set_minor_locator(matplotlib.ticker.NullLocator())
+
+
 def width_axis(ax, widths, label: str = "width $n$") -> None:
-    """Log x axis ticked at the widths actually run (no crowded minor labels)."""
-    ax.set_xscale("log")
-    ax.set_xticks(list(widths), [str(int(w)) for w in widths])
-    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    """Log x axis ticked at the widths actually run (see `log_ticks`)."""
+    log_ticks(ax, widths, fmt=lambda w: str(int(w)))
     ax.set_xlabel(label)
 
 

@@ -340,6 +340,7 @@ def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, An
         "val_fraction": float(run["val_fraction"]), "n_train": int(run["n_train"]),
         "n_test": int(run["n_test"]), "n_validation": int(run["n_validation"]),
         "noise_fraction": float(run["noise_fraction"]),
+        "noise_percent": 100 * float(run["noise_fraction"]),
         "eta_over_eta_crit": float(lr / spectral.critical_learning_rate(gram, m=m)),
         "top_k_trace_fraction": float(np.sum(gram[: int(run["top_k"])]) / np.sum(gram)),
         "t_max": float(times[-1]),

@@ -14,6 +14,7 @@ import numpy as np
 
 from ntkpaper import keys, plotting, train
 from ntkpaper.finite import init_width
+from ntkpaper.fits import bootstrap_ratio
 from ntkpaper.models import make_apply
 
 
@@ -61,10 +62,14 @@ def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, An
     # (n_batches, n_records, n_seeds): RMSE between network and linear model on test inputs
     gap = np.sqrt(np.mean((run["net_f_test"] - run["lin_f_test"]) ** 2, axis=(-2, -1)))
     final_gap = np.nanmean(gap[:, -1], axis=1)
+    # Seeds share their initialization across batch sizes: the ratio is over paired seeds.
+    ratio = bootstrap_ratio(gap[-1, -1], gap[0, -1])
     numbers = {
         "batch_sizes": run["batch_sizes"].tolist(),
         "gap_f_g": final_gap.tolist(),
-        "gap_ratio_smallest_batch_to_gd": float(final_gap[-1] / final_gap[0]),
+        "gap_ratio_smallest_batch_to_gd": ratio["ratio"],
+        "gap_ratio_interval": ratio,
+        "gap_change_percent": 100 * (ratio["ratio"] - 1),
         "net_test_loss": np.nanmean(run["net_test_loss"][:, -1], axis=1).tolist(),
         "lin_test_loss": np.nanmean(run["lin_test_loss"][:, -1], axis=1).tolist(),
         "smallest_batch": int(run["batch_sizes"][-1]),

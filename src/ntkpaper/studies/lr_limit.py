@@ -132,6 +132,8 @@ def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, An
         "eta_crit_spread": float(run["eta_crit"].std() / run["eta_crit"].mean()),
         "lin_boundary": boundary(ratios, stats["lin_diverged_fraction"]),
         "net_boundary": boundary(ratios, stats["net_diverged_fraction"]),
+        "ratio_max": float(ratios.max()),
+        "net_diverged_fraction_max": float(stats["net_diverged_fraction"].max()),
         "net_converged_below_crit": float(stats["net_converged_fraction"][below].min())
         if below.any()
         else None,
@@ -162,19 +164,12 @@ def plot_lr_limit(data: Mapping[str, np.ndarray], path) -> None:
     for x, style in ((1, ":"), (2, "-.")):
         for ax in (a, b):
             ax.axvline(x, color="k", ls=style, lw=0.8)
-    a.set(
-        xscale="log",
-        xlabel=r"$\eta / \eta_{\mathrm{crit}}$",
-        ylabel="fraction of seeds",
-        ylim=(-0.05, 1.05),
-    )
+    a.set(ylabel="fraction of seeds", ylim=(-0.05, 1.05))
     b.plot(r, np.nanmean(data["gap"], axis=1), "o-", color=c0)
-    b.set(
-        xscale="log",
-        yscale="log",
-        xlabel=r"$\eta / \eta_{\mathrm{crit}}$",
-        ylabel="test RMSE, network vs linear",
-    )
+    b.set(yscale="log", ylabel="test RMSE, network vs linear")
+    for ax in (a, b):
+        plotting.log_ticks(ax, r)
+        ax.set_xlabel(r"$\eta / \eta_{\mathrm{crit}}$")
     steps = np.maximum(data["record_steps"], 1)
     for color, ratio, loss in zip(plotting.colors(len(r)), r, data["net_train_loss"], strict=True):
         c.plot(steps, np.nanmedian(loss, axis=1), color=color, label=f"{ratio:g}")

@@ -78,8 +78,11 @@ def analyze(
     numbers["slope_f_minus_g"] = bootstrap_slope(widths, gap)
     numbers["net_test_loss"] = np.nanmean(net_loss, axis=1).tolist()
     numbers["lin_test_loss"] = np.nanmean(lin_loss, axis=1).tolist()
-    numbers["lin_minus_net_test_loss_smallest_width"] = float(
-        np.nanmean(lin_loss[0]) - np.nanmean(net_loss[0])
+    numbers["lin_test_loss_smallest_width"] = float(np.nanmean(lin_loss[0]))
+    numbers["net_test_loss_smallest_width"] = float(np.nanmean(net_loss[0]))
+    numbers["width_min"] = int(widths.min())
+    numbers["lin_minus_net_test_loss_smallest_width"] = (
+        numbers["lin_test_loss_smallest_width"] - numbers["net_test_loss_smallest_width"]
     )
     lin_fig = {
         "widths": widths,
