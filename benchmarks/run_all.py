@@ -1,6 +1,6 @@
 """`make bench`: every benchmark, one after another, then one summary table of ratios.
 
-    python benchmarks/run_all.py [--quick]
+    python benchmarks/run_all.py [--quick] [--table-only]
 Each benchmark measures ours and the alternative side by side in one run and writes
 results/bench/<name>.json; this script prints and writes results/bench/summary.md.
 """
@@ -137,6 +137,11 @@ def table_rows(results: dict[str, dict]) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smallest sizes (a smoke run)")
+    parser.add_argument(
+        "--table-only",
+        action="store_true",
+        help="rebuild summary.md and table.json from the JSON files already there",
+    )
     args = parser.parse_args()
     out_dir = Path("results/bench")
     lines = ["# Benchmarks (ratios measured side by side in one run)", ""]
@@ -145,9 +150,10 @@ def main() -> None:
         extra = QUICK_ARGS.get(name, []) if args.quick else []
         started = time.time()
         print(f"== {name}", flush=True)
-        subprocess.run(
-            [sys.executable, *cmd, *extra, "--out", str(out_dir / f"{name}.json")], check=True
-        )
+        if not args.table_only:
+            subprocess.run(
+                [sys.executable, *cmd, *extra, "--out", str(out_dir / f"{name}.json")], check=True
+            )
         result = results[name] = json.loads((out_dir / f"{name}.json").read_text())
         ratios = [
             (k, v) for k, v in flat(result) if "ratio" in k or "exponent" in k or "fraction" in k
@@ -164,7 +170,8 @@ def main() -> None:
         table,
         {"rows": table_rows(results), "scale": results["scale"], "quick": args.quick},
     )
-    io.write_provenance(table, config={"quick": args.quick}, seed=0, started=started_all)
+    started = None if args.table_only else started_all  # no wall time for a rebuilt table
+    io.write_provenance(table, config={"quick": args.quick}, seed=0, started=started)
     print(f"wrote {table}")
 
 
