@@ -15,6 +15,11 @@ STUDIES = {
 }
 
 
+# Longest jobs first (their CPU-seconds on the full grid, in this order), so the longest
+# never starts last and leaves one core idle at the end of the build.
+PRIORITY = {"kernel_convergence": 50, "cost": 40, "gp_prediction": 30, "eigendecay": 20}
+
+
 def study_inputs(w, kind):
     s = spec(kind, w.name)
     inputs = {}
@@ -47,6 +52,7 @@ for _kind, (_figures, _) in STUDIES.items():
             log_of(f"run_{_kind}", "{name}"),
         benchmark:
             bench_of(f"run_{_kind}", "{name}")
+        priority: PRIORITY.get(_kind, 0)
         threads: 2
         resources:
             mem_mb=6000,

@@ -25,6 +25,7 @@ rule train_width_sweep:
         log_of("train_width_sweep", "{name}-w{width}"),
     benchmark:
         bench_of("train_width_sweep", "{name}-w{width}")
+    priority: 35
     threads: 2
     resources:
         mem_mb=6000,

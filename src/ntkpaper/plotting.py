@@ -8,6 +8,7 @@ from pathlib import Path
 
 import matplotlib
 import matplotlib.ticker
+import matplotlib.transforms
 import numpy as np
 
 matplotlib.use("Agg")
@@ -90,8 +91,8 @@ def log_ticks(ax, values, *, axis: str = "x", min_gap: float = 0.22, fmt=None) -
         show = right is None or np.log10(right / v) / span >= min_gap
         labels.append(fmt(v) if show else "")
         right = v if show else right
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
     target = ax.xaxis if axis == "x" else ax.yaxis
-    target.set_scale("log")
     target.set_ticks(values, labels[::-1])
     target.set_minor_locator(matplotlib.ticker.NullLocator())
 
@@ -102,6 +103,15 @@ def width_axis(ax, widths, label: str = "width $n$") -> None:
     ax.set_xlabel(label)
 
 
-def legend_below(ax, ncol: int = 2, **kwargs) -> None:
-    """A legend under the axes, so it never covers data."""
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=ncol, fontsize=6, **kwargs)
+def legend_below(ax, ncol: int = 2, *, gap_pt: float = 30.0, **kwargs) -> None:
+    """A legend under the axes, so it never covers data: `gap_pt` points below the axes'
+    bottom edge (clear of tick labels and the x label, however small the axes end up)."""
+    offset = matplotlib.transforms.ScaledTranslation(0, -gap_pt / 72, ax.figure.dpi_scale_trans)
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=ax.transAxes + offset,
+        ncol=ncol,
+        fontsize=6,
+        **kwargs,
+    )

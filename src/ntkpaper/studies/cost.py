@@ -133,7 +133,9 @@ def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, An
             )
         },
         "widths": widths.tolist(),
+        "width_widest": int(widths.max()),
     }
+    numbers["empirical_widest"] = numbers["empirical"][f"w{int(widths.max())}"]
     fig = {
         k: run[k]
         for k in (

@@ -166,7 +166,7 @@ def plot_lr_limit(data: Mapping[str, np.ndarray], path) -> None:
             ax.axvline(x, color="k", ls=style, lw=0.8)
     a.set(ylabel="fraction of seeds", ylim=(-0.05, 1.05))
     b.plot(r, np.nanmean(data["gap"], axis=1), "o-", color=c0)
-    b.set(yscale="log", ylabel="test RMSE, network vs linear")
+    b.set(ylabel="test RMSE, network vs linear")
     for ax in (a, b):
         plotting.log_ticks(ax, r)
         ax.set_xlabel(r"$\eta / \eta_{\mathrm{crit}}$")
@@ -174,7 +174,7 @@ def plot_lr_limit(data: Mapping[str, np.ndarray], path) -> None:
     for color, ratio, loss in zip(plotting.colors(len(r)), r, data["net_train_loss"], strict=True):
         c.plot(steps, np.nanmedian(loss, axis=1), color=color, label=f"{ratio:g}")
     c.set(xscale="log", yscale="log", xlabel="step $t$", ylabel="network train loss")
-    a.legend()
-    c.legend(title=r"$\eta/\eta_{\mathrm{crit}}$", fontsize=6)
+    plotting.legend_below(a, ncol=1)
+    plotting.legend_below(c, ncol=4, title=r"$\eta/\eta_{\mathrm{crit}}$")
     plotting.panel_labels(axes)
     plotting.save(fig, path)
