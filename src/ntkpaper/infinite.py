@@ -84,12 +84,11 @@ def conditioned_eigh(
         raise ValueError("kernel matrix has non-finite entries")
     evals, evecs = np.linalg.eigh(k)
     scale = np.trace(k) / len(k)
-    tiny = np.finfo(np.float64).tiny
     start = diag_reg
     while True:
         shifted = evals + diag_reg * scale
-        cond = max(shifted[-1], tiny) / max(shifted[0], tiny)
-        if shifted[0] > 0 and cond <= max_condition:
+        cond = shifted[-1] / shifted[0] if shifted[0] > 0 else np.inf
+        if cond <= max_condition:
             break
         diag_reg = max(10 * diag_reg, 1e-14)
     if diag_reg != start:
