@@ -183,7 +183,6 @@ def make_apply(spec: MLPSpec) -> Callable[[Params, jax.Array], jax.Array]:
 
 
 @functools.partial(jax.jit, static_argnames=("spec", "in_dim", "n_seeds", "dtype"))
-@functools.partial(jax.jit, static_argnames=("spec", "in_dim", "n_seeds", "dtype"))
 def init_ensemble(
     spec: MLPSpec, *, key: jax.Array, in_dim: int, n_seeds: int, dtype: Any = jnp.float32
 ) -> Params:
