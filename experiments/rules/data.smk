@@ -16,8 +16,11 @@ rule prepare_data:
         log_of("prepare_data", "{dataset}"),
     benchmark:
         bench_of("prepare_data", "{dataset}")
+    # Every study waits for its data and these jobs take seconds: start them first, beside
+    # the long jobs (peak memory about 0.3 GB).
+    priority: 100
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,
     script:
         "../scripts/prepare_data.py"

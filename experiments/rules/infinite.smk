@@ -13,6 +13,7 @@ rule analytic_kernels:
         log_of("analytic_kernels", "{dataset}-{arch}"),
     benchmark:
         bench_of("analytic_kernels", "{dataset}-{arch}")
+    priority: 90  # the spectral studies wait for these kernels (seconds each)
     threads: 2
     resources:
         mem_mb=4000,

@@ -71,11 +71,10 @@ rule stage_costs:
         log_of("stage_costs"),
     resources:
         mem_mb=500,
-    run:
-        import glob
-        from ntkpaper import io, report
-
-        io.write_text(output.tex, report.stage_costs_tex(sorted(glob.glob(params.pattern))))
+    # A script, not a `run:` block: Snakemake runs `run:` jobs in a fresh Snakemake process,
+    # which costs seconds of start-up (plugin discovery) on the build's critical path.
+    script:
+        "../scripts/stage_costs.py"
 
 
 BENCH_TABLE = f"{RESULTS}/bench/table.json"
@@ -93,12 +92,8 @@ rule bench_table:
         log_of("bench_table"),
     resources:
         mem_mb=500,
-    run:
-        from ntkpaper import io, report
-
-        table = io.read_json(input.table[0]) if input.table else None
-        meta = io.read_json(io.meta_path(input.table[0])) if input.table else None
-        io.write_text(output.tex, report.bench_tex(table, meta))
+    script:
+        "../scripts/bench_table.py"
 
 
 rule paper:

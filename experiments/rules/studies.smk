@@ -17,7 +17,15 @@ STUDIES = {
 
 # Longest jobs first (their CPU-seconds on the full grid, in this order), so the longest
 # never starts last and leaves one core idle at the end of the build.
-PRIORITY = {"kernel_convergence": 50, "cost": 40, "gp_prediction": 30, "eigendecay": 20}
+PRIORITY = {
+    "kernel_convergence": 50,
+    "cost": 40,
+    "gp_prediction": 30,
+    "eigendecay": 20,
+    "early_stopping": 15,
+    "lr_limit": 10,
+    "recursion_check": 5,
+}
 
 
 def study_inputs(w, kind):
@@ -38,7 +46,8 @@ for _kind, (_figures, _) in STUDIES.items():
         name:
             f"run_{_kind}"
         input:
-            src("finite", "train", "models", "empirical", "keys", "infinite", "spectral"),
+            src("finite", "train", "full_batch_gd", "models", "empirical", "keys", "infinite",
+                "spectral"),
             f"src/ntkpaper/studies/{_kind}.py",
             unpack(lambda w, kind=_kind: study_inputs(w, kind)),
         output:

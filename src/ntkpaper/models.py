@@ -182,6 +182,12 @@ def make_apply(spec: MLPSpec) -> Callable[[Params, jax.Array], jax.Array]:
     return apply_fn
 
 
+@functools.partial(jax.jit, static_argnames="spec")
+def ensemble_apply(spec: MLPSpec, params: Params, x: jax.Array) -> jax.Array:
+    """f(x) of every net of an ensemble stacked on a leading seed axis: (n_seeds, n, out_dim)."""
+    return jax.vmap(lambda p: apply(spec, p, x))(params)
+
+
 @functools.partial(jax.jit, static_argnames=("spec", "in_dim", "n_seeds", "dtype"))
 def init_ensemble(
     spec: MLPSpec, *, key: jax.Array, in_dim: int, n_seeds: int, dtype: Any = jnp.float32

@@ -1,0 +1,17 @@
+"""The stage-cost table: wall time, CPU time and peak memory of every job so far, read from
+Snakemake's benchmark files (the `glob` param, e.g. results/benchmarks/*/*.tsv).
+
+    python experiments/scripts/stage_costs.py --params p.yaml --output tex=/tmp/stage_costs.tex
+"""
+
+import glob
+
+from ntkpaper import cli, io, report
+
+
+def main(inputs, outputs, params):
+    io.write_text(outputs["tex"], report.stage_costs_tex(sorted(glob.glob(params["pattern"]))))
+
+
+if __name__ == "__main__":
+    cli.run(main)
