@@ -21,9 +21,13 @@ BENCHMARKS = {
     "recursion": ["benchmarks/bench_recursion.py"],
     "spectral": ["benchmarks/bench_spectral.py"],
     "ensemble": ["benchmarks/bench_ensemble.py"],
+    "full_batch": ["benchmarks/bench_full_batch.py"],
     "scale": ["benchmarks/bench_scale.py"],
 }
-QUICK_ARGS = {"scale": ["--ns", "500", "1000", "2000"]}
+QUICK_ARGS = {
+    "scale": ["--ns", "500", "1000", "2000"],
+    "full_batch": ["--widths", "256", "512", "--steps", "8"],
+}
 
 
 def flat(tree, prefix=""):
@@ -122,6 +126,15 @@ def table_rows(results: dict[str, dict]) -> list[dict]:
             r["seconds_warm"]["ensemble"],
             r["seconds_warm"]["loop"],
             1 / r["ratio_warm_loop_over_ensemble"],
+        )
+    fb = results.get("full_batch")
+    for r in fb["results"] if fb else []:
+        row(
+            "E3 training (s), low-rank vs optax GD",
+            f"width {r['width']}",
+            r["seconds_warm"]["ours"],
+            r["seconds_warm"]["alternative"],
+            r["ratio_ours_over_alternative"],
         )
     return rows
 

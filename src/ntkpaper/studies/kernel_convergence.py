@@ -3,7 +3,8 @@
 Inputs on the unit circle, x_0 = (1, 0) and x(γ) = (cos γ, sin γ). For each width, an
 ensemble of networks is initialized, its exact layerwise empirical NTK Θ(x_0, x(γ)) is
 measured, the networks are trained by full-batch GD on the target x_1·x_2 at a few random
-points of the circle, and the kernel is measured again. Expected (Jacot et al.; Lee et al.
+points of the circle (``full_batch_gd``: low-rank deferred updates), and the kernel is
+measured again. Expected (Jacot et al.; Lee et al.
 2019): the deviation from the analytic limit at init falls like n^{-1/2}, the drift during
 training like n^{-1}.
 """
@@ -21,7 +22,7 @@ from ntkpaper import infinite, keys, plotting
 from ntkpaper.empirical import ensemble_layerwise_ntk
 from ntkpaper.finite import init_width, model_spec
 from ntkpaper.fits import bootstrap_slope
-from ntkpaper.full_batch_gd import full_batch_gd
+from ntkpaper.full_batch_gd import DEFAULT_FLUSH_EVERY, full_batch_gd
 from ntkpaper.models import ensemble_apply
 
 X0 = np.array([[1.0, 0.0]])
@@ -39,6 +40,7 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
         "gammas": gammas,
         "widths": np.array(spec["widths"]),
         "analytic": analytic["ntk_test_train"][:, 0],
+        "flush_every": np.asarray(DEFAULT_FLUSH_EVERY),
     }
     for width in spec["widths"]:
         mspec, params0 = init_width(
@@ -74,6 +76,7 @@ def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, An
         "widths": widths.tolist(),
         "widths_text": ", ".join(str(int(w)) for w in widths),
         "width_max": int(widths.max()),
+        "flush_every": int(run["flush_every"]),
         "slope_deviation": bootstrap_slope(widths, deviation),
         "slope_drift": bootstrap_slope(widths, drift),
         "deviation": deviation.mean(1).tolist(),
