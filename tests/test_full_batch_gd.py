@@ -2,7 +2,8 @@
 
 The reference differentiates the Flax net with ``jax.grad`` and updates every weight every
 step; full_batch_gd back-propagates by hand and folds the updates in every K steps. In
-float64 the two agree to rounding; in float32 to a tolerance scaled by the dtype's epsilon.
+float64 the two agree to rounding; in float32, full_batch_gd stays within a tolerance scaled
+by float32's epsilon of the float64 iterates.
 """
 
 from __future__ import annotations
@@ -96,19 +97,27 @@ def test_flush_interval_changes_only_rounding():
         )
 
 
-def test_float32_agrees_to_float32_rounding():
+def test_float32_stays_within_float32_rounding_of_float64_gd():
     spec = MLPSpec(width=512, out_dim=1)
     params0, x, y = problem(spec, dtype=jnp.float32)
     y = y[:, :1]
     steps = 40
     ours = full_batch_gd(spec, params0, x, y, lr=1.0, steps=steps)
-    theirs = reference(spec, params0, x, y, lr=1.0, steps=steps)
     assert jax.tree.leaves(ours)[0].dtype == jnp.float32
-    # Rounding differences grow at most linearly with the number of steps.
+    # The reference: optax GD in float64 from the same (float32-representable) start.
+    params0_64 = jax.tree.map(lambda a: a.astype(jnp.float64), params0)
+    exact = reference(spec, params0_64, x, y, lr=1.0, steps=steps)
+    # Rounding errors grow at most linearly with the number of steps. Compared in norm: a
+    # pre-activation within rounding of 0 may take the other ReLU branch in float32 and move
+    # a few entries of one unit by more than rounding.
     tol = 10 * steps * float(jnp.finfo(jnp.float32).eps)
-    assert_params_close(ours, theirs, rtol=tol)
-    f_ours, f_theirs = (np.asarray(ensemble_apply(spec, p, x)) for p in (ours, theirs))
-    np.testing.assert_allclose(f_ours, f_theirs, rtol=tol, atol=tol)
+    for (path, a), b in zip(
+        jax.tree_util.tree_leaves_with_path(ours), jax.tree.leaves(exact), strict=True
+    ):
+        error = np.linalg.norm(np.asarray(a, np.float64) - b) / np.linalg.norm(b)
+        assert error < tol, f"{jax.tree_util.keystr(path)}: relative error {error:.1e}"
+    f_ours, f_exact = (np.asarray(ensemble_apply(spec, p, x)) for p in (ours, exact))
+    np.testing.assert_allclose(f_ours, f_exact, rtol=tol, atol=tol)
 
 
 def test_rejects_bad_arguments():
