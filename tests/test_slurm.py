@@ -180,7 +180,7 @@ def allocated_tres(job_id: str, *, use_sacct: bool) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("rule", "cpus", "mem_mb"), [("train_width_sweep", 2, 6000), ("prepare_data", 1, 2000)]
+    ("rule", "cpus", "mem_mb"), [("train_width_sweep", 2, 3000), ("prepare_data", 1, 1000)]
 )
 def test_slurm_allocated_what_the_rule_declares(slurm_run, rule, cpus, mem_mb):
     """A rule's `threads` and `resources: mem_mb` reach sbatch as CPUs and memory."""

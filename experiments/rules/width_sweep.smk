@@ -28,7 +28,7 @@ rule train_width_sweep:
     priority: 35
     threads: 2
     resources:
-        mem_mb=6000,
+        mem_mb=3000,  # peak 1.3 GB at width 1600 on the full grid
     script:
         "../scripts/train_width.py"
 
