@@ -2,23 +2,26 @@
 
 The same iteration as ``train.train`` with ``optax.sgd`` and no minibatches,
 θ_{t+1} = θ_t − η·∇L(θ_t) with L = 0.5·mean((f − y)²), computed differently because E3 and
-E5 train wide nets (width 4096, three 4096² weight matrices per net) on 16 or 4 points.
-There the step is memory-bound: ``jax.grad`` writes each weight gradient, a dense
+E5 train wide nets (E3: width 4096, two 4096² weight matrices per net) on 16 or 4 points.
+There a step is memory-bound: ``jax.grad`` writes each weight gradient, a dense
 (n_l × n_{l+1}) outer product, and the update reads and writes the weights again, so a step
 streams every weight matrix about five times for a few MFLOPs per point.
 
 Each weight gradient is a sum of n outer products, ∇W_l = s_l·a_lᵀ δ_{l+1} (see
 ``empirical``'s docstring for the notation), so K consecutive updates add a matrix of rank
-≤ n·K. They are kept as factors, W_l + A_l D_lᵀ with A_l (n_l, n·K) the layer inputs and
-D_l (n_{l+1}, n·K) the scaled back-propagated signals −η·s_l·δ_{l+1}, and folded into W_l once
-every K steps (``flush_every``). The forward and backward passes apply the factors through
-two thin matmuls, so a step reads each weight matrix twice (forward and backward) and writes
-it once per K steps. Arrays are feature-major, (units, n), the layout in which XLA:CPU's
-matmuls with a wide weight matrix are fastest (``empirical`` explains).
+≤ n·K. They are kept as factors, W_l + A_l D_l with A_l (n_l, n·K) the layer inputs and
+D_l (n·K, n_{l+1}) the scaled back-propagated signals −η·s_l·δ_{l+1}, and folded into W_l
+once every K steps (``flush_every``) by one matmul. The forward and backward passes apply the
+factors through thin matmuls, so a step reads each weight matrix twice and writes it once per
+K steps. The forward pass is batch-major (a @ W) and the backward pass feature-major
+(W @ δ): on XLA:CPU both are several times faster than their transposes with a wide W
+(measured at width 4096, n = 16: 8 ms for a @ W against 39 ms for Wᵀ a).
 
-Exact in exact arithmetic; in floating point it agrees with ``train.train`` to rounding
-(tests/test_full_batch_gd.py checks it against optax GD in float64 and float32). It has no
-divergence handling: use it at learning rates known to be stable.
+Exact in exact arithmetic. In float32 it is closer to the float64 iterates than optax's
+float32 GD (width 2048, 32 steps: largest parameter error 1.2e-6 against 1.7e-4), since the
+small per-step updates are summed in the factors rather than added one by one to weights
+of order 1. tests/test_full_batch_gd.py checks it against optax GD in float64 and float32.
+It has no divergence handling: use it at learning rates known to be stable.
 """
 
 from __future__ import annotations
