@@ -26,7 +26,6 @@ import os
 import platform
 import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,6 +36,7 @@ import numpy as np
 from ntkpaper import data, keys
 from ntkpaper import train as tr
 from ntkpaper._compat import stax
+from ntkpaper.timing import time_call
 
 N_TRAIN = 512
 
@@ -56,13 +56,6 @@ def mlp(width: int, depth: int, out_dim: int) -> tuple[Callable, Callable]:
         *layers, stax.Dense(out_dim, 1.0, 0.1, parameterization="ntk")
     )
     return init_fn, apply_fn
-
-
-def timed(fn: Callable[[], object]) -> tuple[float, object]:
-    """Wall seconds of one call (until its arrays are ready), and its value."""
-    start = time.perf_counter()
-    value = jax.block_until_ready(fn())
-    return time.perf_counter() - start, value
 
 
 def bench_width(width: int, args: argparse.Namespace, data: tuple[np.ndarray, ...]) -> dict:
@@ -93,14 +86,14 @@ def bench_width(width: int, args: argparse.Namespace, data: tuple[np.ndarray, ..
     # afresh (only shape-independent tracing caches stay warm, which favours the loop).
     tr._build_ensemble_fns_cached.cache_clear()
     jax.clear_caches()
-    cold_ensemble, (ens_loss, _) = timed(ensemble)
-    cold_loop, loop_out = timed(loop)
+    cold_ensemble, (ens_loss, _) = time_call(ensemble)
+    cold_loop, loop_out = time_call(loop)
     loop_loss = np.concatenate([loss for loss, _ in loop_out], axis=1)
     cold = {"ensemble": cold_ensemble, "loop": cold_loop}
     warm_runs = {"ensemble": [], "loop": []}
     for _ in range(args.repeats):  # interleaved, so load changes hit both alike
-        warm_runs["ensemble"].append(timed(ensemble)[0])
-        warm_runs["loop"].append(timed(loop)[0])
+        warm_runs["ensemble"].append(time_call(ensemble)[0])
+        warm_runs["loop"].append(time_call(loop)[0])
     warm = {name: statistics.median(runs) for name, runs in warm_runs.items()}
     n_params = sum(int(np.prod(a.shape)) for a in jax.tree.leaves(per_seed[0]))
     result = {

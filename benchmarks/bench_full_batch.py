@@ -18,8 +18,6 @@ import argparse
 import os
 import platform
 import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import jax
@@ -29,15 +27,9 @@ from ntkpaper import data, io, keys, train
 from ntkpaper.finite import init_width
 from ntkpaper.full_batch_gd import DEFAULT_FLUSH_EVERY, full_batch_gd
 from ntkpaper.models import make_apply
+from ntkpaper.timing import time_call
 
 MODEL = {"depth": 4, "activation": "relu", "parameterization": "ntk", "W_std": 1.0, "b_std": 0.1}
-
-
-def timed(fn: Callable[[], object]) -> tuple[float, object]:
-    """Wall seconds of one call (until its arrays are ready), and its value."""
-    start = time.perf_counter()
-    value = jax.block_until_ready(fn())
-    return time.perf_counter() - start, value
 
 
 def max_abs_diff(a, b) -> float:
@@ -64,12 +56,12 @@ def bench_width(width: int, args: argparse.Namespace) -> dict:
             record_steps=[0, args.steps],
         )[1]  # fmt: skip
 
-    cold = {"ours": timed(ours)[0], "alternative": timed(alternative)[0]}
+    cold = {"ours": time_call(ours)[0], "alternative": time_call(alternative)[0]}
     runs = {"ours": [], "alternative": []}
     for _ in range(args.repeats):  # interleaved, so load changes hit both alike
-        seconds, p_ours = timed(ours)
+        seconds, p_ours = time_call(ours)
         runs["ours"].append(seconds)
-        seconds, p_alt = timed(alternative)
+        seconds, p_alt = time_call(alternative)
         runs["alternative"].append(seconds)
     warm = {name: statistics.median(times) for name, times in runs.items()}
     diff, moved = max_abs_diff(p_ours, p_alt), max_abs_diff(p_alt, params0)

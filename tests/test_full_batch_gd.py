@@ -75,8 +75,7 @@ def test_training_moves_the_parameters_and_lowers_the_loss():
     params0, x, y = problem(spec)
 
     def loss(params):
-        f = np.asarray(ensemble_apply(spec, params, x))
-        return 0.5 * np.mean((f - y) ** 2, axis=(1, 2))
+        return train.ensemble_mse_loss(ensemble_apply(spec, params, x), y)
 
     unchanged = full_batch_gd(spec, params0, x, y, lr=1.0, steps=0)
     assert_params_close(unchanged, params0, rtol=0)

@@ -90,6 +90,11 @@ def _weight_scales(spec: MLPSpec, kernels: list[jax.Array]) -> list[float]:
     return [1.0] * len(kernels)
 
 
+def _bias_scale(spec: MLPSpec) -> float:
+    """c multiplying b_l in the forward pass."""
+    return spec.b_std if spec.parameterization == "ntk" else 1.0
+
+
 def _features(
     spec: MLPSpec, kernels: list[jax.Array], biases: list[jax.Array], x: jax.Array
 ) -> tuple[list[jax.Array], list[jax.Array | None]]:
@@ -102,7 +107,7 @@ def _features(
     depth, n_out = spec.depth, spec.out_dim
     sigma, sigma_prime = activation_fn(spec.activation), activation_derivative(spec.activation)
     scales = _weight_scales(spec, kernels)
-    bias_scale = spec.b_std if spec.parameterization == "ntk" else 1.0
+    bias_scale = _bias_scale(spec)
 
     # Forward through the hidden layers only: f itself never enters the kernel.
     a = x.T

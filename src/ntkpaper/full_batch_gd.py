@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ntkpaper.empirical import _dot, _layers, _weight_scales
+from ntkpaper.empirical import _bias_scale, _dot, _layers, _weight_scales
 from ntkpaper.models import MLPSpec, Params, activation_derivative, activation_fn, layer_names
 
 DEFAULT_FLUSH_EVERY = 16
@@ -44,11 +44,10 @@ def _mm(a: jax.Array, b: jax.Array) -> jax.Array:
     return _dot(a, b, 1, 0)
 
 
-def _forward(spec, kernels, biases, factors, x):
+def _forward(spec, scales, kernels, biases, factors, x):
     """Layer inputs a_l (n, n_l), slopes σ'(h_l) (n, n_{l+1}) and the output (n, out_dim)."""
     sigma, sigma_prime = activation_fn(spec.activation), activation_derivative(spec.activation)
-    scales = _weight_scales(spec, kernels)
-    bias_scale = spec.b_std if spec.parameterization == "ntk" else 1.0
+    bias_scale = _bias_scale(spec)
     a, inputs, slopes = x, [], []
     for layer, (W, b, (A, D)) in enumerate(zip(kernels, biases, factors, strict=True)):
         inputs.append(a)
@@ -65,13 +64,12 @@ def _step(spec, lr, kernels, x, y, slot, biases_factors):
     biases, factors = biases_factors
     n = x.shape[0]
     scales = _weight_scales(spec, kernels)
-    bias_scale = spec.b_std if spec.parameterization == "ntk" else 1.0
-    inputs, slopes, f = _forward(spec, kernels, biases, factors, x)
+    inputs, slopes, f = _forward(spec, scales, kernels, biases, factors, x)
     delta = (f - y).T / y.size  # ∂L/∂h_L for L = 0.5·mean(r²), feature-major (out_dim, n)
     new_biases, new_factors = list(biases), list(factors)
     for layer in range(spec.depth - 1, -1, -1):
         W, (A, D) = kernels[layer], factors[layer]
-        new_biases[layer] = biases[layer] - (lr * bias_scale) * delta.sum(1)
+        new_biases[layer] = biases[layer] - (lr * _bias_scale(spec)) * delta.sum(1)
         new_factors[layer] = (
             lax.dynamic_update_slice(A, inputs[layer].T, (0, slot * n)),
             lax.dynamic_update_slice(D, (-lr * scales[layer]) * delta.T, (slot * n, 0)),

@@ -10,12 +10,14 @@ import jax
 import numpy as np
 
 
+def time_call(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Wall seconds of one call of fn (until its arrays are ready), and its value."""
+    start = time.perf_counter()
+    value = jax.block_until_ready(fn())
+    return time.perf_counter() - start, value
+
+
 def median_time(fn: Callable[[], Any], repeats: int = 3) -> float:
     """Median wall time of fn() after one warm-up (compiling) call, blocking on results."""
     jax.block_until_ready(fn())
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn())
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return float(np.median([time_call(fn)[0] for _ in range(repeats)]))

@@ -132,6 +132,11 @@ def mse_loss(f: jax.Array, y: jax.Array) -> jax.Array:
     return 0.5 * jnp.vdot(residual, residual) / residual.size  # vdot: see tree_norm
 
 
+def ensemble_mse_loss(f: jax.Array, y: jax.Array) -> np.ndarray:
+    """``mse_loss`` of each seed's outputs f (n_seeds, n, d) against y (n, d): (n_seeds,)."""
+    return np.asarray(jax.vmap(mse_loss, in_axes=(0, None))(f, y))
+
+
 def linearized_apply_fn(apply_fn: ApplyFn, params0: Params) -> ApplyFn:
     """g(θ, x) = f(θ_0, x) + ∇_θ f(θ_0, x)·(θ − θ_0), one jvp per call (slides eq. 16)."""
 

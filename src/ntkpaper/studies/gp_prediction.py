@@ -15,7 +15,7 @@ import numpy as np
 from scipy.stats import norm
 
 from ntkpaper import data as datasets
-from ntkpaper import infinite, plotting
+from ntkpaper import infinite, plotting, train
 from ntkpaper.finite import init_width, model_spec
 from ntkpaper.full_batch_gd import full_batch_gd
 from ntkpaper.models import ensemble_apply
@@ -45,10 +45,11 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
             spec["model"], width=width, out_dim=1, in_dim=2, seeds=spec["seeds"], key=key
         )
         params = full_batch_gd(mspec, params0, x_train, y_train, lr=spec["lr"], steps=spec["steps"])
-        f_train = np.asarray(ensemble_apply(mspec, params, x_train), np.float64)
         f_test = np.asarray(ensemble_apply(mspec, params, x_test), np.float64)
         out[f"w{width}_f_test"] = f_test[:, :, 0]  # (seeds, n_angles)
-        out[f"w{width}_train_loss"] = 0.5 * np.mean((f_train - y_train) ** 2, axis=(1, 2))
+        out[f"w{width}_train_loss"] = train.ensemble_mse_loss(
+            ensemble_apply(mspec, params, x_train), y_train
+        )
     return out
 
 

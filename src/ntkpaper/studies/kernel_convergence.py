@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ntkpaper import data as datasets
-from ntkpaper import infinite, keys, plotting
+from ntkpaper import infinite, keys, plotting, train
 from ntkpaper.empirical import ensemble_layerwise_ntk
 from ntkpaper.finite import init_width, model_spec
 from ntkpaper.fits import bootstrap_slope
@@ -50,10 +50,10 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
         before = np.asarray(ensemble_layerwise_ntk(mspec, params0, x0, xp))[:, :, 0, :]
         params = full_batch_gd(mspec, params0, x_train, y_train, lr=spec["lr"], steps=spec["steps"])
         after = np.asarray(ensemble_layerwise_ntk(mspec, params, x0, xp))[:, :, 0, :]
-        f_train = np.asarray(ensemble_apply(mspec, params, x_train), np.float64)
+        f_train = ensemble_apply(mspec, params, x_train)
         out[f"w{width}_before"] = before  # (seeds, depth, n_angles), per layer
         out[f"w{width}_after"] = after
-        out[f"w{width}_final_loss"] = 0.5 * np.mean((f_train - y_train) ** 2, axis=(1, 2))
+        out[f"w{width}_final_loss"] = train.ensemble_mse_loss(f_train, y_train)
     return out
 
 
