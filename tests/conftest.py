@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import ntkpaper  # noqa: F401  (JAX config and compat shims before anything else)
+import ntkpaper._compat  # noqa: F401  (JAX configuration before any test uses JAX)
 
 ROOT = Path(__file__).resolve().parents[1]
 

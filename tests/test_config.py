@@ -54,3 +54,42 @@ def test_schema_is_valid_json_schema():
     jsonschema.Draft202012Validator.check_schema(
         yaml.safe_load((ROOT / "experiments/config.schema.yaml").read_text())
     )
+
+
+def test_schema_defaults_are_applied_everywhere(full):
+    es = full["experiments"]["early_stopping"]["digits_noisy_relu"]
+    assert es["val_fraction"] == 0.2  # not in config.yaml: the schema's default
+    cost = full["experiments"]["cost"]["digits_relu"]
+    assert cost["model"]["b_std"] == 0.1 and cost["model"]["depth"] == 4  # default model
+    assert full["datasets"]["digits"]["label_noise"] == 0
+    partial = cfg.validate({**full, "experiments": {"width_sweep": {"x": {
+        "data": "digits", "model": {"depth": 6}, "widths": [8], "seeds": 1, "lr": 1.0,
+        "steps": 2}}}})  # fmt: skip
+    spec = partial["experiments"]["width_sweep"]["x"]
+    assert spec["records"] == 30 and spec["model"]["activation"] == "relu"
+    assert spec["model"]["depth"] == 6  # a given value is never replaced
+
+
+def test_model_defaults_live_in_the_schema_and_mlpspec_agrees():
+    import dataclasses
+
+    from ntkpaper.models import MLPSpec
+
+    schema = yaml.safe_load((ROOT / "experiments/config.schema.yaml").read_text())
+    model = schema["$defs"]["model"]["properties"]
+    ours = {f.name: f.default for f in dataclasses.fields(MLPSpec) if f.name in model}
+    assert ours == {name: prop["default"] for name, prop in model.items()}
+
+
+def test_arch_id_names_the_whole_model_block(full):
+    model = full["experiments"]["eigendecay"]["digits_relu"]["model"]
+    assert cfg.arch_id(model) == "relu-L4-ntk-W1-b0.1"
+    assert cfg.arch_id({**model, "W_std": 1.5, "activation": "erf"}) == "erf-L4-ntk-W1.5-b0.1"
+
+
+def test_study_code_reads_no_default_of_its_own():
+    """Defaults come from the schema only: no `spec.get(key, default)` in the study code."""
+    import re
+
+    for path in (ROOT / "src/ntkpaper/studies").glob("*.py"):
+        assert not re.search(r"spec(\[\"model\"\])?\.get\(", path.read_text()), path.name

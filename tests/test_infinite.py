@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ntkpaper import fits, infinite, keys
+from ntkpaper import fits, infinite, keys, predict
 from ntkpaper._compat import nt
 from ntkpaper.models import MLPSpec, init_params, make_apply, stax_network
 from ntkpaper.studies import lr_limit
@@ -27,11 +27,11 @@ def problem():
 def test_gp_moments_match_neural_tangents_ensemble(problem, t):
     spec, x_train, x_test, y_train = problem
     kernels = infinite.analytic_kernels(spec, x_train, x_test)
-    ours = infinite.gp_moments(kernels, y_train, np.array([t]), lr=0.7)
-    predict = nt.predict.gradient_descent_mse_ensemble(
+    ours = predict.gp_moments(kernels, y_train, np.array([t]), lr=0.7)
+    nt_predict = nt.predict.gradient_descent_mse_ensemble(
         stax_network(spec)[2], x_train, y_train, learning_rate=0.7
     )
-    mean, cov = predict(t=None if np.isinf(t) else t, x_test=x_test, get="ntk", compute_cov=True)
+    mean, cov = nt_predict(t=None if np.isinf(t) else t, x_test=x_test, get="ntk", compute_cov=True)
     np.testing.assert_allclose(ours["mean"][0], mean, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(ours["cov"][0], cov, rtol=1e-6, atol=1e-8)
 
@@ -58,7 +58,7 @@ def test_expected_test_mse_is_bias_plus_variance():
         "ij,sjk->sik", np.linalg.cholesky(cov[0]), rng.normal(size=(200_000, 5, 2))
     )
     mc = 0.5 * np.mean((samples - y) ** 2)
-    np.testing.assert_allclose(infinite.expected_test_mse(mean, cov, y)[0], mc, rtol=1e-2)
+    np.testing.assert_allclose(predict.expected_test_mse(mean, cov, y)[0], mc, rtol=1e-2)
 
 
 def test_bootstrap_slope_recovers_a_power_law():
@@ -84,7 +84,7 @@ def test_singular_kernel_is_regularized_with_a_warning_not_nan(caplog):
     k = phi @ phi.T  # rank 2: singular
     kernels = {"ntk_train_train": k, "ntk_test_train": k[:3]}
     with caplog.at_level("WARNING", logger="ntkpaper"):
-        out = infinite.gp_moments(
+        out = predict.gp_moments(
             kernels, np.ones((6, 1)), np.array([np.inf]), lr=1.0, compute_cov=False
         )
     assert np.all(np.isfinite(out["mean"])) and out["diag_reg"] > 0
@@ -96,7 +96,7 @@ def test_conditioned_eigh_shifts_one_decomposition_exactly():
     # The regularized kernel's decomposition, computed afresh, is the shifted one it returns.
     phi = np.random.default_rng(1).normal(size=(40, 5))
     k = phi @ phi.T  # rank 5: needs regularization
-    evals, evecs, diag_reg, cond = infinite.conditioned_eigh(k)
+    evals, evecs, diag_reg, cond = predict.conditioned_eigh(k)
     assert diag_reg > 0 and cond <= 1e12
     k_reg = k + diag_reg * np.trace(k) / len(k) * np.eye(len(k))
     np.testing.assert_allclose(evals, np.linalg.eigvalsh(k_reg), rtol=1e-9, atol=1e-12 * evals[-1])

@@ -152,7 +152,7 @@ def test_every_job_went_through_slurm_and_completed(slurm_run):
     submitted = {m.group(1): m.group(2) for m in SUBMITTED.finditer(output)}
     # Every rule that makes a file ran as a SLURM job (only the target rule `all` is local).
     rules_run = set(re.findall(r"^rule (\w+):", output, flags=re.M)) - {"all"}
-    assert rules_run >= {"prepare_data", "train_width_sweep", "analytic_kernels", "paper"}
+    assert rules_run >= {"prepare_data", "run_width_sweep", "analytic_kernels", "paper"}
     assert set(submitted.values()) == rules_run
     assert "Falling back" not in output  # the status command we chose was used
     states = slurm_states(sorted(submitted), use_sacct=use_sacct)
@@ -180,7 +180,7 @@ def allocated_tres(job_id: str, *, use_sacct: bool) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("rule", "cpus", "mem_mb"), [("train_width_sweep", 2, 3000), ("prepare_data", 1, 1000)]
+    ("rule", "cpus", "mem_mb"), [("run_width_sweep", 2, 3000), ("prepare_data", 1, 1000)]
 )
 def test_slurm_allocated_what_the_rule_declares(slurm_run, rule, cpus, mem_mb):
     """A rule's `threads` and `resources: mem_mb` reach sbatch as CPUs and memory."""

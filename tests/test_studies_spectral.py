@@ -1,7 +1,7 @@
 """Tests for the spectral studies E7 (eigendecay) and E8 (early_stopping): end to end on tiny
 digits, the Jacot Fig. 3 decomposition against step-by-step gradient descent, the circle's
 Fourier spectrum against Bietti & Mairal's parity result, the stopping rules against their
-formulas and the init-variance curve against infinite.gp_moments."""
+formulas and the init-variance curve against predict.gp_moments."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import re
 import numpy as np
 import pytest
 
-from ntkpaper import data, infinite, io, keys, report, spectral
-from ntkpaper.finite import model_spec
+from ntkpaper import data, infinite, io, keys, predict, report, spectral
+from ntkpaper.figures import early_stopping as figures_early_stopping
+from ntkpaper.figures import eigendecay as figures_eigendecay
+from ntkpaper.models import model_spec
 from ntkpaper.studies import early_stopping, eigendecay
 
 MODEL = {"depth": 3, "activation": "relu", "parameterization": "ntk", "W_std": 1.0, "b_std": 0.1}
@@ -69,7 +71,7 @@ def test_eigendecay_end_to_end(digits, tmp_path):
             "steps": 12, "fit_range": [2, 12], "n_modes": 3, "circle_points": 32,
             "train_subset": 40}  # fmt: skip
     arrays = eigendecay.run(spec, d, key=keys.run_key(0, "eigendecay", "tiny"), kernels=kernels)
-    numbers, figures = eigendecay.analyze(_round_trip(arrays, tmp_path))
+    numbers, figures = eigendecay.analyze([_round_trip(arrays, tmp_path)], spec=spec)
     loaded = _check_numbers(numbers, tmp_path)
     assert loaded["widths"] == [16, 32] and loaded["train_subset"] == 40
     assert loaded["digits_min_positive"] and loaded["digits_exponent"] < 0
@@ -81,7 +83,7 @@ def test_eigendecay_end_to_end(digits, tmp_path):
     assert set(figures) == {"spectrum", "pc2_decay", "mode_rates"}
     for stem, fig_data in figures.items():
         path = tmp_path / f"{stem}.pdf"
-        getattr(eigendecay, f"plot_{stem}")(_round_trip(fig_data, tmp_path), path)
+        getattr(figures_eigendecay, f"plot_{stem}")(_round_trip(fig_data, tmp_path), path)
         assert path.stat().st_size > 1000
 
 
@@ -139,7 +141,7 @@ def test_early_stopping_end_to_end(noisy_digits, tmp_path, widths):
     d, kernels = noisy_digits
     spec = _es_spec(widths)
     arrays = early_stopping.run(spec, d, key=keys.run_key(0, "es", "tiny"), kernels=kernels)
-    numbers, figures = early_stopping.analyze(_round_trip(arrays, tmp_path))
+    numbers, figures = early_stopping.analyze([_round_trip(arrays, tmp_path)], spec=spec)
     loaded = _check_numbers(numbers, tmp_path)
     assert loaded["net"]["width"] == widths
     assert loaded["n_validation"] == 16 and loaded["noise_fraction"] == pytest.approx(0.25)
@@ -174,7 +176,9 @@ def test_early_stopping_end_to_end(noisy_digits, tmp_path, widths):
     else:  # the paper's macros exist for every configuration, as an em dash
         assert loaded["net_widest"]["width"] is None
     path = tmp_path / "early_stopping.pdf"
-    early_stopping.plot_early_stopping(_round_trip(figures["early_stopping"], tmp_path), path)
+    figures_early_stopping.plot_early_stopping(
+        _round_trip(figures["early_stopping"], tmp_path), path
+    )
     assert path.stat().st_size > 1000
 
 
@@ -188,7 +192,7 @@ def test_init_variance_matches_gp_moments(noisy_digits):
         nngp_test_train=kernels["nngp_test_train"],
         nngp_test_diag=np.diagonal(kernels["nngp_test_test"]),
     )  # fmt: skip
-    reference = infinite.gp_moments(dict(kernels), d["y_train"], times, lr=lr)
+    reference = predict.gp_moments(dict(kernels), d["y_train"], times, lr=lr)
     np.testing.assert_allclose(ours, np.diagonal(reference["cov"], axis1=1, axis2=2),
                                rtol=1e-8, atol=1e-12)  # fmt: skip
     # at t = 0 the net is its prior: the variance is the NNGP diagonal

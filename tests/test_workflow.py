@@ -108,7 +108,72 @@ def test_a_figure_rebuilds_on_its_own(quick_run):
     # The target goes before --configfile, which would take it for one more config file.
     out = snakemake(quick_run, str(figure.relative_to(quick_run)), *QUICK)
     assert figure.exists()
-    assert "train_width_sweep" not in out.stdout + out.stderr  # restyling never retrains
+    assert "run_width_sweep" not in out.stdout + out.stderr  # redrawing never retrains
+
+
+def jobs_after_editing(repo: Path, relpath: str) -> set[str]:
+    """The jobs Snakemake would run after a real edit of one file (a comment appended; a bare
+    touch proves nothing, since an input whose checksum did not change is skipped), as
+    'rule' or 'rule[kind]' for figure jobs; the file and its mtime are restored after."""
+    path = repo / relpath
+    text, stat = path.read_bytes(), path.stat()
+    try:
+        path.write_bytes(text + b"\n# an edit\n")
+        out = snakemake(repo, "--dry-run", "--rerun-triggers", "mtime", *QUICK)
+    finally:
+        path.write_bytes(text)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    jobs, rule = set(), None
+    for line in out.stdout.splitlines():
+        if m := re.match(r"^(?:local)?rule (\w+):$", line):
+            rule = m[1]
+            jobs.add(rule)
+        elif rule == "plot" and (m := re.search(r"wildcards: kind=(\w+)", line)):
+            jobs.discard("plot")
+            jobs.add(f"plot[{m[1]}]")
+    return jobs
+
+
+PAPER = {"paper", "all"}  # the PDF, and the default target that names it
+REPORT = {"macros", "claims", "stage_costs"}  # read every numbers file
+STAGE_COSTS = {"stage_costs"}  # waits for every figure, to report every job's cost
+FIGURE_KINDS = ("cost", "early_stopping", "eigendecay", "gd_vs_sgd", "gp_prediction",
+                "kernel_convergence", "lr_limit", "width_sweep")  # fmt: skip
+PLOTS = {f"plot[{kind}]" for kind in FIGURE_KINDS}
+
+
+def stage(kind: str) -> set[str]:
+    return {f"run_{kind}", f"analyze_{kind}"} | ({f"plot[{kind}]"} & PLOTS)
+
+
+@pytest.mark.parametrize(
+    ("edited", "expected"),
+    [
+        # Our recursion: the kernels, every study that computes kernels itself, and what reads
+        # them; never the width-sweep training, the learning-rate or optimizer studies.
+        (
+            "src/ntkpaper/kernels.py",
+            {"analytic_kernels", *stage("recursion_check"), *stage("cost"),
+             *stage("kernel_convergence"), *stage("gp_prediction"), *stage("eigendecay"),
+             *stage("early_stopping"), "analyze_width_sweep", "plot[width_sweep]",
+             *REPORT, *PAPER},
+        ),
+        # Restyling a figure redraws that kind's figures: no run, no analysis.
+        ("src/ntkpaper/figures/eigendecay.py", {"plot[eigendecay]", *STAGE_COSTS, *PAPER}),
+        ("src/ntkpaper/plotting.py", {*PLOTS, *STAGE_COSTS, *PAPER}),
+        # One kind's compute module: that kind only.
+        ("src/ntkpaper/studies/lr_limit.py", {*stage("lr_limit"), *REPORT, *PAPER}),
+        # Atomic writes and provenance: every script writes through io, so every job.
+        (
+            "src/ntkpaper/io.py",
+            {"prepare_data", "analytic_kernels", "build_info", "bench_table", *REPORT, *PAPER,
+             *(job for kind in (*FIGURE_KINDS, "recursion_check") for job in stage(kind))},
+        ),
+    ],
+    ids=["kernels", "one-figures-module", "plotting", "one-compute-module", "io"],
+)  # fmt: skip
+def test_an_edit_reruns_exactly_what_runs_the_file(quick_run, edited, expected):
+    assert jobs_after_editing(quick_run, edited) == expected
 
 
 def test_full_config_dag_lists_every_stage():
@@ -118,7 +183,7 @@ def test_full_config_dag_lists_every_stage():
     )
     env_out = out.stdout + out.stderr
     assert out.returncode == 0, env_out
-    for rule in ("prepare_data", "train_width_sweep", "analytic_kernels", "paper"):
+    for rule in ("prepare_data", "run_width_sweep", "analytic_kernels", "paper"):
         assert rule in env_out
 
 
@@ -156,7 +221,7 @@ def test_interrupted_run_resumes_to_the_same_numbers(quick_run, tmp_path, sig):
     proc = subprocess.Popen([*SNAKEMAKE, *QUICK], cwd=repo, env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.time() + 600
-    while not list((repo / "results/logs/train_width_sweep").glob("*.log")):
+    while not list((repo / "results/logs/run_width_sweep").glob("*.log")):
         assert proc.poll() is None, "workflow ended before training started"
         assert time.time() < deadline, "training never started"
         time.sleep(0.5)

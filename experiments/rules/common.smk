@@ -4,8 +4,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # works without `pip install -e .`
 
-from ntkpaper.config import ConfigError, check_writable, instances, validate  # noqa: E402
+from ntkpaper.config import ConfigError, arch_id, check_writable, instances, validate  # noqa: E402
 from ntkpaper.io import git_state  # noqa: E402
+from ntkpaper.workflow import code_inputs  # noqa: E402
 
 RESULTS = "results"
 
@@ -20,9 +21,12 @@ except ConfigError as err:
 KINDS = []
 
 
-def src(*modules):
-    """The ntkpaper source files a rule imports, so editing them reruns the rule."""
-    return [f"src/ntkpaper/{m}.py" for m in ("__init__", "_compat", "io", "cli", *modules)]
+def code(script, *modules):
+    """A rule's script and the ntkpaper files it runs, derived from its imports (followed
+    transitively; `modules` are the ones it imports by name at run time), so editing a file
+    reruns exactly the rules that run it."""
+    script = f"experiments/scripts/{script}"
+    return [script, *code_inputs(script, *modules)]
 
 
 def spec(kind, instance):
@@ -54,14 +58,6 @@ def figure_files():
         for name in instances(config, kind)
         for stem in stems
     ]
-
-
-def arch_id(model):
-    """A readable, unique name for a `model:` block (kernels are cached per data × arch)."""
-    m = {"depth": 4, "activation": "relu", "parameterization": "ntk", "W_std": 1.0,
-         "b_std": 0.1, **model}  # MLPSpec's defaults
-    return (f"{m['activation']}-L{m['depth']}-{m['parameterization']}"
-            f"-W{m['W_std']:g}-b{m['b_std']:g}")
 
 
 ARCHS = {}  # arch id -> model block, filled by the rule files that need analytic kernels

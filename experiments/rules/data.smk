@@ -3,8 +3,7 @@
 
 rule prepare_data:
     input:
-        src("data", "keys"),
-        script="experiments/scripts/prepare_data.py",
+        code("prepare_data.py"),
     output:
         data=f"{RESULTS}/data/{{dataset}}.npz",
         numbers=f"{RESULTS}/numbers/datasets/{{dataset}}.json",

@@ -5,8 +5,7 @@
 
 rule plot:
     input:
-        src("plotting", "studies/__init__"),
-        lambda w: f"src/ntkpaper/studies/{w.kind}.py",
+        lambda w: code("plot.py", f"ntkpaper.figures.{w.kind}"),
         data=f"{RESULTS}/figures/{{kind}}/{{name}}/{{figure}}.npz",
     output:
         pdf=report(

@@ -3,7 +3,7 @@
 
 rule analytic_kernels:
     input:
-        src("infinite", "models"),
+        code("analytic_kernels.py"),
         data=f"{RESULTS}/data/{{dataset}}.npz",
     output:
         kernels=f"{RESULTS}/infinite/kernels/{{dataset}}/{{arch}}.npz",

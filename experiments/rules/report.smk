@@ -4,7 +4,7 @@ import json
 
 rule macros:
     input:
-        src("report"),
+        code("make_macros.py"),
         numbers=numbers_files(),
     output:
         tex=f"{RESULTS}/paper/numbers.tex",
@@ -20,7 +20,7 @@ rule macros:
 
 rule claims:
     input:
-        src("report"),
+        code("evaluate_claims.py"),
         claims="experiments/claims.yaml",
         numbers=numbers_files(),
     output:
@@ -40,7 +40,7 @@ rule claims:
 rule build_info:
     # The commit and config the PDF was built from; params make a new commit rerun it.
     input:
-        src(),
+        code("build_info.py"),
     output:
         tex=f"{RESULTS}/paper/buildinfo.tex",
     params:
@@ -60,7 +60,7 @@ rule build_info:
 rule stage_costs:
     # Wall time and peak memory of every job so far, from Snakemake's benchmark files.
     input:
-        src("report"),
+        code("stage_costs.py"),
         numbers=numbers_files(),
         figures=figure_files(),
     output:
@@ -84,7 +84,7 @@ rule bench_table:
     # `make bench` (not this workflow: it takes a quarter of an hour) writes the table; the
     # paper includes it when it exists and says how to produce it when it does not.
     input:
-        src("report"),
+        code("bench_table.py"),
         table=[BENCH_TABLE] if Path(BENCH_TABLE).exists() else [],
     output:
         tex=f"{RESULTS}/paper/bench_table.tex",

@@ -1,75 +1,55 @@
-# Studies that run as one job per instance: compute (`run`) → numbers + figure data
-# (`analyze`) → figures (rule `plot`). Each kind is a module ntkpaper.studies.<kind> with
-# run(spec, data, key=..., [kernels=...]), analyze(run) and plot_<figure>(data, path).
-# To add a kind: write that module, add it here, add its schema entry and paper section.
-STUDIES = {
-    # kind: (figures, needs the analytic kernels of its data set and model)
-    "kernel_convergence": (["kernel_convergence"], False),
-    "gp_prediction": (["gp_prediction"], False),
-    "recursion_check": ([], False),
-    "eigendecay": (["spectrum", "pc2_decay", "mode_rates"], True),
-    "early_stopping": (["early_stopping"], True),
-    "lr_limit": (["lr_limit"], False),
-    "gd_vs_sgd": (["gd_vs_sgd"], False),
-    "cost": (["cost"], False),
-}
+# Every study kind runs the same way: compute (`run`, one job per shard: per width for a width
+# sweep, one job otherwise) → numbers and figure data (`analyze`) → figures (rule `plot`).
+# Each kind is a compute module ntkpaper/studies/<kind>.py (run, analyze, and a WORKFLOW
+# literal naming its inputs, sharding and resources) and a figures module
+# ntkpaper/figures/<kind>.py (plot_<figure>); both are read here without importing them.
+from ntkpaper.workflow import study_kind, study_kinds  # noqa: E402
+
+STUDY_KINDS = {name: study_kind(name) for name in study_kinds()}
 
 
-# Long jobs first, so the longest never starts last and leaves one core idle at the end of
-# the build (full-grid CPU-seconds: cost ≈ 350, kernel_convergence ≈ 260, the others ≤ 105;
-# the two memory-bound ones lead).
-PRIORITY = {
-    "kernel_convergence": 50,
-    "cost": 40,
-    "gp_prediction": 30,
-    "eigendecay": 20,
-    "early_stopping": 15,
-    "lr_limit": 10,
-    "recursion_check": 5,
-}
-# Peak memory on the full grid is 3.3 GB or less for every study but the cost study's
-# neural-tangents kernels (8.9 GB at n = 4096); the declared mem_mb stays above it, so the
-# profile's cap never lets concurrent jobs exceed the machine.
-MEM_MB = {"cost": 10000}
+def run_file(kind, name, shard):
+    return f"{RESULTS}/finite/{kind}/{name}/{shard}.npz"
 
 
-def study_inputs(w, kind):
-    s = spec(kind, w.name)
+def study_inputs(kind, name, stage):
+    """The data and kernel files one stage (run or analyze) of an instance reads."""
+    s, wanted = spec(kind, name), getattr(STUDY_KINDS[kind], f"{stage}_inputs")
     inputs = {}
-    if "data" in s:
+    if "data" in wanted and "data" in s:
         inputs["data"] = f"{RESULTS}/data/{s['data']}.npz"
-    if STUDIES[kind][1]:
+    if "kernels" in wanted:
         inputs["kernels"] = kernel_file(s["data"], s["model"])
     return inputs
 
 
-for _kind, (_figures, _) in STUDIES.items():
+for _kind, _study in STUDY_KINDS.items():
     KINDS.append(_kind)
-    FIGURES[_kind] = _figures
+    FIGURES[_kind] = list(_study.figures)
 
     rule:
         name:
             f"run_{_kind}"
         input:
-            src("finite", "train", "full_batch_gd", "models", "empirical", "keys", "infinite",
-                "spectral"),
-            f"src/ntkpaper/studies/{_kind}.py",
-            unpack(lambda w, kind=_kind: study_inputs(w, kind)),
+            code("run_study.py", f"ntkpaper.studies.{_kind}"),
+            unpack(lambda w, kind=_kind: study_inputs(kind, w.name, "run")),
         output:
-            run=f"{RESULTS}/finite/{_kind}/{{name}}.npz",
+            run=run_file(_kind, "{name}", "{shard}"),
         params:
             kind=_kind,
-            spec=lambda w, kind=_kind: spec(kind, w.name),
+            spec=lambda w, kind=_kind: STUDY_KINDS[kind].shard_spec(spec(kind, w.name), w.shard),
             seed=config["seed"],
             run_id=lambda w, kind=_kind: [kind, w.name],
+        wildcard_constraints:
+            shard=r"[A-Za-z0-9_.-]+",
         log:
-            log_of(f"run_{_kind}", "{name}"),
+            log_of(f"run_{_kind}", "{name}-{shard}"),
         benchmark:
-            bench_of(f"run_{_kind}", "{name}")
-        priority: PRIORITY.get(_kind, 0)
+            bench_of(f"run_{_kind}", "{name}-{shard}")
+        priority: _study.priority
         threads: 2
         resources:
-            mem_mb=MEM_MB.get(_kind, 4000),
+            mem_mb=_study.mem_mb,
         script:
             "../scripts/run_study.py"
 
@@ -77,12 +57,15 @@ for _kind, (_figures, _) in STUDIES.items():
         name:
             f"analyze_{_kind}"
         input:
-            src("fits"),
-            f"src/ntkpaper/studies/{_kind}.py",
-            run=f"{RESULTS}/finite/{_kind}/{{name}}.npz",
+            code("analyze_study.py", f"ntkpaper.studies.{_kind}"),
+            unpack(lambda w, kind=_kind: study_inputs(kind, w.name, "analyze")),
+            runs=lambda w, kind=_kind: [
+                run_file(kind, w.name, shard)
+                for shard in STUDY_KINDS[kind].shards(spec(kind, w.name))
+            ],
         output:
             numbers=f"{RESULTS}/numbers/{_kind}/{{name}}.json",
-            **{f: f"{RESULTS}/figures/{_kind}/{{name}}/{f}.npz" for f in _figures},
+            **{f: f"{RESULTS}/figures/{_kind}/{{name}}/{f}.npz" for f in _study.figures},
         params:
             kind=_kind,
             spec=lambda w, kind=_kind: spec(kind, w.name),
@@ -91,6 +74,6 @@ for _kind, (_figures, _) in STUDIES.items():
         benchmark:
             bench_of(f"analyze_{_kind}", "{name}")
         resources:
-            mem_mb=2000,
+            mem_mb=3000,
         script:
             "../scripts/analyze_study.py"

@@ -9,7 +9,7 @@ import logging
 import time
 
 from ntkpaper import cli, infinite, io
-from ntkpaper.finite import model_spec
+from ntkpaper.models import model_spec
 
 log = logging.getLogger("ntkpaper")
 

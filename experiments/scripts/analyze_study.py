@@ -1,7 +1,9 @@
-"""Numbers and figure data of one study instance (ntkpaper.studies.<kind>.analyze).
+"""Numbers and figure data of one study instance (ntkpaper.studies.<kind>.analyze), from its
+run files (one per shard) and, for kinds that read them, its data and kernels.
 
-    python experiments/scripts/analyze_study.py --params p.yaml --input run=/tmp/run.npz \
-        --output numbers=/tmp/n.json lr_limit=/tmp/lr_limit.npz
+    python experiments/scripts/analyze_study.py --params p.yaml \
+        --input runs=/tmp/run.npz --output numbers=/tmp/n.json lr_limit=/tmp/lr_limit.npz
+with p.yaml holding ``kind`` and ``spec`` (the instance's config entry).
 """
 
 import importlib
@@ -11,7 +13,10 @@ from ntkpaper import cli, io
 
 def main(inputs, outputs, params):
     study = importlib.import_module(f"ntkpaper.studies.{params['kind']}")
-    numbers, figures = study.analyze(io.read_npz(inputs["run"]))
+    runs = inputs["runs"]
+    runs = runs.split(",") if isinstance(runs, str) else list(runs)
+    extra = {name: io.read_npz(path) for name, path in inputs.items() if name != "runs"}
+    numbers, figures = study.analyze([io.read_npz(f) for f in runs], spec=params["spec"], **extra)
     numbers["config"] = params["spec"]  # the paper quotes its settings from here too
     io.write_json(outputs["numbers"], numbers)
     for name, arrays in figures.items():

@@ -1,4 +1,5 @@
-"""Draw one figure from the data file beside it (ntkpaper.studies.<kind>.plot_<figure>).
+"""Draw one figure from the data file beside it (ntkpaper.figures.<kind>.plot_<figure>);
+imports matplotlib and numpy, never JAX.
 
     python experiments/scripts/plot.py --params p.yaml \
         --input data=results/figures/width_sweep/digits_relu/lazy.npz --output pdf=/tmp/lazy.pdf
@@ -11,8 +12,8 @@ from ntkpaper import cli, io
 
 
 def main(inputs, outputs, params):
-    study = importlib.import_module(f"ntkpaper.studies.{params['kind']}")
-    getattr(study, f"plot_{params['figure']}")(io.read_npz(inputs["data"]), outputs["pdf"])
+    figures = importlib.import_module(f"ntkpaper.figures.{params['kind']}")
+    getattr(figures, f"plot_{params['figure']}")(io.read_npz(inputs["data"]), outputs["pdf"])
 
 
 if __name__ == "__main__":

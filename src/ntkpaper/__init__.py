@@ -1,9 +1,8 @@
 """ntkpaper: a reproducible paper on the Neural Tangent Kernel.
 
-Importing the package configures JAX (float64 available) and neural-tangents' shims once;
-use ``from ntkpaper._compat import nt, stax`` rather than importing neural_tangents directly.
+Importing the package does nothing else: modules that use JAX import ``ntkpaper._compat``
+(JAX's configuration and neural-tangents' shims, in one place); figure, report and config
+modules never import JAX.
 """
-
-from ntkpaper import _compat  # noqa: F401  (side effect: JAX config and shims)
 
 __version__ = "0.1.0"

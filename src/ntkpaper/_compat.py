@@ -1,4 +1,5 @@
-"""Every compatibility shim in one place; import before neural_tangents (``ntkpaper`` does).
+"""JAX's configuration and every compatibility shim, in one place. Every ntkpaper module
+that uses JAX imports this module; figure, report and config modules never do.
 
 The pins (requirements.txt) are jax/jaxlib 0.5.3 with neural-tangents 0.6.5, the newest
 release on PyPI (Dec 2023; upstream inactive since 2024-03, release request
@@ -14,11 +15,14 @@ import sys
 import types
 import warnings
 
-# CPU unless the user asks otherwise; spares every script JAX's probing of ROCm and TPU.
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
-
 import jax
 import jax.extend
+
+# CPU unless the user asks otherwise (JAX_PLATFORMS); spares every script JAX's probing of
+# ROCm and TPU. A config update, not the environment variable, so it holds however late
+# this module is imported, as long as no computation has run yet.
+if "JAX_PLATFORMS" not in os.environ:
+    jax.config.update("jax_platforms", "cpu")
 
 # One place sets JAX's numerics: float64 is available everywhere (kernels, eigen-analysis
 # and predictions run in it); training chooses float32 explicitly through its dtypes.

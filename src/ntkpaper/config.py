@@ -10,6 +10,7 @@ is one line naming the key path and what was expected.
 
 from __future__ import annotations
 
+import copy
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -57,9 +58,48 @@ def validate(config: Mapping[str, Any], schema_path: Path = SCHEMA_PATH) -> dict
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), e.path))
     if errors:
         raise ConfigError(_describe(jsonschema.exceptions.best_match(errors)))
-    config = dict(config)
+    config = with_defaults(config, schema)
     check_references(config)
     return config
+
+
+def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A schema with its local "$ref" ("#/$defs/name") merged in; sibling keys still apply."""
+    if "$ref" not in schema:
+        return schema
+    target: Any = root
+    for part in schema["$ref"].removeprefix("#/").split("/"):
+        target = target[part]
+    return {**_resolve(target, root), **{k: v for k, v in schema.items() if k != "$ref"}}
+
+
+def with_defaults(instance: Any, schema: Mapping[str, Any], root: Mapping | None = None) -> Any:
+    """A copy of a (valid) instance with every missing key that has a schema `default` filled
+    in, recursively: the schema is the one home of the defaults, so code reads ``spec[key]``."""
+    root = root or schema
+    schema = _resolve(schema, root)
+    if not isinstance(instance, Mapping):
+        return copy.deepcopy(instance)
+    properties = schema.get("properties", {})
+    extra = schema.get("additionalProperties")
+    out = {}
+    for key, value in instance.items():
+        sub = properties.get(key, extra if isinstance(extra, Mapping) else None)
+        out[key] = with_defaults(value, sub, root) if sub else copy.deepcopy(value)
+    for key, sub in properties.items():
+        default = _resolve(sub, root).get("default")
+        if key not in out and default is not None:
+            out[key] = with_defaults(default, sub, root)
+    return out
+
+
+def arch_id(model: Mapping[str, Any]) -> str:
+    """A readable, unique name for a validated `model:` block (kernels are cached per data
+    set × architecture); every field is present once the schema's defaults are applied."""
+    return (
+        f"{model['activation']}-L{model['depth']}-{model['parameterization']}"
+        f"-W{model['W_std']:g}-b{model['b_std']:g}"
+    )
 
 
 def check_references(config: Mapping[str, Any]) -> None:

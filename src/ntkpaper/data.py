@@ -21,6 +21,8 @@ from typing import Any
 import jax
 import numpy as np
 
+import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
+
 IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 IDX_FILES = {
     "train_images": "train-images-idx3-ubyte",

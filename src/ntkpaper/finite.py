@@ -14,15 +14,11 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
+import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper import keys, train
-from ntkpaper.models import MLPSpec, init_ensemble, make_apply
+from ntkpaper.models import MLPSpec, init_ensemble, make_apply, model_spec
 
 log = logging.getLogger("ntkpaper")
-
-
-def model_spec(model: Mapping[str, Any], *, width: int, out_dim: int) -> MLPSpec:
-    """An MLPSpec from a config `model:` block (missing keys take MLPSpec's defaults)."""
-    return MLPSpec(width=width, out_dim=out_dim, **dict(model))
 
 
 def init_width(

@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper.empirical import _bias_scale, _dot, _layers, _weight_scales
 from ntkpaper.models import MLPSpec, Params, activation_derivative, activation_fn, layer_names
 

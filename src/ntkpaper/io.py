@@ -14,6 +14,7 @@ import math
 import os
 import platform
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -116,15 +117,15 @@ def package_versions(names: tuple[str, ...] = PROVENANCE_PACKAGES) -> dict[str, 
 
 
 def provenance(*, config: Any = None, seed: int | None = None, started: float | None = None):
-    """Everything needed to say where a result came from."""
-    import jax
-
+    """Everything needed to say where a result came from. JAX's settings are recorded when
+    the job used JAX (it is never imported here: plot and report jobs run without it)."""
+    jax = sys.modules.get("jax")
     return {
         "git": git_state(),
         "packages": package_versions(),
         "python": platform.python_version(),
-        "jax_enable_x64": bool(jax.config.jax_enable_x64),
-        "jax_backend": jax.default_backend(),
+        "jax_enable_x64": None if jax is None else bool(jax.config.jax_enable_x64),
+        "jax_backend": None if jax is None else jax.default_backend(),
         "config": config,
         "seed": seed,
         "wall_time_s": None if started is None else round(time.time() - started, 3),

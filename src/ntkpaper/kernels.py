@@ -59,6 +59,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import erf
 
+import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
+
 __all__ = [
     "CLOSED_FORM_ACTIVATIONS",
     "NAMED_ACTIVATIONS",

@@ -10,6 +10,8 @@ import zlib
 
 import jax
 
+import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
+
 
 def fold(key: jax.Array, *ids: int | str) -> jax.Array:
     """Fold integers and strings (via a stable CRC32, not Python's salted hash) into key."""

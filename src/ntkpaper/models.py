@@ -29,7 +29,7 @@ import dataclasses
 import functools
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import flax.linen as nn
@@ -82,6 +82,11 @@ class MLPSpec:
     def layer_widths(self, in_dim: int) -> tuple[int, ...]:
         """(n_0, n_1, ..., n_L): input dim, L−1 hidden widths, out_dim."""
         return (in_dim, *([self.width] * (self.depth - 1)), self.out_dim)
+
+
+def model_spec(model: Mapping[str, Any], *, width: int, out_dim: int) -> MLPSpec:
+    """An MLPSpec from a config `model:` block (missing keys take MLPSpec's defaults)."""
+    return MLPSpec(width=width, out_dim=out_dim, **dict(model))
 
 
 def activation_fn(name: str) -> Callable[[jax.Array], jax.Array]:

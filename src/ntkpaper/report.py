@@ -14,6 +14,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 CLAIM_KEYS = {"id", "kind", "quantity", "statement", "source", "expected"}
+# only_where_measured: true — instances whose numbers lack the quantity are skipped (a data
+# set without classes has no class balance); without it a missing quantity is an error.
+OPTIONAL_CLAIM_KEYS = {"only_where_measured"}
 EXPECTED_KEYS = {"value", "tol", "min", "max", "rel_tol"}
 
 
@@ -91,7 +94,8 @@ def check_claims_file(claims: Any, path: str = "experiments/claims.yaml") -> lis
         where = f"{path}: claim {claim.get('id', i) if isinstance(claim, dict) else i}"
         if not isinstance(claim, dict):
             raise ValueError(f"{where}: expected a mapping")
-        missing, unknown = CLAIM_KEYS - set(claim), set(claim) - CLAIM_KEYS
+        missing = CLAIM_KEYS - set(claim)
+        unknown = set(claim) - CLAIM_KEYS - OPTIONAL_CLAIM_KEYS
         if missing or unknown:
             raise ValueError(f"{where}: missing keys {sorted(missing)}, unknown {sorted(unknown)}")
         expected = claim["expected"]
@@ -147,7 +151,13 @@ def evaluate_claims(
         for prefix in sorted(p for p in flat if p.split(".", 1)[0] == kind):
             instance = prefix.split(".", 1)[1]
             if claim["quantity"] not in flat[prefix]:
-                continue  # this instance does not measure it (e.g. a data set without labels)
+                if claim.get("only_where_measured"):
+                    continue  # declared: e.g. class balance of a data set without classes
+                raise KeyError(
+                    f"claim {claim['id']}: results/numbers/{kind}/{instance}.json has no "
+                    f"quantity {claim['quantity']!r} (the analysis of {kind} does not write "
+                    f"it; fix the claim's `quantity` or the analysis)"
+                )
             measured = flat[prefix][claim["quantity"]]
             results.append(
                 {

@@ -9,6 +9,8 @@ from typing import Any
 import jax
 import numpy as np
 
+import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
+
 
 def time_call(fn: Callable[[], Any]) -> tuple[float, Any]:
     """Wall seconds of one call of fn (until its arrays are ready), and its value."""

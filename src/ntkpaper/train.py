@@ -57,6 +57,8 @@ import numpy as np
 import optax
 from jax import lax
 
+import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
+
 Params = Any  # a pytree of arrays
 ApplyFn = Callable[[Params, jax.Array], jax.Array]
 MakeOptimizer = Callable[[jax.Array], optax.GradientTransformation]

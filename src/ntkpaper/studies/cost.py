@@ -7,21 +7,24 @@ suite in benchmarks/. Timings take the median of a few repeats after one compili
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper import data as datasets
-from ntkpaper import infinite, keys, plotting
 from ntkpaper import kernels as own
+from ntkpaper import keys, predict
 from ntkpaper.empirical import empirical_ntk, nt_empirical_ntk, ntk_flops
-from ntkpaper.finite import model_spec
 from ntkpaper.fits import loglog_slope
-from ntkpaper.models import init_params, stax_network
+from ntkpaper.models import init_params, model_spec, stax_network
 from ntkpaper.timing import median_time
+
+# How the workflow runs this kind (read by ntkpaper.workflow without importing this module).
+WORKFLOW = {"priority": 40, "mem_mb": 10000}
 
 
 def matmul_gflops(n: int = 2048, dtype=jnp.float32) -> float:
@@ -42,7 +45,7 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
         jax.random.normal(keys.fold(key, "tile"), (copies - 1, *x_all.shape)), np.float64
     )
     x_all = np.concatenate([x_all, *(x_all + j for j in jitter)])
-    model = spec.get("model", {})
+    model = spec["model"]
     arch = model_spec(model, width=1, out_dim=1)
     kernel_fn = jax.jit(stax_network(arch)[2], static_argnames="get")
     out: dict[str, Any] = {"ns": ns}
@@ -68,7 +71,7 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
         y = np.ones((n, 1))
         t_solve.append(
             median_time(
-                lambda kern=kern, y=y: infinite.gp_moments(
+                lambda kern=kern, y=y: predict.gp_moments(
                     kern, y, np.array([np.inf]), lr=1.0, compute_cov=False
                 )["mean"]
             )
@@ -84,7 +87,7 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
         params = init_params(mspec, key=keys.fold(key, "params", int(width)), in_dim=x.shape[1])
         emp["ours"].append(median_time(lambda m=mspec, p=params: empirical_ntk(m, p, x)))
         emp["nt3"].append(median_time(lambda m=mspec, p=params: nt_empirical_ntk(m, p, x, None, 3)))
-        small = width <= spec.get("max_width_jacobian", 512)
+        small = width <= spec["max_width_jacobian"]
         emp["nt1"].append(
             median_time(lambda m=mspec, p=params: nt_empirical_ntk(m, p, x, None, 1), repeats=1)
             if small
@@ -100,7 +103,10 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
     return out
 
 
-def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, Any]]:
+def analyze(
+    runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    (run,) = runs  # one run file: this kind is not sharded
     ns, widths = run["ns"], run["widths"]
     numbers = {
         "ns": ns.tolist(),
@@ -150,32 +156,3 @@ def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, An
         )
     }
     return numbers, {"cost": fig}
-
-
-def plot_cost(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(2, height=2.2, width=0.8)
-    a, b = axes[0]
-    c = plotting.colors(3)
-    ns = data["ns"]
-    for key, label, color in (
-        ("kernel_ours", "analytic NTK, ours", c[0]),
-        ("kernel_nt", "analytic NTK, neural-tangents", c[1]),
-        ("solve", r"NTK-GP mean at $t=\infty$ (solve)", c[2]),
-    ):
-        slope = loglog_slope(ns, data[key])[0]
-        a.plot(ns, data[key], "o-", color=color, label=f"{label} (slope {slope:.2f})")
-    a.set(yscale="log", ylabel="seconds")
-    plotting.width_axis(a, ns, label="training points $n$")
-    plotting.legend_below(a, ncol=1)
-    w = data["widths"]
-    for key, label, color in (
-        ("emp_ours", "ours (layerwise)", c[0]),
-        ("emp_nt3", "nt structured derivatives", c[1]),
-        ("emp_nt1", "nt Jacobian contraction", c[2]),
-    ):
-        b.plot(w, data[key], "o-", color=color, label=label)
-    b.set(yscale="log", ylabel="seconds")
-    plotting.width_axis(b, w)
-    plotting.legend_below(b, ncol=1)
-    plotting.panel_labels(axes)
-    plotting.save(fig, path)

@@ -31,16 +31,16 @@ nets are compared with that curve, their seed average with the mean.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ntkpaper import infinite, keys, plotting, spectral, train
-from ntkpaper.finite import model_spec
-from ntkpaper.models import init_ensemble, make_apply
+import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
+from ntkpaper import keys, predict, spectral, train
+from ntkpaper.models import init_ensemble, make_apply, model_spec
 
 N_TIMES = 200  # closed-form time grid, log-spaced steps
 N_RECORDS = 30  # recording steps of the finite nets (plus the rules' stop times)
@@ -49,6 +49,9 @@ TRACE_FRACTIONS = (0.5, 0.9)  # spectrum-only choices of k reported beside the c
 N_K = 60  # values of k in the spectral rule's sensitivity curve
 HORIZON = 20.0  # the grid ends when the slowest mode has decayed by e^-20: "t = ∞"
 RULES = ("spectral", "validation", "validation_refit", "oracle", "infinite")
+
+# How the workflow runs this kind (read by ntkpaper.workflow without importing this module).
+WORKFLOW = {"run_inputs": ["data", "kernels"], "priority": 15}
 
 
 # ----------------------------------------------------------------------------- closed form
@@ -133,12 +136,12 @@ def closed_form(
         spectral.spectral_stop_time(dyn.gram_values, k=int(k), eps=eps, lr=lr, m=m, discrete=True)
         for k in k_trace
     ])  # fmt: skip
-    t_end = float(spec.get("steps", 1))  # the finite nets' last step, for comparisons
+    t_end = float(spec["steps"])  # the finite nets' last step, for comparisons
     times = np.union1d(time_grid(dyn.gram_values, lr=lr, m=m), [t_spec, t_end, *t_trace])
     f_test = dyn.predict_test(times, 0.0)
     f_train = dyn.predict_train(times, 0.0)
     # t = ∞ is kernel regression; gp_moments evaluates it exactly (no decay factor).
-    inf = infinite.gp_moments(dict(kernels), y, np.array([np.inf]), lr=lr, compute_cov=False)
+    inf = predict.gp_moments(dict(kernels), y, np.array([np.inf]), lr=lr, compute_cov=False)
     f_inf = inf["mean"][0]
     null = dyn.gram_values <= 0  # t = ∞ interpolates y except along Θ's null space
     f_train_inf = y - dyn.vectors[:, null] @ (dyn.vectors[:, null].T @ y)
@@ -161,7 +164,7 @@ def closed_form(
     f_coarse = f_test[np.searchsorted(times, coarse)]
 
     # Validation holdout: the same dynamics on the fit part, evaluated on validation + test.
-    fit, val = validation_split(len(y), float(spec.get("val_fraction", 0.2)),
+    fit, val = validation_split(len(y), float(spec["val_fraction"]),
                                 key=keys.fold(key, "validation"))  # fmt: skip
     held = spectral.spectral_dynamics(
         k_train[np.ix_(fit, fit)], y[fit], lr=lr, discrete=True,
@@ -178,27 +181,27 @@ def closed_form(
     return {
         "lr": np.float64(lr), "top_k": np.int64(top_k), "eps": np.float64(eps),
         "t_end": np.float64(t_end),
-        "val_fraction": np.float64(spec.get("val_fraction", 0.2)), "m": np.int64(m),
+        "val_fraction": np.float64(spec["val_fraction"]), "m": np.int64(m),
         "n_train": np.int64(len(y)), "n_test": np.int64(len(y_test)),
         "noise_fraction": np.float64(np.mean(data["noisy_train"])),
         "gram_values": dyn.gram_values, "times": times, "t_spectral": np.float64(t_spec),
         "test_mse": mse,
-        "test_acc": infinite.accuracy(f_test, labels_test),
+        "test_acc": predict.accuracy(f_test, labels_test),
         "train_noisy_fit": noisy_fit_fraction(f_train, data["labels_train"], data["noisy_train"]),
         "times_expected": coarse,
         "test_mse_expected": test_mse(f_coarse, y_test) + 0.5 * variance.mean(axis=1),
         "inf_test_mse": np.float64(test_mse(f_inf, y_test)),
-        "inf_test_acc": np.float64(infinite.accuracy(f_inf, labels_test)),
+        "inf_test_acc": np.float64(predict.accuracy(f_inf, labels_test)),
         "inf_test_mse_expected": np.float64(test_mse(f_inf, y_test) + 0.5 * variance_inf.mean()),
         "inf_train_noisy_fit": np.float64(noisy_fit_fraction(
             f_train_inf, data["labels_train"], data["noisy_train"])),
         "val_mse": val_mse,
         "held_test_mse": test_mse(f_held[:, len(val):], y_test),
-        "held_test_acc": infinite.accuracy(f_held[:, len(val):], labels_test),
+        "held_test_acc": predict.accuracy(f_held[:, len(val):], labels_test),
         "n_validation": np.int64(len(val)),
         "trace_fractions": np.asarray(TRACE_FRACTIONS), "k_trace": k_trace, "t_trace": t_trace,
         "k_grid": ks, "k_grid_t": t_k, "k_grid_test_mse": test_mse(f_k, y_test),
-        "k_grid_test_acc": infinite.accuracy(f_k, labels_test),
+        "k_grid_test_acc": predict.accuracy(f_k, labels_test),
     }  # fmt: skip
 
 
@@ -209,8 +212,8 @@ def train_nets(
     spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key, extra_steps=()
 ) -> dict[str, np.ndarray]:
     """Test MSE / accuracy of finite nets (widths × seeds) at log-spaced steps ∪ extra_steps."""
-    widths = sorted(int(w) for w in spec.get("widths", []))
-    steps = int(spec.get("steps", 1))
+    widths = sorted(int(w) for w in spec["widths"])
+    steps = int(spec["steps"])
     extra = [int(t) for t in extra_steps if 0 <= t <= steps]
     record_steps = np.union1d(train.log_spaced_steps(steps, N_RECORDS), extra).astype(np.int64)
     out: dict[str, np.ndarray] = {"net_widths": np.asarray(widths, np.int64),
@@ -222,17 +225,17 @@ def train_nets(
     for width in widths:
         mspec = model_spec(spec["model"], width=width, out_dim=y.shape[1])
         params0 = init_ensemble(mspec, key=keys.fold(key, "init", width), in_dim=x.shape[1],
-                                n_seeds=int(spec.get("seeds", 1)), dtype=jnp.float32)  # fmt: skip
+                                n_seeds=int(spec["seeds"]), dtype=jnp.float32)  # fmt: skip
         rec, _ = train.train(
             make_apply(mspec), params0, x, y, data["x_test"], data["y_test"],
             lr=float(spec["lr"]), steps=steps, record_steps=record_steps,
         )  # fmt: skip
         f_test = np.asarray(rec.f_test, np.float64)  # (R, S, n_test, K)
         mse.append(np.asarray(rec.test_loss, np.float64))
-        acc.append(infinite.accuracy(f_test, data["labels_test"]))
+        acc.append(predict.accuracy(f_test, data["labels_test"]))
         ens = np.mean(f_test, axis=1)
         ens_mse.append(test_mse(ens, data["y_test"]))
-        ens_acc.append(infinite.accuracy(ens, data["labels_test"]))
+        ens_acc.append(predict.accuracy(ens, data["labels_test"]))
         diverged.append(rec.diverged)
     out.update({"net_test_mse": np.stack(mse), "net_test_acc": np.stack(acc),
                 "net_ens_test_mse": np.stack(ens_mse), "net_ens_test_acc": np.stack(ens_acc),
@@ -330,7 +333,10 @@ def _finite_numbers(run: Mapping[str, np.ndarray], stops: Mapping[str, float]) -
     }
 
 
-def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, Any]]:
+def analyze(
+    runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    (run,) = runs  # one run file: this kind is not sharded
     table = rules(run)
     gram = run["gram_values"]
     lr, m = float(run["lr"]), int(run["m"])
@@ -401,48 +407,3 @@ def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, An
 
 
 # ----------------------------------------------------------------------------- figure
-
-_RULE_STYLE = {"spectral": ("-", 3), "validation": ("--", 4), "oracle": (":", 7)}
-
-
-def plot_early_stopping(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(3, height=2.2)
-    a, b, c = axes[0]
-    t = np.maximum(data["times"], 1)
-    cols = plotting.colors(8)
-    a.plot(t, data["test_mse"], color="k", label="NTK mean ($f_0 = 0$)")
-    a.plot(np.maximum(data["times_expected"], 1), data["test_mse_expected"], color="0.55",
-           lw=0.9, label="NTK, one net (mean + init variance)")  # fmt: skip
-    a.axhline(data["inf_test_mse"], color="k", ls="-.", lw=0.8, label=r"NTK mean, $t=\infty$")
-    b.plot(t, data["test_acc"], color="k", label="NTK mean: test accuracy")
-    b.plot(t, data["train_noisy_fit"], color=cols[1], label="NTK mean: corrupted labels fitted")
-    net_cols = [cols[i] for i in (0, 2, 5, 6)]
-    for i, w in enumerate(data["net_widths"]):
-        s = np.maximum(data["net_steps"], 1)
-        col = net_cols[i % len(net_cols)]
-        a.plot(s, data["net_test_mse"][i], "o-", ms=1.8, lw=0.9, color=col,
-               label=f"nets, $n={w}$ (mean over seeds)")  # fmt: skip
-        b.plot(s, data["net_test_acc"][i], "o-", ms=1.8, lw=0.9, color=col)
-    for ax in (a, b):
-        for name, stop in zip(data["stop_names"], data["stop_times"], strict=True):
-            style, ci = _RULE_STYLE[str(name)]
-            ax.axvline(max(stop, 1), color=cols[ci], ls=style, lw=0.9,
-                       label=f"stop: {name}" if ax is a else None)  # fmt: skip
-        ax.set(xscale="log", xlabel="step $t$")
-    a.set(yscale="log", ylabel="test MSE (clean labels)")
-    b.set(ylabel="test accuracy / fraction", ylim=(0, 1.02))
-    ks = data["k_grid"]
-    c.plot(ks, data["k_grid_test_mse"], "o-", ms=1.8, color=cols[3],
-           label=f"spectral rule, $\\varepsilon={float(data['eps']):g}$")  # fmt: skip
-    c.axhline(data["oracle_test_mse"], color=cols[7], ls=":", lw=0.9, label="oracle")
-    c.axhline(data["inf_test_mse"], color="k", ls="-.", lw=0.8, label=r"$t=\infty$")
-    c.axvline(data["top_k"], color=cols[3], ls="-", lw=0.8,
-              label=f"$k={int(data['top_k'])}$ (config)")  # fmt: skip
-    c.axvline(data["k_trace_90"], color=cols[2], ls="--", lw=0.8, label="90% of the trace")
-    c.set(xscale="log", yscale="log", xlabel="top-$k$ modes fitted to $\\varepsilon$",
-          ylabel="test MSE, NTK mean")  # fmt: skip
-    c.legend(fontsize=5.5, loc="upper right")
-    handles = [h for ax in (a, b) for h in ax.get_legend_handles_labels()[0]]
-    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=6)
-    plotting.panel_labels(axes)
-    plotting.save(fig, path)

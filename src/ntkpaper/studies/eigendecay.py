@@ -29,8 +29,8 @@ with the discrete-GD rate (exact for the linearized model) and quote the flow ra
     ``fit_range`` = (lo, hi) is a 1-based eigenvalue index range for the digits and a
     frequency range for the circle (clipped to N/2).
 
-(b) Jacot et al. Fig. 3. On the first ``train_subset`` digits (default
-    ``DEFAULT_TRAIN_SUBSET``; the ensemble training must fit a CPU budget) let
+(b) Jacot et al. Fig. 3. On the first ``train_subset`` digits (the schema's
+    default is 256: the ensemble training must fit a CPU budget) let
     f^(2) = sqrt(n)·v_2 be the second kernel principal component scaled to unit RMS.
     Each seed's network (scalar output) is trained on y = f_0 + 0.5·f^(2), f_0 its own
     initial function, so r_0 = −0.5·f^(2) exactly and the linear theory says
@@ -49,20 +49,19 @@ with the discrete-GD rate (exact for the linearized model) and quote the flow ra
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ntkpaper import keys, plotting, spectral, train
+import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
+from ntkpaper import keys, spectral, train
 from ntkpaper.empirical import ensemble_empirical_ntk
-from ntkpaper.finite import model_spec
 from ntkpaper.fits import bootstrap_slope
-from ntkpaper.models import init_ensemble, make_apply, stax_network
+from ntkpaper.models import init_ensemble, make_apply, model_spec, stax_network
 
-DEFAULT_TRAIN_SUBSET = 256
 FINE_CIRCLE_POINTS = 1 << 14
 N_RECORDS = 40
 PC2_AMPLITUDE = 0.5  # Jacot et al.: target f_0 + 0.5·f^(2)
@@ -77,6 +76,9 @@ PARITY_VARIANTS = {
     "two_layer": {"depth": 2},
     "deep_nobias": {"b_std": 0.0},
 }
+
+# How the workflow runs this kind (read by ntkpaper.workflow without importing this module).
+WORKFLOW = {"run_inputs": ["data", "kernels"], "priority": 20}
 
 
 # ----------------------------------------------------------------------------- spectra
@@ -145,7 +147,7 @@ def parity_fits(freqs: np.ndarray, mu: np.ndarray, lo: int, hi: int) -> dict[str
 
 
 def _subset(spec: Mapping[str, Any], data: Mapping[str, np.ndarray]) -> int:
-    return int(min(spec.get("train_subset", DEFAULT_TRAIN_SUBSET), len(data["x_train"])))
+    return int(min(spec["train_subset"], len(data["x_train"])))
 
 
 def _rayleigh(spec, params0, x: jax.Array, vectors: np.ndarray) -> np.ndarray:
@@ -206,17 +208,17 @@ def run(
     kernels: Mapping[str, np.ndarray],
 ) -> dict[str, np.ndarray]:
     widths = np.asarray(sorted(spec["widths"]), np.int64)
-    n_modes = max(int(spec.get("n_modes", 5)), 2)
+    n_modes = max(int(spec["n_modes"]), 2)
     out: dict[str, np.ndarray] = {
         "widths": widths, "lr": np.float64(spec["lr"]), "steps": np.int64(spec["steps"]),
-        "seeds": np.int64(spec["seeds"]), "depth": np.int64(spec["model"].get("depth", 4)),
-        "b_std": np.float64(spec["model"].get("b_std", 0.1)),
-        "fit_range": np.asarray(spec.get("fit_range", (2, 100)), np.int64),
+        "seeds": np.int64(spec["seeds"]), "depth": np.int64(spec["model"]["depth"]),
+        "b_std": np.float64(spec["model"]["b_std"]),
+        "fit_range": np.asarray(spec["fit_range"], np.int64),
         "n_train": np.int64(len(data["x_train"])),
     }  # fmt: skip
     # (a) spectra
     out["digits_values"] = spectral.eigendecompose(kernels["ntk_train_train"]).values
-    n_circle = int(spec.get("circle_points", 256))
+    n_circle = int(spec["circle_points"])
     out.update(circle_spectrum(spec["model"], n_circle))
     for name, override in PARITY_VARIANTS.items():
         model = {**spec["model"], **override}
@@ -281,7 +283,10 @@ def _variant_label(run: Mapping[str, np.ndarray], name: str) -> str:
     return f"$L={model['depth']}$, $\\beta={model['b_std']:g}${suffix}"
 
 
-def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, Any]]:
+def analyze(
+    runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    (run,) = runs  # one run file: this kind is not sharded
     lr, widths, times = float(run["lr"]), run["widths"], run["record_steps"].astype(np.float64)
     lo, hi = (int(v) for v in run["fit_range"])
     numbers: dict[str, Any] = {
@@ -422,98 +427,3 @@ def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, An
 
 
 # ----------------------------------------------------------------------------- figures
-
-
-def plot_spectrum(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(3, height=2.3)
-    a, b, p = axes[0]
-    c = plotting.colors(8)
-    lam = data["digits_values"]
-    idx = np.arange(1, lam.size + 1)
-    pos = lam > 0
-    a.plot(idx[pos], lam[pos], ".", ms=2, color=c[0], label=r"digits, eigenvalues of $\Theta/n$")
-    slope, pref, lo, hi = data["digits_fit"]
-    ks = np.arange(int(lo), int(hi) + 1)
-    a.plot(ks, pref * ks**slope, "k--", lw=1, label=f"fit $k^{{{slope:.2f}}}$")
-    a.set(xscale="log", yscale="log", xlabel="index $k$", ylabel="eigenvalue")
-    freqs, mu = data["circle_freqs"], data["circle_mu"]
-    for parity, marker, color in ((0, "o", c[1]), (1, "s", c[2])):
-        sel = (freqs >= 1) & (freqs % 2 == parity) & (mu > 0)
-        b.plot(freqs[sel], mu[sel], marker, ms=2.2, color=color, ls="none",
-               label=f"circle, {'even' if parity == 0 else 'odd'} $k$")  # fmt: skip
-    sampled = data["circle_sampled_mu"]
-    sel = (freqs >= 1) & (sampled > 0)
-    b.plot(freqs[sel], sampled[sel], "-", lw=0.6, color="0.5", label="$N$-point matrix")
-    slope, pref, lo, hi = data["circle_fit"]
-    ks = np.arange(int(lo), int(hi) + 1)
-    if np.isfinite(slope):
-        b.plot(ks, pref * ks**slope, "k--", lw=1, label=f"fit $k^{{{slope:.2f}}}$")
-        mid = np.sqrt(lo * hi)
-        theory = float(data["theory_exponent"])
-        # the theory's slope, drawn 3x above the fit so the two stay distinguishable
-        ref = 3 * pref * mid**slope * (ks / mid) ** theory
-        b.plot(ks, ref, ":", color=c[3], lw=1.2, label=f"theory $\\propto k^{{{theory:g}}}$")
-    b.set(xscale="log", yscale="log", xlabel="frequency $k$",
-          ylabel=r"$\mu_k$ (eigenvalue of $\Theta/N$)")  # fmt: skip
-    floor = 1e-3
-    for i, (label, ratio) in enumerate(zip(data["parity_labels"], data["parity_ratios"],
-                                           strict=True)):  # fmt: skip
-        p.plot(data["parity_k"], np.maximum(ratio, floor), "o-" if i == 0 else "-", ms=2,
-               lw=1.4 if i == 0 else 0.9, color=c[[0, 1, 3, 4][i % 4]], label=label)  # fmt: skip
-    p.set(xscale="log", yscale="log", ylim=(floor * 0.7, 2), xlabel="odd frequency $k$",
-          ylabel="odd-to-even ratio")  # fmt: skip
-    p.annotate(f"zero (< {floor:g})", (data["parity_k"][0], floor), xytext=(2, 4),
-               textcoords="offset points", fontsize=6)  # fmt: skip
-    a.legend(fontsize=6)
-    b.legend(fontsize=6)
-    p.legend(fontsize=5.5, loc="center right")
-    plotting.panel_labels(axes)
-    plotting.save(fig, path)
-
-
-def plot_pc2_decay(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(2, height=2.3, width=0.85)
-    a, b = axes[0]
-    t = data["times"]
-    widths = data["widths"]
-    for color, w, along, orth in zip(plotting.colors(len(widths)), widths, data["along"],
-                                     data["orth"], strict=True):  # fmt: skip
-        mag = np.abs(along)
-        a.plot(t, np.nanmean(mag, 0), color=color, label=f"$n = {w}$")
-        a.fill_between(t, np.nanmin(mag, 0), np.nanmax(mag, 0), color=color, alpha=0.2, lw=0)
-        b.plot(t[1:], np.nanmean(orth, 0)[1:], color=color, label=f"$n = {w}$")
-        b.fill_between(t[1:], np.nanmin(orth, 0)[1:], np.nanmax(orth, 0)[1:], color=color,
-                       alpha=0.2, lw=0)  # fmt: skip
-    a.plot(t, np.abs(data["theory_along"]), "k--", lw=1, label=r"theory $0.5(1-\eta\lambda_2/m)^t$")
-    a.set(yscale="log", xlabel="step $t$", ylabel=r"$|\langle f_t - f^*, f^{(2)}\rangle| / n$")
-    b.set(xscale="log", yscale="log", xlabel="step $t$",
-          ylabel=r"RMS of $f_t - f^*$ orthogonal to $f^{(2)}$")  # fmt: skip
-    a.legend(fontsize=6)
-    b.legend(fontsize=6)
-    plotting.panel_labels(axes)
-    plotting.save(fig, path)
-
-
-def plot_mode_rates(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(2, height=2.3, width=0.85)
-    a, b = axes[0]
-    t = data["times"]
-    n_modes = data["predicted"].size
-    cols = plotting.colors(n_modes)
-    for k in range(n_modes):
-        a.plot(t, np.nanmean(data["norms"][:, :, k], 0), color=cols[k], label=f"$k = {k + 1}$")
-        a.plot(t, data["theory"][:, k], "--", color=cols[k], lw=0.8)
-    a.set(yscale="log", xlabel="step $t$", ylabel=r"$\|c_k(t)\| / \|c_k(0)\|$",
-          ylim=(1e-3, 1.5))  # fmt: skip
-    pred = data["predicted"]
-    for k in range(n_modes):
-        b.plot(np.full(data["measured"].shape[0], pred[k]), data["measured"][:, k], "o",
-               color=cols[k])  # fmt: skip
-    lims = np.array([pred.min() * 0.7, pred.max() * 1.4])
-    b.plot(lims, lims, "k:", lw=0.8, label="measured = predicted")
-    b.set(xscale="log", yscale="log", xlabel=r"predicted rate $-\ln(1-\eta\lambda_k/m)$",
-          ylabel="measured rate (per seed)")  # fmt: skip
-    a.legend(fontsize=6, ncol=2)
-    b.legend(fontsize=6)
-    plotting.panel_labels(axes)
-    plotting.save(fig, path)

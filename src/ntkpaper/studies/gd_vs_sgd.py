@@ -7,15 +7,18 @@ batch sizes; we compare how far the network ends from its linear model, and its 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from ntkpaper import keys, plotting, train
+from ntkpaper import keys, train
 from ntkpaper.finite import init_width
 from ntkpaper.fits import bootstrap_ratio
 from ntkpaper.models import make_apply
+
+# How the workflow runs this kind (read by ntkpaper.workflow without importing this module).
+WORKFLOW = {}
 
 
 def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> dict[str, Any]:
@@ -58,7 +61,10 @@ def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> dict
     }
 
 
-def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, Any]]:
+def analyze(
+    runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    (run,) = runs  # one run file: this kind is not sharded
     # (n_batches, n_records, n_seeds): RMSE between network and linear model on test inputs
     gap = np.sqrt(np.mean((run["net_f_test"] - run["lin_f_test"]) ** 2, axis=(-2, -1)))
     final_gap = np.nanmean(gap[:, -1], axis=1)
@@ -82,25 +88,3 @@ def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, An
         "lin_test_loss": run["lin_test_loss"],
     }
     return numbers, {"gd_vs_sgd": fig}
-
-
-def plot_gd_vs_sgd(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(2, height=2.1, width=0.75)
-    a, b = axes[0]
-    steps = np.maximum(data["record_steps"], 1)
-    full = data["batch_sizes"][0]
-    for color, bs, gap, loss in zip(
-        plotting.colors(len(data["batch_sizes"])),
-        data["batch_sizes"],
-        data["gap"],
-        data["net_test_loss"],
-        strict=True,
-    ):
-        label = f"GD (full batch {bs})" if bs == full else f"SGD, batch {bs}"
-        a.plot(steps, np.nanmean(gap, axis=1), color=color, label=label)
-        b.plot(steps, np.nanmean(loss, axis=1), color=color, label=label)
-    a.set(xscale="log", yscale="log", xlabel="step $t$", ylabel="test RMSE, network vs linear")
-    b.set(xscale="log", xlabel="step $t$", ylabel="network test loss")
-    a.legend(fontsize=6)
-    plotting.panel_labels(axes)
-    plotting.save(fig, path)

@@ -3,35 +3,38 @@
 Four training points on the unit circle with target x_1·x_2; for each width, an ensemble of
 networks is trained to convergence by full-batch GD, and the 10/50/90 percentiles of f(γ)
 over the ensemble are compared with those of the Gaussian that the NTK predicts at t = ∞
-(mean and covariance from `infinite.gp_moments`).
+(mean and covariance from `predict.gp_moments`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from scipy.stats import norm
 
 from ntkpaper import data as datasets
-from ntkpaper import infinite, plotting, train
-from ntkpaper.finite import init_width, model_spec
+from ntkpaper import infinite, predict, train
+from ntkpaper.finite import init_width
 from ntkpaper.full_batch_gd import full_batch_gd
-from ntkpaper.models import ensemble_apply
+from ntkpaper.models import ensemble_apply, model_spec
 
 TRAIN_ANGLES = np.array([-0.75, -0.25, 0.25, 0.75]) * np.pi  # targets x1·x2 = ±1/2
 PERCENTILES = (10, 50, 90)
 
+# How the workflow runs this kind (read by ntkpaper.workflow without importing this module).
+WORKFLOW = {"priority": 30}
+
 
 def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
-    gammas = datasets.uniform_angles(spec.get("n_angles", 100))
+    gammas = datasets.uniform_angles(spec["n_angles"])
     x_train, x_test = datasets.circle(TRAIN_ANGLES), datasets.circle(gammas)
     y_train = datasets.circle_target(x_train)
     kernels = infinite.analytic_kernels(
         model_spec(spec["model"], width=1, out_dim=1), x_train, x_test
     )
-    gp = infinite.gp_moments(kernels, y_train, np.array([np.inf]), lr=spec["lr"])
+    gp = predict.gp_moments(kernels, y_train, np.array([np.inf]), lr=spec["lr"])
     out: dict[str, Any] = {
         "gammas": gammas,
         "train_angles": TRAIN_ANGLES,
@@ -53,7 +56,10 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
     return out
 
 
-def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, Any]]:
+def analyze(
+    runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    (run,) = runs  # one run file: this kind is not sharded
     widths, mean, std = run["widths"], run["gp_mean"], run["gp_std"]
     scale = float(np.sqrt(np.mean(std**2)))  # RMS predictive std: the natural unit
     mean_dist, std_dist, floor = [], [], []
@@ -82,35 +88,3 @@ def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, An
         "n_nets": len(run[f"w{widths[0]}_f_test"]),
     }
     return numbers, {"gp_prediction": fig}
-
-
-def plot_gp_prediction(data: Mapping[str, np.ndarray], path) -> None:
-    widths = data["widths"]
-    fig, axes = plotting.figure(len(widths), height=2.1)
-    g = data["gammas"]
-    finite_color, gp_color = plotting.colors(2)
-    for ax, w in zip(axes[0], widths, strict=True):
-        ax.fill_between(
-            g,
-            data["gp_p10"],
-            data["gp_p90"],
-            color=gp_color,
-            alpha=0.2,
-            lw=0,
-            label="NTK Gaussian, 10–90%",
-        )
-        ax.plot(g, data["gp_p50"], color=gp_color, label="NTK Gaussian, median")
-        ax.plot(g, data[f"w{w}_p50"], color=finite_color, label=f"n = {w}, median")
-        for p in (10, 90):
-            ax.plot(
-                g,
-                data[f"w{w}_p{p}"],
-                color=finite_color,
-                ls="--",
-                lw=0.8,
-                label=f"n = {w}, 10/90%" if p == 10 else None,
-            )
-        ax.plot(data["train_angles"], data["y_train"][:, 0], "ko", ms=3, label="training points")
-        ax.set(xlabel=r"$\gamma$", ylabel=r"$f(\cos\gamma, \sin\gamma)$", title=f"width {w}")
-        plotting.legend_below(ax, ncol=2)
-    plotting.save(fig, path)

@@ -11,29 +11,31 @@ training like n^{-1}.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 
+import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper import data as datasets
-from ntkpaper import infinite, keys, plotting, train
+from ntkpaper import infinite, keys, train
 from ntkpaper.empirical import ensemble_layerwise_ntk
-from ntkpaper.finite import init_width, model_spec
+from ntkpaper.finite import init_width
 from ntkpaper.fits import bootstrap_slope
 from ntkpaper.full_batch_gd import DEFAULT_FLUSH_EVERY, full_batch_gd
-from ntkpaper.models import ensemble_apply
+from ntkpaper.models import ensemble_apply, model_spec
 
 X0 = np.array([[1.0, 0.0]])
 
+# How the workflow runs this kind (read by ntkpaper.workflow without importing this module).
+WORKFLOW = {"priority": 50}
+
 
 def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
-    gammas = datasets.uniform_angles(spec.get("n_angles", 100))
+    gammas = datasets.uniform_angles(spec["n_angles"])
     probe = datasets.circle(gammas)
-    x_train = datasets.circle(
-        datasets.random_angles(spec.get("n_train", 16), key=keys.fold(key, "x"))
-    )
+    x_train = datasets.circle(datasets.random_angles(spec["n_train"], key=keys.fold(key, "x")))
     y_train = datasets.circle_target(x_train)
     analytic = infinite.analytic_kernels(model_spec(spec["model"], width=1, out_dim=1), X0, probe)
     out: dict[str, Any] = {
@@ -57,7 +59,10 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
     return out
 
 
-def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, Any]]:
+def analyze(
+    runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    (run,) = runs  # one run file: this kind is not sharded
     widths, limit = run["widths"], run["analytic"]
     deviation, drift, layer_drift = [], [], []
     for w in widths:
@@ -95,46 +100,3 @@ def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, An
         **{f"after_{w}": run[f"w{w}_after"].sum(1) for w in widths},
     }
     return numbers, {"kernel_convergence": curves}
-
-
-def plot_kernel_convergence(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(3, height=2.2)
-    a, b, c = axes[0]
-    g, widths = data["gammas"], data["widths"]
-    cols = plotting.colors(len(widths) + 1)
-    for color, w in zip(cols, (widths[0], widths[-1]), strict=False):
-        for i, (k0, k1) in enumerate(zip(data[f"before_{w}"], data[f"after_{w}"], strict=True)):
-            a.plot(
-                g, k0, color=color, lw=0.6, alpha=0.6, label=f"n = {w}, t = 0" if not i else None
-            )
-            a.plot(
-                g,
-                k1,
-                color=color,
-                lw=0.6,
-                ls="--",
-                alpha=0.6,
-                label=f"n = {w}, after training" if not i else None,
-            )
-    a.plot(g, data["analytic"], "k", lw=1.4, label=r"$n=\infty$")
-    a.set(xlabel=r"$\gamma$", ylabel=r"$\Theta(x_0, x(\gamma))$")
-    plotting.legend_below(a, ncol=2)
-    for ax, key, ref, label in (
-        (b, "deviation", -0.5, "deviation from the limit at $t=0$"),
-        (c, "drift", -1.0, "relative drift during training"),
-    ):
-        y = data[key]
-        ax.plot(widths, y.mean(1), "o-", color=cols[0], label="mean over seeds")
-        ax.fill_between(widths, y.min(1), y.max(1), color=cols[0], alpha=0.2, lw=0)
-        ax.plot(
-            widths,
-            y.mean(1)[0] * (widths / widths[0]) ** ref,
-            "k:",
-            lw=0.8,
-            label=rf"$\propto n^{{{ref:g}}}$",
-        )
-        ax.set(yscale="log", ylabel=label)
-        plotting.width_axis(ax, widths)
-        plotting.legend_below(ax, ncol=2)
-    plotting.panel_labels(axes)
-    plotting.save(fig, path)

@@ -12,20 +12,24 @@ final loss and its distance to the linear model.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ntkpaper import keys, plotting, train
+import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
+from ntkpaper import keys, train
 from ntkpaper.finite import init_width
 from ntkpaper.models import make_apply
 
 # A run counts as converged when its final training loss is below this fraction of the
 # initial one; diverged when it blew up (train's detector) or ended above its start.
 CONVERGED_FRACTION = 0.5
+
+# How the workflow runs this kind (read by ntkpaper.workflow without importing this module).
+WORKFLOW = {"priority": 10}
 
 
 def ntk_lambda_max(apply_fn, params, x, *, key, iters: int = 100) -> jax.Array:
@@ -104,7 +108,10 @@ def boundary(ratios: np.ndarray, diverged_fraction: np.ndarray) -> float:
     return float("nan")  # never diverged in the range tried
 
 
-def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, Any]]:
+def analyze(
+    runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    (run,) = runs  # one run file: this kind is not sharded
     ratios = run["ratios"]
     stats: dict[str, Any] = {}
     for prefix in ("net", "lin"):
@@ -152,29 +159,3 @@ def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, An
         **stats,
     }
     return numbers, {"lr_limit": fig}
-
-
-def plot_lr_limit(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(3, height=2.1)
-    a, b, c = axes[0]
-    r = data["ratios"]
-    c0, c1 = plotting.colors(2)
-    a.plot(r, data["net_diverged_fraction"], "o-", color=c0, label="network diverged")
-    a.plot(r, data["lin_diverged_fraction"], "s--", color=c1, label="linearized diverged")
-    for x, style in ((1, ":"), (2, "-.")):
-        for ax in (a, b):
-            ax.axvline(x, color="k", ls=style, lw=0.8)
-    a.set(ylabel="fraction of seeds", ylim=(-0.05, 1.05))
-    b.plot(r, np.nanmean(data["gap"], axis=1), "o-", color=c0)
-    b.set(ylabel="test RMSE, network vs linear")
-    for ax in (a, b):
-        plotting.log_ticks(ax, r)
-        ax.set_xlabel(r"$\eta / \eta_{\mathrm{crit}}$")
-    steps = np.maximum(data["record_steps"], 1)
-    for color, ratio, loss in zip(plotting.colors(len(r)), r, data["net_train_loss"], strict=True):
-        c.plot(steps, np.nanmedian(loss, axis=1), color=color, label=f"{ratio:g}")
-    c.set(xscale="log", yscale="log", xlabel="step $t$", ylabel="network train loss")
-    plotting.legend_below(a, ncol=1)
-    plotting.legend_below(c, ncol=4, title=r"$\eta/\eta_{\mathrm{crit}}$")
-    plotting.panel_labels(axes)
-    plotting.save(fig, path)

@@ -10,20 +10,23 @@ with switches for them).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jax
 import numpy as np
 
+import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper import data as datasets
 from ntkpaper import kernels as own
 from ntkpaper import keys
-from ntkpaper.finite import model_spec
-from ntkpaper.models import stax_network
+from ntkpaper.models import model_spec, stax_network
 from ntkpaper.timing import median_time
 
 INPUT_SCALES = (0.1, 1.0, 10.0)  # rows of the random inputs are scaled by these
+
+# How the workflow runs this kind (read by ntkpaper.workflow without importing this module).
+WORKFLOW = {"priority": 5}
 
 
 def random_inputs(n: int, *, key) -> np.ndarray:
@@ -74,8 +77,8 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
     # Cross kernels K(x, x') on two input sets: on x = x' neural-tangents' own ReLU diagonal
     # is off by ~1e-8 (it gets |x|² and x·x from different reductions and then evaluates
     # arccos near 1); the diagonal is compared separately, below.
-    x = random_inputs(spec.get("n_points", 32), key=keys.fold(key, "x"))
-    x2 = random_inputs(spec.get("n_points", 32) + 3, key=keys.fold(key, "x2"))
+    x = random_inputs(spec["n_points"], key=keys.fold(key, "x"))
+    x2 = random_inputs(spec["n_points"] + 3, key=keys.fold(key, "x2"))
     grid = list(
         itertools.product(spec["activations"], spec["depths"], spec["b_stds"], spec["W_stds"])
     )
@@ -93,7 +96,7 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
     # Timing on the digits: one full kernel matrix, both implementations jitted, float64.
     digits = datasets.prepare(
         "digits",
-        {"source": "digits", "n_train": spec.get("timing_n", 1797)},
+        {"source": "digits", "n_train": spec["timing_n"]},
         key=keys.fold(key, "digits"),
     )["x_train"]
     timings = {}
@@ -132,7 +135,10 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
     }
 
 
-def analyze(run: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, Any]]:
+def analyze(
+    runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    (run,) = runs  # one run file: this kind is not sharded
     # Wall-clock numbers live under "timings": they differ from run to run, the rest not.
     numbers: dict[str, Any] = {
         "configurations": len(run["grid"]),

@@ -14,8 +14,18 @@ from typing import Any
 
 import numpy as np
 
-from ntkpaper import infinite, plotting
-from ntkpaper.fits import bootstrap_slope, loglog_slope
+from ntkpaper import finite, predict
+from ntkpaper.fits import bootstrap_slope
+
+# How the workflow runs this kind (read by ntkpaper.workflow without importing this module):
+# one training job per width (its seeds vmapped); the analysis compares them with the
+# analytic kernels of the same data and architecture.
+WORKFLOW = {
+    "shard_by": "widths",
+    "analyze_inputs": ["data", "kernels"],
+    "mem_mb": 3000,  # peak 1.3 GB at width 1600 on the full grid
+    "priority": 35,
+}
 
 LAYER_TYPES = ("input", "hidden", "output")
 
@@ -40,14 +50,31 @@ def layer_type_change(run: Mapping[str, np.ndarray], prefix: str = "net") -> dic
     return out
 
 
+def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> dict[str, np.ndarray]:
+    """Train one width's ensemble (all seeds vmapped) and its linearization; records of both.
+    The workflow runs one job per width, each with ``spec["widths"]`` narrowed to its own."""
+    (width,) = spec["widths"]
+    return finite.train_width(
+        spec["model"],
+        data,
+        width=width,
+        seeds=spec["seeds"],
+        lr=spec["lr"],
+        steps=spec["steps"],
+        records=spec["records"],
+        key=key,
+    )
+
+
 def analyze(
     runs: Sequence[Mapping[str, np.ndarray]],
-    kernels: Mapping[str, np.ndarray],
-    data: Mapping[str, np.ndarray],
     *,
-    lr: float,
+    spec: Mapping[str, Any],
+    data: Mapping[str, np.ndarray],
+    kernels: Mapping[str, np.ndarray],
 ) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
-    """Numbers (JSON) and figure data (one dict of arrays per figure)."""
+    """Numbers (JSON) and figure data (one dict of arrays per figure) from one run per width."""
+    lr = spec["lr"]
     runs = sorted(runs, key=lambda r: int(r["width"]))
     widths = np.array([int(r["width"]) for r in runs])
     steps = runs[0]["record_steps"]
@@ -93,18 +120,16 @@ def analyze(
 
     # E6: finite nets against the infinite-width predictors at the same time and at t = ∞
     y_train, y_test, labels = data["y_train"], data["y_test"], data["labels_test"]
-    ntk = infinite.gp_moments(kernels, y_train, np.array([t_final, np.inf]), lr=lr)
-    ntk_mse = infinite.expected_test_mse(ntk["mean"], ntk["cov"], y_test)
-    nngp = infinite.gp_moments(kernels, y_train, np.array([np.inf]), lr=lr, kernel="nngp")
-    nngp_mse = infinite.expected_test_mse(nngp["mean"], nngp["cov"], y_test)
-    net_acc = np.stack([infinite.accuracy(r["net_f_test"][-1], labels) for r in runs])
-    lin_acc = np.stack([infinite.accuracy(r["lin_f_test"][-1], labels) for r in runs])
-    ntk_acc = infinite.accuracy(ntk["mean"], labels)
+    ntk = predict.gp_moments(kernels, y_train, np.array([t_final, np.inf]), lr=lr)
+    ntk_mse = predict.expected_test_mse(ntk["mean"], ntk["cov"], y_test)
+    nngp = predict.gp_moments(kernels, y_train, np.array([np.inf]), lr=lr, kernel="nngp")
+    nngp_mse = predict.expected_test_mse(nngp["mean"], nngp["cov"], y_test)
+    net_acc = np.stack([predict.accuracy(r["net_f_test"][-1], labels) for r in runs])
+    lin_acc = np.stack([predict.accuracy(r["lin_f_test"][-1], labels) for r in runs])
+    ntk_acc = predict.accuracy(ntk["mean"], labels)
     # A single net's output carries its random initial function; averaging the seeds
     # estimates the infinite ensemble's mean, which is what the NTK mean predicts.
-    ens_acc = np.array(
-        [infinite.accuracy(np.nanmean(r["net_f_test"][-1], 0), labels) for r in runs]
-    )
+    ens_acc = np.array([predict.accuracy(np.nanmean(r["net_f_test"][-1], 0), labels) for r in runs])
     gen_gap = np.abs(net_loss - ntk_mse[0])
     numbers.update(
         {
@@ -113,7 +138,7 @@ def analyze(
             "nngp_test_loss_inf": float(nngp_mse[0]),
             "ntk_mean_accuracy_T": float(ntk_acc[0]),
             "ntk_mean_accuracy_inf": float(ntk_acc[1]),
-            "nngp_mean_accuracy_inf": float(infinite.accuracy(nngp["mean"], labels)[0]),
+            "nngp_mean_accuracy_inf": float(predict.accuracy(nngp["mean"], labels)[0]),
             "net_accuracy": np.nanmean(net_acc, axis=1).tolist(),
             "net_accuracy_widest": float(np.nanmean(net_acc[-1])),
             "net_ensemble_accuracy": ens_acc.tolist(),
@@ -136,98 +161,3 @@ def analyze(
         "net_ensemble_accuracy": ens_acc,
     }
     return numbers, {"lazy": lazy_fig, "linearization": lin_fig, "generalization": gen_fig}
-
-
-def _mean_band(ax, x, y, *, label, color, marker="o"):
-    mean = np.nanmean(y, axis=1)
-    ax.plot(x, mean, marker=marker, color=color, label=label)
-    if y.shape[1] > 1:
-        ax.fill_between(x, np.nanmin(y, axis=1), np.nanmax(y, axis=1), color=color, alpha=0.2, lw=0)
-
-
-def _slope_label(name: str, y: np.ndarray, x: np.ndarray) -> str:
-    slope, _ = loglog_slope(x, np.nanmean(y, axis=1))
-    return f"{name} (slope {slope:.2f})"
-
-
-def plot_lazy(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(3, height=2.2)
-    (a, b, c) = axes[0]
-    w = data["widths"]
-    cols = plotting.colors(4)
-    for i, kind in enumerate(("input", "hidden", "output", "all")):
-        key = f"final_rel_{kind}"
-        if key in data:
-            label = _slope_label("all" if kind == "all" else f"{kind} layer", data[key], w)
-            _mean_band(a, w, data[key], label=label, color=cols[i])
-            _mean_band(b, w, data[f"final_abs_{kind}"], label=kind, color=cols[i])
-    ref = data["final_rel_all"][0].mean()
-    a.plot(w, ref * (w / w[0]) ** -0.5, "k:", lw=0.8, label=r"$\propto n^{-1/2}$")
-    a.plot(w, ref * (w / w[0]) ** -1.0, "k--", lw=0.8, label=r"$\propto n^{-1}$")
-    a.set(yscale="log", ylabel=r"$\|\theta_T-\theta_0\| / \|\theta_0\|$")
-    b.set(yscale="log", ylabel=r"$\|\theta_T-\theta_0\|$")
-    plotting.width_axis(a, w)
-    plotting.width_axis(b, w)
-    steps = np.maximum(data["steps"], 1)
-    for color, width, traj in zip(plotting.colors(len(w)), w, data["traj_rel_all"], strict=True):
-        c.plot(steps, traj, color=color, label=f"n = {width}")
-    c.set(
-        xscale="log",
-        yscale="log",
-        xlabel="step $t$",
-        ylabel=r"$\|\theta_t-\theta_0\| / \|\theta_0\|$",
-    )
-    for ax in (a, b, c):
-        plotting.legend_below(ax, ncol=1 if ax is a else 2)
-    plotting.panel_labels(axes)
-    plotting.save(fig, path)
-
-
-def plot_linearization(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(2, height=2.2, width=0.75)
-    a, b = axes[0]
-    w = data["widths"]
-    c0, c1 = plotting.colors(2)
-    _mean_band(
-        a,
-        w,
-        data["rmse_f_g"],
-        label=_slope_label("RMSE$(f_T, g_T)$", data["rmse_f_g"], w),
-        color=c0,
-    )
-    ref = np.nanmean(data["rmse_f_g"][0])
-    a.plot(w, ref * (w / w[0]) ** -0.5, "k:", lw=0.8, label=r"$\propto n^{-1/2}$")
-    a.set(yscale="log", ylabel="test RMSE, network vs linear")
-    plotting.width_axis(a, w)
-    _mean_band(b, w, data["net_test_loss"], label="network $f$", color=c0)
-    _mean_band(b, w, data["lin_test_loss"], label="linearized $g$", color=c1, marker="s")
-    b.set(ylabel="test loss")
-    plotting.width_axis(b, w)
-    a.legend()
-    b.legend()
-    plotting.panel_labels(axes)
-    plotting.save(fig, path)
-
-
-def plot_generalization(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(2, height=2.2, width=0.75)
-    a, b = axes[0]
-    w = data["widths"]
-    c = plotting.colors(5)
-    _mean_band(a, w, data["net_test_loss"], label="network", color=c[0])
-    _mean_band(a, w, data["lin_test_loss"], label="linearized", color=c[1], marker="s")
-    a.axhline(data["ntk_test_loss"][0], color=c[2], ls="--", label="NTK, same $t$")
-    a.axhline(data["ntk_test_loss"][1], color=c[3], ls="-.", label=r"NTK, $t=\infty$")
-    a.axhline(data["nngp_test_loss"][0], color=c[4], ls=":", label=r"NNGP, $t=\infty$")
-    a.set(ylabel="test loss (mean over inits)")
-    plotting.width_axis(a, w)
-    _mean_band(b, w, data["net_accuracy"], label="network", color=c[0])
-    _mean_band(b, w, data["lin_accuracy"], label="linearized", color=c[1], marker="s")
-    b.plot(w, data["net_ensemble_accuracy"], "^-", color=c[3], label="network, seed average")
-    b.axhline(data["ntk_accuracy"][0], color=c[2], ls="--", label="NTK mean, same $t$")
-    b.set(ylabel="test accuracy")
-    plotting.width_axis(b, w)
-    plotting.legend_below(a, ncol=1)
-    plotting.legend_below(b, ncol=1)
-    plotting.panel_labels(axes)
-    plotting.save(fig, path)

@@ -1,0 +1,146 @@
+"""Every study kind on a tiny instance, in seconds: run → analyze → every figure, the way
+the workflow chains them (through .npz and JSON round trips), and every claim's quantity
+present in the numbers. The end-to-end quick build then checks only the wiring.
+
+E7 and E8 (eigendecay, early_stopping) have their own tests in test_studies_spectral.py;
+here they only join the claims check."""
+
+from __future__ import annotations
+
+import importlib
+import math
+
+import numpy as np
+import pytest
+import yaml
+
+from ntkpaper import config, data, infinite, io, keys, report, workflow
+from ntkpaper.models import model_spec
+from ntkpaper.studies import width_sweep
+
+from .conftest import ROOT
+
+MODEL = {"depth": 3, "activation": "relu", "parameterization": "ntk", "W_std": 1.0, "b_std": 0.1}
+DIGITS = {"source": "digits", "n_train": 48, "n_test": 32}
+
+# Tiny instances: the schema's defaults fill in what they leave out.
+TINY = {
+    "width_sweep": {"data": "tiny", "model": MODEL, "widths": [8, 32], "seeds": 2, "lr": 5.0,
+                    "steps": 12, "records": 3},
+    "kernel_convergence": {"model": MODEL, "widths": [16, 64], "seeds": 2, "lr": 1.0,
+                           "steps": 5, "n_train": 4, "n_angles": 8},
+    "gp_prediction": {"model": MODEL, "widths": [16, 64], "seeds": 3, "lr": 1.0, "steps": 20,
+                      "n_angles": 8},
+    "recursion_check": {"depths": [1, 2], "b_stds": [0.1], "W_stds": [1.0, 1.5],
+                        "activations": ["relu", "erf"], "n_points": 4, "timing_n": 16},
+    "lr_limit": {"data": "tiny", "model": MODEL, "width": 16, "lr_ratios": [0.5, 2.5],
+                 "seeds": 2, "steps": 10},
+    "gd_vs_sgd": {"data": "tiny", "model": MODEL, "width": 16, "lr": 5.0, "batch_sizes": [8],
+                  "seeds": 2, "steps": 10},
+    "cost": {"model": MODEL, "ns": [16, 32], "widths": [16, 512], "n_empirical": 8,
+             "max_width_jacobian": 16},
+}  # fmt: skip
+SCHEMA = yaml.safe_load((ROOT / "experiments/config.schema.yaml").read_text())
+CLAIMS = yaml.safe_load((ROOT / "experiments/claims.yaml").read_text())
+
+
+def instance(kind: str) -> dict:
+    """A tiny instance with the schema's defaults applied, as the workflow sees it."""
+    return config.with_defaults(TINY[kind], SCHEMA["$defs"][kind], SCHEMA)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    d = data.prepare("tiny", DIGITS, key=keys.run_key(0, "data", "tiny"))
+    k = infinite.analytic_kernels(model_spec(MODEL, width=1, out_dim=1), d["x_train"], d["x_test"])
+    return {"data": d, "kernels": k}
+
+
+def _round_trip(arrays, path):
+    io.write_npz(path, **arrays)
+    return io.read_npz(path)
+
+
+def run_kind(kind: str, tiny, tmp_path):
+    """run (one job per shard) → analyze → every figure, as the workflow does."""
+    spec, study = instance(kind), workflow.study_kind(kind)
+    module = importlib.import_module(f"ntkpaper.studies.{kind}")
+
+    def inputs(stage):
+        names = getattr(study, f"{stage}_inputs")
+        return {n: tiny[n] for n in names if n != "data" or "data" in spec}
+
+    runs = [
+        _round_trip(
+            module.run(study.shard_spec(spec, shard), key=keys.run_key(0, kind), **inputs("run")),
+            tmp_path / f"{shard}.npz",
+        )
+        for shard in study.shards(spec)
+    ]
+    numbers, fig_data = module.analyze(runs, spec=spec, **inputs("analyze"))
+    io.write_json(tmp_path / "numbers.json", numbers)
+    numbers = io.read_json(tmp_path / "numbers.json")
+    assert set(fig_data) == set(study.figures), "analyze writes the data of every figure"
+    for name, arrays in fig_data.items():
+        figures = importlib.import_module(f"ntkpaper.figures.{kind}")
+        getattr(figures, f"plot_{name}")(_round_trip(arrays, tmp_path / f"{name}.npz"),
+                                         tmp_path / f"{name}.pdf")  # fmt: skip
+        assert (tmp_path / f"{name}.pdf").stat().st_size > 1000
+    return numbers
+
+
+@pytest.mark.parametrize("kind", sorted(TINY))
+def test_kind_runs_analyzes_and_plots(kind, tiny, tmp_path):
+    numbers = run_kind(kind, tiny, tmp_path)
+    flat = report.flatten(numbers)
+    for claim in CLAIMS:
+        if claim["kind"] == kind and not claim.get("only_where_measured"):
+            assert claim["quantity"] in flat, f"claim {claim['id']}: no {claim['quantity']}"
+    # Every claim can be evaluated on these numbers (a missing quantity would raise).
+    results = report.evaluate_claims(
+        [c for c in CLAIMS if c["kind"] == kind], {f"{kind}.tiny": numbers}
+    )
+    assert all(r["holds"] in (True, False, None) for r in results)
+
+
+def test_width_sweep_numbers_on_a_tiny_run(tiny, tmp_path):
+    numbers = run_kind("width_sweep", tiny, tmp_path)
+    assert numbers["widths"] == [8, 32]
+    for name in ("slope_rel_input", "slope_rel_hidden", "slope_rel_output", "slope_f_minus_g"):
+        s = numbers[name]
+        assert math.isfinite(s["slope"]) and s["lo"] <= s["slope"] <= s["hi"], name
+    assert 0 <= numbers["net_accuracy_widest"] <= 1
+
+
+def test_layer_type_change_groups_input_hidden_output():
+    """E1's grouping: Dense_0 is the input layer, Dense_{L-1} the output layer, the rest
+    hidden; relative change is the group's change over the group's initial norm."""
+    dist = np.array([[[3.0, 1.0, 2.0, 4.0]]])  # (records, seeds, layers): L = 4
+    norm0 = np.array([[[6.0, 2.0, 2.0, 8.0]]])
+    run = {
+        "net_layer_dist": dist,
+        "net_layer_rel_dist": dist / norm0,
+        "net_param_dist": np.array([[np.sqrt(30.0)]]),
+        "net_param_rel_dist": np.array([[np.sqrt(30.0 / 108.0)]]),
+    }
+    out = width_sweep.layer_type_change(run)
+    np.testing.assert_allclose(out["abs_input"], [[3.0]])
+    np.testing.assert_allclose(out["abs_hidden"], [[np.sqrt(5.0)]])
+    np.testing.assert_allclose(out["abs_output"], [[4.0]])
+    np.testing.assert_allclose(out["rel_input"], [[0.5]])
+    np.testing.assert_allclose(out["rel_hidden"], [[np.sqrt(5.0 / 8.0)]])
+    np.testing.assert_allclose(out["rel_output"], [[0.5]])
+    np.testing.assert_allclose(out["rel_all"], run["net_param_rel_dist"])
+    two_layers = width_sweep.layer_type_change(
+        {k: v[..., [0, 3]] if v.ndim == 3 else v for k, v in run.items()}
+    )
+    assert "abs_hidden" not in two_layers  # depth 2 has no hidden-to-hidden layer
+
+
+def test_a_missing_quantity_is_an_error_naming_claim_and_key():
+    claim = {"id": "X1", "kind": "k", "quantity": "nope.slope", "statement": "s", "source": "s",
+             "expected": {"max": 0}}  # fmt: skip
+    with pytest.raises(KeyError, match=r"claim X1: results/numbers/k/a.json has no .*nope.slope"):
+        report.evaluate_claims([claim], {"k.a": {"other": 1}})
+    skipped = report.evaluate_claims([{**claim, "only_where_measured": True}], {"k.a": {}})
+    assert skipped == []
