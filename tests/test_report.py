@@ -40,19 +40,46 @@ def test_claims_hold_fail_and_skip():
         {
             "id": "C",
             "kind": "k",
+            "category": "science",
             "quantity": "slope",
             "statement": "s",
             "source": "x",
             "expected": {"value": -0.5, "tol": 0.1},
         },
     ]
-    numbers = {"k.a": {"slope": -0.45}, "k.b": {"slope": -0.2}, "k.c": {}, "j.a": {"slope": 0}}
+    numbers = {"k.a": {"slope": -0.45}, "k.b": {"slope": -0.2}, "j.a": {"slope": 0}}
     results = {r["id"]: r for r in report.evaluate_claims(claims, numbers)}
     assert set(results) == {"C/a", "C/b"}
+    with pytest.raises(KeyError, match="claim C: results/numbers/k/c.json has no quantity"):
+        report.evaluate_claims(claims, {**numbers, "k.c": {}})
     assert results["C/a"]["holds"] is True and results["C/b"]["holds"] is False
     assert report.holds(None, {"min": 0}) is None
     assert report.holds(math.nan, {"max": 1}) is False
     assert report.holds(5, {"value": 4, "rel_tol": 0.3}) is True
+
+
+def test_intervals_decide_values_and_bounds():
+    slope = {"slope": -0.38, "lo": -0.40, "hi": -0.36, "n_seeds": 10}
+    assert report.holds(slope, {"value": -0.5}) is False  # the point is near; the interval says no
+    assert report.holds({**slope, "lo": -0.52}, {"value": -0.5}) is True
+    assert report.holds(slope, {"max": -0.3}) is True  # the whole interval below the bound
+    assert report.holds(slope, {"max": -0.37}) is False  # only part of it
+    assert report.holds({**slope, "lo": None}, {"max": 0}) is False  # no interval: no verdict
+    assert report.holds({"ratio": 1.2, "lo": 1.05, "hi": 1.3}, {"min": 1.0}) is True
+    assert report.describe_measured(slope) == "$-0.380$ [$-0.400$, $-0.360$], 10 seeds"
+    with pytest.raises(TypeError, match="not an interval record"):
+        report.holds({"slope": 1.0}, {"max": 0})
+
+
+def test_sources_name_a_reference():
+    claim = {"id": "X", "kind": "k", "category": "science", "quantity": "q", "statement": "s",
+             "expected": {"max": 1}}  # fmt: skip
+    for bad in ("slides", "", "Jacot 2018; slides"):
+        with pytest.raises(ValueError, match="name the source"):
+            report.check_claims_file([{**claim, "source": bad}])
+    report.check_claims_file([{**claim, "source": "Setpal 2025, slide 16"}])
+    with pytest.raises(ValueError, match="category"):
+        report.check_claims_file([{**claim, "source": "x", "category": "vibes"}])
 
 
 def test_claims_file_is_valid_and_declares_every_claim_once():
@@ -72,7 +99,8 @@ def test_scorecard_lists_every_result():
     results = [
         {
             "id": "C/a_b",
-            "statement": "50% s",
+            "category": "science",
+            "statement": "50% s with $n^{-1/2}$",
             "source": "x",
             "expected_text": "≤ 1",
             "measured": 0.5,
@@ -80,7 +108,9 @@ def test_scorecard_lists_every_result():
         },
     ]
     tex = report.scorecard_tex(results)
-    assert r"\texttt{C/\allowbreak a\_b}" in tex and r"50\% s" in tex and "holds" in tex
+    assert r"\texttt{C}" in tex and r"a\_\allowbreak b" in tex and "holds" in tex
+    assert r"50\% s with $n^{-1/2}$" in tex and r"\caption{" in tex
+    assert tex.index("Scientific claims") < tex.index("C}")
 
 
 def test_stage_costs_sum_jobs_and_span_the_build(tmp_path):

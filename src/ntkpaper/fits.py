@@ -36,6 +36,7 @@ def bootstrap_slope(
         "lo": float(lo),
         "hi": float(hi),
         "level": level,
+        "n_seeds": int(n_seeds),
     }
 
 
@@ -56,4 +57,5 @@ def bootstrap_ratio(
         "lo": float(lo),
         "hi": float(hi),
         "level": level,
+        "n_seeds": len(num),
     }
