@@ -103,6 +103,7 @@ def test_scorecard_lists_every_result():
             "statement": "50% s with $n^{-1/2}$",
             "source": "x",
             "expected_text": "≤ 1",
+            "expected": {"max": 1},
             "measured": 0.5,
             "holds": True,
         },
