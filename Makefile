@@ -4,8 +4,15 @@
 #   make test    the test suite, including the quick workflow end to end
 #   make bench   benchmarks → results/bench/*.json and the paper's cost table
 SHELL := /bin/bash
-PYTHON ?= python3.11
-VENV := .venv
+# The newest supported Python found (3.13, 3.12, 3.11; on PATH or under pyenv); override with
+# `make PYTHON=/path/to/python3.x`. A name that exists but does not run (a pyenv shim for a
+# version not selected) is skipped.
+SUPPORTED := 3.13 3.12 3.11
+find_python = $(firstword $(foreach v,$(SUPPORTED),$(shell for p in python$(v) $(wildcard $(HOME)/.pyenv/versions/$(v)*/bin/python$(v)); do $$p -c '' 2>/dev/null && { echo $$p; break; }; done)))
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(call find_python)
+endif
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 8
@@ -17,7 +24,7 @@ venv: $(STAMP)
 
 # Refreshes whenever a pin changes. neural-tangents goes in with --no-deps (see README).
 $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11'"; exit 1; }
+	@test -n "$(PYTHON)" && $(PYTHON) -c '' 2>/dev/null || { echo "error: no Python 3.11, 3.12 or 3.13 found; install one or run 'make PYTHON=/path/to/python3.x'"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
@@ -41,11 +48,15 @@ paper: venv tex
 quick: venv tex
 	$(BIN)/snakemake --cores $(CORES) --configfile experiments/quick.yaml
 
+# Two pytest-xdist workers: the unit tests fill one core while the quick build (one worker,
+# one build shared by every workflow test) fills the other; the slowest tests are listed.
+PYTEST := $(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
+
 test: venv tex
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 test-fast: venv
-	$(BIN)/python -m pytest -m "not slow and not slurm"
+	$(PYTEST) -m "not slow and not slurm"
 
 bench: venv
 	$(BIN)/python benchmarks/run_all.py

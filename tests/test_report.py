@@ -50,7 +50,7 @@ def test_claims_hold_fail_and_skip():
     numbers = {"k.a": {"slope": -0.45}, "k.b": {"slope": -0.2}, "j.a": {"slope": 0}}
     results = {r["id"]: r for r in report.evaluate_claims(claims, numbers)}
     assert set(results) == {"C/a", "C/b"}
-    with pytest.raises(KeyError, match="claim C: results/numbers/k/c.json has no quantity"):
+    with pytest.raises(KeyError, match=r"claim C: results/numbers/k/c\.json has no quantity"):
         report.evaluate_claims(claims, {**numbers, "k.c": {}})
     assert results["C/a"]["holds"] is True and results["C/b"]["holds"] is False
     assert report.holds(None, {"min": 0}) is None
