@@ -18,7 +18,7 @@ STAMP := $(VENV)/.installed
 CORES ?= 8
 TEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-science texlive-latex-extra
 
-.PHONY: paper quick test test-fast bench lint format tex venv lock clean
+.PHONY: paper quick unlock test test-fast bench lint format tex venv lock clean
 
 venv: $(STAMP)
 
@@ -42,11 +42,17 @@ tex:
 	  echo "  sudo apt-get install -y --no-install-recommends $(TEX_PACKAGES)"; exit 1; \
 	fi
 
-paper: venv tex
-	$(BIN)/snakemake --cores $(CORES)
+# TARGETS: build only these files (e.g. one instance: results/instances/<kind>/<name>.json).
+# A run killed hard leaves Snakemake's lock behind: unlock removes it when no Snakemake runs
+# here (and stops, naming the pid, when one does), so rerunning the same command resumes.
+paper: venv tex unlock
+	$(BIN)/snakemake --cores $(CORES) $(TARGETS)
 
-quick: venv tex
-	$(BIN)/snakemake --cores $(CORES) --configfile experiments/quick.yaml
+quick: venv tex unlock
+	$(BIN)/snakemake --cores $(CORES) $(TARGETS) --configfile experiments/quick.yaml
+
+unlock: venv
+	@$(BIN)/python -m ntkpaper.locks .
 
 # Two pytest-xdist workers: the unit tests fill one core while the quick build (one worker,
 # one build shared by every workflow test) fills the other; the slowest tests are listed.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import subprocess
 import sys
 
@@ -153,13 +154,66 @@ def test_unwritable_results_folder_is_named(tmp_path):
     ],
 )  # fmt: skip
 def test_snakemake_fails_before_any_job_and_writes_nothing(tmp_path, override, message):
-    repo = copy_repo(tmp_path / "repo")
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump(override))
-    env = {**os.environ, "PYTHONPATH": str(repo / "src")}
-    out = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", str(tmp_path / "bad.yaml")],
-        cwd=repo, capture_output=True, text=True, env=env, timeout=120,
-    )  # fmt: skip
+    out, repo = snakemake_in_copy(tmp_path, "--configfile", str(tmp_path / "bad.yaml"))
     assert out.returncode != 0
     assert message in out.stderr and "ConfigError" in out.stderr
-    assert not (repo / "results").exists() or not any((repo / "results").rglob("*"))
+    assert nothing_written(repo)
+
+
+def snakemake_in_copy(tmp_path, *args):
+    repo = copy_repo(tmp_path / "repo")
+    env = {**os.environ, "PYTHONPATH": str(repo / "src")}
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *args], cwd=repo,
+                         capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    return out, repo
+
+
+def nothing_written(repo) -> bool:
+    return not (repo / "results").exists() or not any((repo / "results").rglob("*"))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("experiments:\n  width_sweep:\n    digits_relu:\n      seeds: 2\n      seeds: 4\n",
+         r"bad.yaml, line 5: key 'seeds' given twice \(first on line 4\)"),
+        ("datasets:\n  digits: {n_test: 0}\n",
+         r"experiments.early_stopping.digits_noisy_relu.data|experiments.width_sweep.digits_relu.data"),
+    ],
+    ids=["duplicate-key", "no-test-points"],
+)  # fmt: skip
+def test_strict_config_refusals_through_snakemake(tmp_path, text, message):
+    (tmp_path / "bad.yaml").write_text(text)
+    out, repo = snakemake_in_copy(tmp_path, "--configfile", str(tmp_path / "bad.yaml"))
+    assert out.returncode != 0 and "ConfigError" in out.stderr
+    assert re.search(message, out.stderr), out.stderr[-2000:]
+    assert nothing_written(repo)
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("results/figures/width_sweep/nosuch/lazy.pdf",
+         "no instance 'nosuch' of kind 'width_sweep' in the config; configured: digits_relu"),
+        ("results/figures/width_sweep/digits_relu/nosuch.pdf",
+         "width_sweep has no figure 'nosuch'; its figures: lazy, linearization, generalization"),
+        ("results/figures/nokind/x/lazy.pdf", "no study kind 'nokind'; kinds: cost,"),
+        ("results/instances/width_sweep/nosuch.json", "no instance 'nosuch' of kind"),
+    ],
+    ids=["instance", "figure", "kind", "instance-target"],
+)  # fmt: skip
+def test_unknown_targets_say_what_exists(tmp_path, target, message):
+    out, repo = snakemake_in_copy(tmp_path, target)
+    assert out.returncode != 0 and message in out.stderr + out.stdout
+    assert nothing_written(repo)
+
+
+def test_config_files_are_read_strictly(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("datasets:\n  digits: {n_train: 5\n")
+    with pytest.raises(cfg.ConfigError, match=r"bad.yaml, line 3, column 1: not valid YAML"):
+        cfg.read_config_file(bad)
+    (tmp_path / "empty.yaml").write_text("# nothing yet\n")
+    assert cfg.read_config_file(tmp_path / "empty.yaml") == {}
+    assert cfg.load(ROOT / "experiments/config.yaml", tmp_path / "empty.yaml") == BASE

@@ -4,15 +4,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # works without `pip install -e .`
 
-from ntkpaper.config import ConfigError, arch_id, check_writable, instances, validate  # noqa: E402
+from ntkpaper.config import (  # noqa: E402
+    ConfigError,
+    arch_id,
+    check_test_points,
+    check_writable,
+    instances,
+    read_config_file,
+    validate,
+)
 from ntkpaper.io import git_state  # noqa: E402
-from ntkpaper.workflow import code_inputs  # noqa: E402
+from ntkpaper.workflow import code_inputs, study_kind, study_kinds  # noqa: E402
 
 RESULTS = "results"
 
+STUDY_KINDS = {name: study_kind(name) for name in study_kinds()}
+
 # Every config or data mistake fails here, in seconds, before any job runs or writes.
 try:
+    for _file in workflow.configfiles:  # Snakemake keeps the last of a duplicated key
+        read_config_file(_file)
     config = validate(config)
+    check_test_points(config, {k: s.test_points for k, s in STUDY_KINDS.items()})
     check_writable(RESULTS)
 except ConfigError as err:
     sys.stderr.write(f"\nConfigError: {err}\n\n")
@@ -30,6 +43,14 @@ def code(script, *modules):
 
 
 def spec(kind, instance):
+    """An instance's config entry; a target naming an unknown one says what exists."""
+    known = instances(config, kind)
+    if instance not in known:
+        kinds = ", ".join(sorted(config["experiments"]))
+        raise ValueError(
+            f"no instance {instance!r} of kind {kind!r} in the config; configured: "
+            + (", ".join(known) if known else f"none (kinds with instances: {kinds})")
+        )
     return config["experiments"][kind][instance]
 
 

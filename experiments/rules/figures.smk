@@ -3,9 +3,21 @@
 # and every figure goes into the HTML report: snakemake --report results/report.html
 
 
+def figure_code(w):
+    """The plot job's code; a target naming an unknown kind or figure says what exists."""
+    if w.kind not in FIGURES:
+        raise ValueError(f"no study kind {w.kind!r}; kinds: {', '.join(sorted(FIGURES))}")
+    spec(w.kind, w.name)  # an unknown instance names the configured ones
+    if w.figure not in FIGURES[w.kind]:
+        raise ValueError(
+            f"{w.kind} has no figure {w.figure!r}; its figures: {', '.join(FIGURES[w.kind])}"
+        )
+    return code("plot.py", f"ntkpaper.figures.{w.kind}")
+
+
 rule plot:
     input:
-        lambda w: code("plot.py", f"ntkpaper.figures.{w.kind}"),
+        figure_code,
         data=f"{RESULTS}/figures/{{kind}}/{{name}}/{{figure}}.npz",
     output:
         pdf=report(

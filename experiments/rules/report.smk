@@ -119,3 +119,23 @@ rule paper:
         mem_mb=1000,
     shell:
         "bash experiments/scripts/latex.sh {input.tex} {output.pdf} > {log} 2>&1"
+
+
+rule instance:
+    # One instance on its own: its figures, numbers and its own claims with verdicts, without
+    # the rest of the paper:  snakemake --cores 8 results/instances/<kind>/<name>.json
+    input:
+        code("evaluate_claims.py"),
+        claims="experiments/claims.yaml",
+        numbers=lambda w: [spec(w.kind, w.name) and f"{RESULTS}/numbers/{w.kind}/{w.name}.json"],
+        figures=lambda w: [
+            f"{RESULTS}/figures/{w.kind}/{w.name}/{stem}.pdf" for stem in FIGURES.get(w.kind, [])
+        ],
+    output:
+        claims=f"{RESULTS}/instances/{{kind}}/{{name}}.json",
+    log:
+        log_of("instance", "{kind}-{name}"),
+    resources:
+        mem_mb=500,
+    script:
+        "../scripts/evaluate_claims.py"

@@ -3,10 +3,6 @@
 # Each kind is a compute module ntkpaper/studies/<kind>.py (run, analyze, and a WORKFLOW
 # literal naming its inputs, sharding and resources) and a figures module
 # ntkpaper/figures/<kind>.py (plot_<figure>); both are read here without importing them.
-from ntkpaper.workflow import study_kind, study_kinds  # noqa: E402
-
-STUDY_KINDS = {name: study_kind(name) for name in study_kinds()}
-
 
 def run_file(kind, name, shard):
     return f"{RESULTS}/finite/{kind}/{name}/{shard}.npz"

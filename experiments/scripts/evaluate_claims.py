@@ -1,4 +1,5 @@
-"""Evaluate experiments/claims.yaml against the numbers: results/claims.json + scorecard.
+"""Evaluate experiments/claims.yaml against the numbers: results/claims.json + scorecard (or,
+for one instance's target, results/instances/<kind>/<name>.json alone).
 
     python experiments/scripts/evaluate_claims.py --input claims=experiments/claims.yaml \
         numbers=a.json,b.json --output claims=claims.json scorecard=scorecard.tex
@@ -24,16 +25,19 @@ def main(inputs, outputs, params):
     results = report.evaluate_claims(claims, numbers)
     for r in results:
         verdict = {True: "holds", False: "FAILS", None: "n/a"}[r["holds"]]
+        measured = report.interval(r["measured"])
+        shown = (
+            f"{measured[0]:.3g} [{measured[1]:.3g}, {measured[2]:.3g}]"
+            if measured
+            else r["measured"]
+        )
         log.info(
-            "%-40s measured %-12s expected %-16s %s",
-            r["id"],
-            r["measured"],
-            r["expected_text"],
-            verdict,
+            "%-36s measured %-26s expected %-12s %s", r["id"], shown, r["expected_text"], verdict
         )
     io.write_json(outputs["claims"], results)
-    io.write_text(outputs["scorecard"], report.scorecard_tex(results))
-    io.write_text(outputs["verdicts"], report.verdicts_tex(results))
+    if "scorecard" in outputs:  # the paper's; one instance's target writes the JSON only
+        io.write_text(outputs["scorecard"], report.scorecard_tex(results))
+        io.write_text(outputs["verdicts"], report.verdicts_tex(results))
 
 
 if __name__ == "__main__":

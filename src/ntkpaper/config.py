@@ -162,22 +162,68 @@ def check_writable(results: str | Path) -> None:
 
 def load(path: str | Path, *overrides: str | Path) -> dict[str, Any]:
     """Read a config file, deep-merge override files over it, and validate."""
-    config = _read_yaml(path)
+    config = read_config_file(path)
     for override in overrides:
-        config = deep_merge(config, _read_yaml(override))
+        config = deep_merge(config, read_config_file(override))
     return validate(config)
 
 
-def _read_yaml(path: str | Path) -> dict[str, Any]:
+class _StrictLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise ConfigError(
+                    f"config file {self.name}, line {line}: key {key!r} given twice "
+                    f"(first on line {seen[key]}); keep one"
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A config file read strictly: a syntax error names the file and line, a duplicate key
+    is an error, an empty file is an empty mapping (a no-op overlay)."""
     try:
-        data = yaml.safe_load(Path(path).read_text())
+        text = Path(path).read_text()
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
+    loader = _StrictLoader(text)
+    loader.name = str(path)
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"config file {path}{where}: not valid YAML: {err.problem}") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"config file {path} is not valid YAML: {err}") from None
+    finally:
+        loader.dispose()
+    if data is None:
+        return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: expected a mapping at the top level")
     return data
+
+
+
+def check_test_points(config: Mapping[str, Any], needs_test: Mapping[str, bool]) -> None:
+    """Every instance of a kind that evaluates on test points names a data set that has some
+    (`needs_test`: kind → whether it does)."""
+    datasets = config.get("datasets", {})
+    for kind, entries in config.get("experiments", {}).items():
+        for name, spec in (entries or {}).items():
+            data = spec.get("data")
+            if needs_test.get(kind) and data in datasets and datasets[data]["n_test"] == 0:
+                raise ConfigError(
+                    f"config key 'experiments.{kind}.{name}.data': {kind} evaluates on test "
+                    f"points, but data set {data!r} has none; set datasets.{data}.n_test >= 1"
+                )
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

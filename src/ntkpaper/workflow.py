@@ -98,6 +98,7 @@ class StudyKind:
     shard_by: str | None = None  # a list in the spec: one run job per value
     mem_mb: int = 4000  # declared peak memory of the run job
     priority: int = 0  # long jobs first, so none starts last and leaves a core idle
+    test_points: bool = True  # evaluates on the data set's test split (when it reads one)
 
     def shards(self, spec: dict) -> list[str]:
         """Names of an instance's run jobs: ``widths-16``, ... or ``all``."""

@@ -78,7 +78,7 @@ PARITY_VARIANTS = {
 }
 
 # How the workflow runs this kind (read by ntkpaper.workflow without importing this module).
-WORKFLOW = {"run_inputs": ["data", "kernels"], "priority": 20}
+WORKFLOW = {"run_inputs": ["data", "kernels"], "priority": 20, "test_points": False}
 
 
 # ----------------------------------------------------------------------------- spectra
