@@ -86,7 +86,7 @@ def table_rows(results: dict[str, dict]) -> list[dict]:
         for timed in (rec["digits"], rec["scaling"][-1]):  # all digits, the largest n
             row(
                 "analytic NTK (s) vs nt.stax",
-                f"n = {timed['n']}",
+                f"N = {timed['n']}",
                 timed["seconds"]["ours"],
                 timed["seconds"]["nt"],
                 timed["ratio_ours_over_nt"],
@@ -95,7 +95,7 @@ def table_rows(results: dict[str, dict]) -> list[dict]:
         exp = rec["loglog_exponent"]
         row(
             "analytic NTK, fitted exponent",
-            f"n = {ns[0]}..{ns[-1]}",
+            f"N = {ns[0]}..{ns[-1]}",
             exp["ours"]["all_sizes"],
             exp["nt"]["all_sizes"],
             None,
@@ -103,7 +103,7 @@ def table_rows(results: dict[str, dict]) -> list[dict]:
         untiled, tiled = rec["memory"]
         row(
             "kernel memory, tiled vs not",
-            f"n = {tiled['n']}, block {tiled['block_size']}",
+            f"N = {tiled['n']}, block {tiled['block_size']}",
             tiled["peak_growth_over_output"],
             untiled["peak_growth_over_output"],
             tiled["peak_growth_over_output"] / untiled["peak_growth_over_output"],

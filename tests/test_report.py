@@ -21,6 +21,17 @@ def test_flatten_and_macros():
     assert r"ntk@k.inst.a.1\endcsname{\textemdash{}}" in tex
 
 
+def test_configured_constants_print_as_configured():
+    tex = report.numbers_to_macros(
+        {"k.inst": {"config": {"b_std": 0.1, "lr": 20.0, "eps": 0.05, "tol": 1e-10}, "b": 0.1}}
+    )
+    assert r"ntk@k.inst.config.b_std\endcsname{0.1}" in tex
+    assert r"ntk@k.inst.config.lr\endcsname{20}" in tex
+    assert r"ntk@k.inst.config.eps\endcsname{0.05}" in tex
+    assert r"ntk@k.inst.config.tol\endcsname{\ensuremath{10^{-10}}}" in tex
+    assert r"ntk@k.inst.b\endcsname{0.100}" in tex  # measured: three digits
+
+
 @pytest.mark.parametrize(
     ("value", "text"),
     [
@@ -137,6 +148,7 @@ def test_stage_costs_sum_jobs_and_span_the_build(tmp_path):
 
 def test_bench_tex_with_and_without_results():
     assert "make bench" in report.bench_tex(None, None)
+    assert r"\let\ntkbench\relax" in report.bench_tex(None, None)
     table = {
         "rows": [
             {"what": "empirical NTK (s)", "setting": "width 512", "ours": 0.01, "other": 0.02,
@@ -156,3 +168,4 @@ def test_bench_tex_with_and_without_results():
     assert "0123456789ab" in tex and "2026-11-29" in tex and "10.0 min" in tex
     assert "$0.500$" in tex and r"\textemdash{}" in tex and "$20\\,000$" in tex
     assert tex.count(r"\begin{tabular}") == 2 == tex.count(r"\end{tabular}")
+    assert tex.count("{") == tex.count("}") and r"\def\ntkbench{" in tex

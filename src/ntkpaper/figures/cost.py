@@ -1,4 +1,7 @@
-"""Figures of the cost study, drawn from the data files its analysis wrote."""
+"""Figures of the cost study, drawn from the data files its analysis wrote.
+
+Colour means the method, in both panels: blue ours, orange neural-tangents' counterpart,
+green the kernel solve, purple neural-tangents' Jacobian contraction."""
 
 from __future__ import annotations
 
@@ -9,31 +12,45 @@ import numpy as np
 from ntkpaper import plotting
 from ntkpaper.fits import loglog_slope
 
+OURS, NT, SOLVE, JACOBIAN = plotting.colors(4)
+
 
 def plot_cost(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(2, height=2.2, width=0.8)
+    fig, axes = plotting.figure(2, height=2.5, width=0.9)
     a, b = axes[0]
-    c = plotting.colors(3)
     ns = data["ns"]
-    for key, label, color in (
-        ("kernel_ours", "analytic NTK, ours", c[0]),
-        ("kernel_nt", "analytic NTK, neural-tangents", c[1]),
-        ("solve", r"NTK-GP mean at $t=\infty$ (solve)", c[2]),
+    for key, label, color, marker in (
+        ("kernel_ours", "analytic NTK, ours", OURS, "o"),
+        ("kernel_nt", "analytic NTK, neural-tangents", NT, "s"),
+        ("solve", r"NTK-GP mean at $t=\infty$ (solve)", SOLVE, "D"),
     ):
         slope = loglog_slope(ns, data[key])[0]
-        a.plot(ns, data[key], "o-", color=color, label=f"{label} (slope {slope:.2f})")
+        a.plot(ns, data[key], "-", marker=marker, color=color,
+               label=f"{label} (slope ${slope:.2f}$)")  # fmt: skip
     a.set(yscale="log", ylabel="seconds")
-    plotting.width_axis(a, ns, label="training points $n$")
-    plotting.legend_below(a, ncol=1)
-    w = data["widths"]
-    for key, label, color in (
-        ("emp_ours", "ours (layerwise)", c[0]),
-        ("emp_nt3", "nt structured derivatives", c[1]),
-        ("emp_nt1", "nt Jacobian contraction", c[2]),
-    ):
-        b.plot(w, data[key], "o-", color=color, label=label)
-    b.set(yscale="log", ylabel="seconds")
-    plotting.width_axis(b, w)
-    plotting.legend_below(b, ncol=1)
+    plotting.width_axis(a, ns, label="training points $N$")
+    plotting.legend_below(a, ncol=1, gap_pt=28)
+    # (b): a few widths only, so one row per implementation and one marker per width
+    # instead of lines that would suggest a trend between two points.
+    widths = data["widths"]
+    rows = (
+        ("emp_ours", "ours (layerwise)", OURS),
+        ("emp_nt3", "nt: structured derivatives", NT),
+        ("emp_nt1", "nt: Jacobian contraction", JACOBIAN),
+    )
+    for i, (key, _label, color) in enumerate(rows):
+        b.plot(data[key], np.full(len(widths), i), color=color, lw=0.8, ls=":")
+        for w, x, marker in zip(widths, data[key], plotting.MARKERS, strict=False):
+            b.plot([x], [i], marker, color=color, ms=5, mfc="white" if w == widths[0] else color)
+    b.set(xscale="log", xlabel="seconds per empirical NTK", yticks=range(len(rows)),
+          yticklabels=[label for _, label, _ in rows], ylim=(-0.6, len(rows) - 0.4))  # fmt: skip
+    b.invert_yaxis()
+    b.grid(False, axis="y")
+    handles = [
+        plotting.matplotlib.lines.Line2D([], [], color="0.3", marker=m, ls="none", ms=5,
+                                         mfc="white" if i == 0 else "0.3", label=f"width {w}")
+        for i, (w, m) in enumerate(zip(widths, plotting.MARKERS, strict=False))
+    ]  # fmt: skip
+    plotting.legend_below(b, ncol=len(widths), handles=handles, gap_pt=28)
     plotting.panel_labels(axes)
     plotting.save(fig, path)

@@ -2,103 +2,150 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
+import matplotlib.lines
 import numpy as np
 
 from ntkpaper import plotting
 
 
+def _variant_style(label: str, depths: list[int]) -> dict:
+    """Colour for the depth (sequential), filled markers and solid lines with bias, open
+    markers and dashed lines without."""
+    depth = int(re.search(r"L=(\d+)", label).group(1))
+    no_bias = re.search(r"\\beta=0\$", label) is not None
+    color = plotting.sequential(len(depths))[depths.index(depth)]
+    marker = plotting.MARKERS[depths.index(depth) % len(plotting.MARKERS)]
+    return {"color": color, "marker": marker, "ls": "--" if no_bias else "-",
+            "mfc": "white" if no_bias else color, "ms": 3.2, "lw": 1.0}  # fmt: skip
+
+
 def plot_spectrum(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(3, height=2.3)
+    fig, axes = plotting.figure(3, height=2.7)
     a, b, p = axes[0]
-    c = plotting.colors(8)
     lam = data["digits_values"]
     idx = np.arange(1, lam.size + 1)
-    pos = lam > 0
-    a.plot(idx[pos], lam[pos], ".", ms=2, color=c[0], label=r"digits, eigenvalues of $\Theta/n$")
+    idx, lam = plotting.positive(idx, lam)
+    a.plot(idx, lam, "o", ms=1.6, color="0.45", label=r"eigenvalues of $\Theta/N$ (digits)")
     slope, pref, lo, hi = data["digits_fit"]
     ks = np.arange(int(lo), int(hi) + 1)
-    a.plot(ks, pref * ks**slope, "k--", lw=1, label=f"fit $k^{{{slope:.2f}}}$")
+    a.plot(ks, 2.5 * pref * ks**slope, "k--", lw=1,
+           label=f"fit $\\propto k^{{{slope:.2f}}}$ (drawn $2.5\\times$ above)")  # fmt: skip
     a.set(xscale="log", yscale="log", xlabel="index $k$", ylabel="eigenvalue")
+    # Parity is panel (c)'s subject: here every frequency is one series, and the N-point
+    # matrix, which equals it until aliasing sets in, is drawn thin on top.
     freqs, mu = data["circle_freqs"], data["circle_mu"]
-    for parity, marker, color in ((0, "o", c[1]), (1, "s", c[2])):
-        sel = (freqs >= 1) & (freqs % 2 == parity) & (mu > 0)
-        b.plot(freqs[sel], mu[sel], marker, ms=2.2, color=color, ls="none",
-               label=f"circle, {'even' if parity == 0 else 'odd'} $k$")  # fmt: skip
+    sel = (freqs >= 1) & (mu > 0)
+    b.plot(freqs[sel], mu[sel], "o", ms=3, color="0.2", mfc="white", mew=0.7, ls="none",
+           label=r"$\mu_k$, kernel on the whole circle")  # fmt: skip
     sampled = data["circle_sampled_mu"]
     sel = (freqs >= 1) & (sampled > 0)
-    b.plot(freqs[sel], sampled[sel], "-", lw=0.6, color="0.5", label="$N$-point matrix")
+    b.plot(freqs[sel], sampled[sel], "-", lw=0.8, color="0.5", zorder=3,
+           label="$N$-point Gram matrix")  # fmt: skip
     slope, pref, lo, hi = data["circle_fit"]
     ks = np.arange(int(lo), int(hi) + 1)
     if np.isfinite(slope):
-        b.plot(ks, pref * ks**slope, "k--", lw=1, label=f"fit $k^{{{slope:.2f}}}$")
+        b.plot(ks, pref * ks**slope / 3, "k--", lw=1,
+               label=f"fit $\\propto k^{{{slope:.2f}}}$ (drawn $3\\times$ below)")  # fmt: skip
         mid = np.sqrt(lo * hi)
         theory = float(data["theory_exponent"])
-        # the theory's slope, drawn 3x above the fit so the two stay distinguishable
         ref = 3 * pref * mid**slope * (ks / mid) ** theory
-        b.plot(ks, ref, ":", color=c[3], lw=1.2, label=f"theory $\\propto k^{{{theory:g}}}$")
+        b.plot(ks, ref, "k:", lw=1.2,
+               label=f"theory $\\propto k^{{{theory:g}}}$ (drawn $3\\times$ above)")  # fmt: skip
     b.set(xscale="log", yscale="log", xlabel="frequency $k$",
           ylabel=r"$\mu_k$ (eigenvalue of $\Theta/N$)")  # fmt: skip
-    floor = 1e-3
-    for i, (label, ratio) in enumerate(zip(data["parity_labels"], data["parity_ratios"],
-                                           strict=True)):  # fmt: skip
-        p.plot(data["parity_k"], np.maximum(ratio, floor), "o-" if i == 0 else "-", ms=2,
-               lw=1.4 if i == 0 else 0.9, color=c[[0, 1, 3, 4][i % 4]], label=label)  # fmt: skip
-    p.set(xscale="log", yscale="log", ylim=(floor * 0.7, 2), xlabel="odd frequency $k$",
-          ylabel="odd-to-even ratio")  # fmt: skip
-    p.annotate(f"zero (< {floor:g})", (data["parity_k"][0], floor), xytext=(2, 4),
-               textcoords="offset points", fontsize=6)  # fmt: skip
-    a.legend(fontsize=6)
-    b.legend(fontsize=6)
-    p.legend(fontsize=5.5, loc="center right")
+    labels = [str(s) for s in data["parity_labels"]]
+    depths = sorted({int(re.search(r"L=(\d+)", s).group(1)) for s in labels})
+    for label, ratio in zip(labels, data["parity_ratios"], strict=True):
+        p.plot(data["parity_k"], np.where(np.abs(ratio) < 1e-9, 0.0, ratio), label=label,
+               **_variant_style(label, depths))  # fmt: skip
+    p.set(xscale="log", ylim=(-0.05, 1.1), xlabel="odd frequency $k$",
+          ylabel=r"$\mu_k / \sqrt{\mu_{k-1}\mu_{k+1}}$")  # fmt: skip
+    for ax in (a, b, p):
+        plotting.legend_below(ax, ncol=1, gap_pt=28)
     plotting.panel_labels(axes)
     plotting.save(fig, path)
 
 
 def plot_pc2_decay(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(2, height=2.3, width=0.85)
+    fig, axes = plotting.figure(2, height=2.6, width=0.85)
     a, b = axes[0]
     t = data["times"]
     widths = data["widths"]
-    for color, w, along, orth in zip(plotting.colors(len(widths)), widths, data["along"],
-                                     data["orth"], strict=True):  # fmt: skip
+    cols = plotting.sequential(len(widths))
+    for color, marker, w, along, orth in zip(cols, plotting.MARKERS, widths, data["along"],
+                                             data["orth"], strict=False):  # fmt: skip
         mag = np.abs(along)
-        a.plot(t, np.nanmean(mag, 0), color=color, label=f"$n = {w}$")
+        every = max(len(t) // 6, 1)
+        a.plot(t, np.nanmean(mag, 0), color=color, marker=marker, ms=3, markevery=every,
+               label=f"$n = {w}$")  # fmt: skip
         a.fill_between(t, np.nanmin(mag, 0), np.nanmax(mag, 0), color=color, alpha=0.2, lw=0)
-        b.plot(t[1:], np.nanmean(orth, 0)[1:], color=color, label=f"$n = {w}$")
-        b.fill_between(t[1:], np.nanmin(orth, 0)[1:], np.nanmax(orth, 0)[1:], color=color,
-                       alpha=0.2, lw=0)  # fmt: skip
-    a.plot(t, np.abs(data["theory_along"]), "k--", lw=1, label=r"theory $0.5(1-\eta\lambda_2/m)^t$")
-    a.set(yscale="log", xlabel="step $t$", ylabel=r"$|\langle f_t - f^*, f^{(2)}\rangle| / n$")
+        x, mean, lo, hi = plotting.positive(t, np.nanmean(orth, 0), np.nanmin(orth, 0),
+                                            np.nanmax(orth, 0))  # fmt: skip
+        x, mean, lo, hi = x[x >= 1], mean[x >= 1], lo[x >= 1], hi[x >= 1]
+        b.plot(x, mean, color=color, marker=marker, ms=3, markevery=every, label=f"$n = {w}$")
+        b.fill_between(x, lo, hi, color=color, alpha=0.2, lw=0)
+    a.plot(t, np.abs(data["theory_along"]), "k--", lw=1,
+           label=r"theory $0.5(1-\eta\lambda_2/m)^t$")  # fmt: skip
+    a.set(yscale="log", xlabel="step $t$",
+          ylabel=r"$|\langle f_t - f^*, f^{(2)}\rangle| / N$")  # fmt: skip
     b.set(xscale="log", yscale="log", xlabel="step $t$",
-          ylabel=r"RMS of $f_t - f^*$ orthogonal to $f^{(2)}$")  # fmt: skip
-    a.legend(fontsize=6)
-    b.legend(fontsize=6)
+          ylabel=r"RMS of $f_t - f^*$ $\perp f^{(2)}$")  # fmt: skip
+    plotting.legend_below(a, ncol=2, gap_pt=28)
+    plotting.legend_below(b, ncol=2, gap_pt=28)
     plotting.panel_labels(axes)
     plotting.save(fig, path)
 
 
 def plot_mode_rates(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(2, height=2.3, width=0.85)
+    fig, axes = plotting.figure(2, height=2.6, width=0.85)
     a, b = axes[0]
     t = data["times"]
-    n_modes = data["predicted"].size
-    cols = plotting.colors(n_modes)
-    for k in range(n_modes):
-        a.plot(t, np.nanmean(data["norms"][:, :, k], 0), color=cols[k], label=f"$k = {k + 1}$")
-        a.plot(t, data["theory"][:, k], "--", color=cols[k], lw=0.8)
-    a.set(yscale="log", xlabel="step $t$", ylabel=r"$\|c_k(t)\| / \|c_k(0)\|$",
-          ylim=(1e-3, 1.5))  # fmt: skip
     pred = data["predicted"]
+    n_modes = pred.size
+    cols = plotting.sequential(n_modes)
+    every = max(len(t) // 7, 1)
+    # Modes 2, 3, ... decay at similar rates: each is shifted down by a factor 3 from the
+    # one before, so that no curve hides another.
+    shift = 3.0 ** -np.arange(n_modes)
     for k in range(n_modes):
-        b.plot(np.full(data["measured"].shape[0], pred[k]), data["measured"][:, k], "o",
-               color=cols[k])  # fmt: skip
-    lims = np.array([pred.min() * 0.7, pred.max() * 1.4])
-    b.plot(lims, lims, "k:", lw=0.8, label="measured = predicted")
-    b.set(xscale="log", yscale="log", xlabel=r"predicted rate $-\ln(1-\eta\lambda_k/m)$",
-          ylabel="measured rate (per seed)")  # fmt: skip
-    a.legend(fontsize=6, ncol=2)
-    b.legend(fontsize=6)
+        a.plot(t, shift[k] * np.nanmean(data["norms"][:, :, k], 0), color=cols[k], lw=1.1,
+               label=f"$k = {k + 1}$")  # fmt: skip
+        x, y = plotting.positive(t, shift[k] * data["theory"][:, k])
+        a.plot(x, y, "o", color=cols[k], mfc="white", ms=3.2, mew=0.8, markevery=every,
+               zorder=3)  # fmt: skip
+    floor = 0.3 * shift[-1] * np.nanmin(np.nanmean(data["norms"][:, :, -1], 0))
+    a.set(yscale="log", xlabel="step $t$", ylim=(min(floor, 1e-3), 1.5),
+          ylabel=r"$\|c_k(t)\| / \|c_k(0)\|$, times $3^{1-k}$")  # fmt: skip
+    ratio = data["measured"] / pred  # (seeds, modes)
+    ks = np.arange(1, n_modes + 1)
+    b.axhline(1.0, color="k", lw=0.8, ls=":")
+    spread = np.linspace(-0.12, 0.12, ratio.shape[0]) if ratio.shape[0] > 1 else [0.0]
+    for k in range(n_modes):
+        b.plot(ks[k] + np.asarray(spread), ratio[:, k], "o", color=cols[k], ms=3.5, ls="none")
+    b.set(xlabel="mode $k$", ylabel="measured / predicted rate",
+          xticks=ks, xlim=(0.5, n_modes + 0.5))  # fmt: skip
+    b.margins(y=0.15)
+    handles = [
+        matplotlib.lines.Line2D([], [], color="0.3", lw=1.1, label="measured, mean over seeds"),
+        matplotlib.lines.Line2D(
+            [],
+            [],
+            color="0.3",
+            marker="o",
+            mfc="white",
+            ls="none",
+            label=r"theory $(1-\eta\lambda_k/m)^t$",
+        ),
+        *a.get_legend_handles_labels()[0],
+    ]
+    plotting.legend_below(a, ncol=3, handles=handles, gap_pt=28)
+    b_handles = [
+        matplotlib.lines.Line2D([], [], color="0.3", marker="o", ls="none", label="one seed"),
+        matplotlib.lines.Line2D([], [], color="k", ls=":", label="equal rates"),
+    ]
+    plotting.legend_below(b, ncol=2, handles=b_handles, gap_pt=28)
     plotting.panel_labels(axes)
     plotting.save(fig, path)

@@ -1,105 +1,154 @@
-"""Figures of the width_sweep study, drawn from the data files its analysis wrote."""
+"""Figures of the width_sweep study, drawn from the data files its analysis wrote.
+
+Colour means one thing per figure: the layer type in `lazy`, the model (network blue,
+linearization orange, kernel predictors black and grey) in `linearization` and
+`generalization`; markers tell apart series that may coincide."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+import matplotlib.lines
+import matplotlib.transforms
 import numpy as np
 
 from ntkpaper import plotting
 from ntkpaper.fits import loglog_slope
 
+LAYERS = ("input", "hidden", "output", "all")
+LAYER_LABEL = {"input": "input layer", "hidden": "hidden layers", "output": "output layer",
+               "all": "all parameters"}  # fmt: skip
+NET, LIN = plotting.colors(2)  # network, linearization (the same in E2 and E6)
 
-def _mean_band(ax, x, y, *, label, color, marker="o"):
+
+def _layer_styles(keys) -> dict[str, tuple[str, str]]:
+    cols = plotting.colors(4)
+    return {k: (cols[i], plotting.MARKERS[i]) for i, k in enumerate(LAYERS) if k in keys}
+
+
+def _mean_band(ax, x, y, *, label, color, marker="o", **kwargs):
     mean = np.nanmean(y, axis=1)
-    ax.plot(x, mean, marker=marker, color=color, label=label)
+    ax.plot(x, mean, marker=marker, color=color, label=label, **kwargs)
     if y.shape[1] > 1:
         ax.fill_between(x, np.nanmin(y, axis=1), np.nanmax(y, axis=1), color=color, alpha=0.2, lw=0)
 
 
 def _slope_label(name: str, y: np.ndarray, x: np.ndarray) -> str:
     slope, _ = loglog_slope(x, np.nanmean(y, axis=1))
-    return f"{name} (slope {slope:.2f})"
+    return f"{name} (slope ${slope:.2f}$)"
+
+
+def _reference(ax, w, anchor: float, power: float, ls: str) -> None:
+    """A guide of slope `power` starting a factor two below `anchor` at the narrowest width:
+    parallel to the data it is compared with, never on top of it."""
+    label = r"$\propto n^{-1/2}$" if power == -0.5 else rf"$\propto n^{{{power:g}}}$"
+    ax.plot(w, 0.5 * anchor * (w / w[0]) ** power, color="0.35", ls=ls, lw=0.8, label=label)
 
 
 def plot_lazy(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(3, height=2.2)
+    fig, axes = plotting.figure(3, height=2.3)
     (a, b, c) = axes[0]
     w = data["widths"]
-    cols = plotting.colors(4)
-    for i, kind in enumerate(("input", "hidden", "output", "all")):
-        key = f"final_rel_{kind}"
-        if key in data:
-            label = _slope_label("all" if kind == "all" else f"{kind} layer", data[key], w)
-            _mean_band(a, w, data[key], label=label, color=cols[i])
-            _mean_band(b, w, data[f"final_abs_{kind}"], label=kind, color=cols[i])
-    ref = data["final_rel_all"][0].mean()
-    a.plot(w, ref * (w / w[0]) ** -0.5, "k:", lw=0.8, label=r"$\propto n^{-1/2}$")
-    a.plot(w, ref * (w / w[0]) ** -1.0, "k--", lw=0.8, label=r"$\propto n^{-1}$")
+    styles = _layer_styles([k for k in LAYERS if f"final_rel_{k}" in data])
+    for kind, (color, marker) in styles.items():
+        rel, absolute = data[f"final_rel_{kind}"], data[f"final_abs_{kind}"]
+        _mean_band(a, w, rel, label=_slope_label(LAYER_LABEL[kind], rel, w), color=color,
+                   marker=marker)  # fmt: skip
+        _mean_band(b, w, absolute, label=LAYER_LABEL[kind], color=color, marker=marker)
+    outer = data["final_rel_input"] if "final_rel_input" in data else data["final_rel_all"]
+    _reference(a, w, float(np.nanmin(outer[0])), -0.5, ":")
+    if "final_rel_hidden" in data:
+        _reference(a, w, float(np.nanmin(data["final_rel_hidden"][0])), -1.0, "--")
     a.set(yscale="log", ylabel=r"$\|\theta_T-\theta_0\| / \|\theta_0\|$")
     b.set(yscale="log", ylabel=r"$\|\theta_T-\theta_0\|$")
     plotting.width_axis(a, w)
     plotting.width_axis(b, w)
-    steps = np.maximum(data["steps"], 1)
-    for color, width, traj in zip(plotting.colors(len(w)), w, data["traj_rel_all"], strict=True):
-        c.plot(steps, traj, color=color, label=f"n = {width}")
-    c.set(
-        xscale="log",
-        yscale="log",
-        xlabel="step $t$",
-        ylabel=r"$\|\theta_t-\theta_0\| / \|\theta_0\|$",
-    )
-    for ax in (a, b, c):
-        plotting.legend_below(ax, ncol=1 if ax is a else 2)
+    # (c): the same colours, over training, at the narrowest and the widest width. t = 0 is
+    # not drawn: the change is zero there, which a log axis cannot show.
+    steps = data["steps"]
+    ends = [(0, "--", 0.9), (len(w) - 1, "-", 1.3)] if len(w) > 1 else [(0, "-", 1.3)]
+    for kind, (color, _marker) in styles.items():
+        if kind == "all":
+            continue
+        for i, ls, lw in ends:
+            t, y = plotting.positive(steps, data[f"traj_rel_{kind}"][i])
+            c.plot(t, y, color=color, ls=ls, lw=lw)
+    c.set(xscale="log", yscale="log", xlabel="step $t$",
+          ylabel=r"$\|\theta_t-\theta_0\| / \|\theta_0\|$")  # fmt: skip
+    proxies = [matplotlib.lines.Line2D([], [], color="k", ls=ls, lw=lw, label=f"$n = {w[i]}$")
+               for i, ls, lw in ends]  # fmt: skip
+    plotting.legend_below(a, ncol=1)
+    plotting.legend_below(c, ncol=2, handles=proxies)
     plotting.panel_labels(axes)
     plotting.save(fig, path)
 
 
 def plot_linearization(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(2, height=2.2, width=0.75)
+    fig, axes = plotting.figure(2, height=2.5, width=0.8)
     a, b = axes[0]
     w = data["widths"]
-    c0, c1 = plotting.colors(2)
-    _mean_band(
-        a,
-        w,
-        data["rmse_f_g"],
-        label=_slope_label("RMSE$(f_T, g_T)$", data["rmse_f_g"], w),
-        color=c0,
-    )
-    ref = np.nanmean(data["rmse_f_g"][0])
-    a.plot(w, ref * (w / w[0]) ** -0.5, "k:", lw=0.8, label=r"$\propto n^{-1/2}$")
-    a.set(yscale="log", ylabel="test RMSE, network vs linear")
+    gap = data["rmse_f_g"]
+    _mean_band(a, w, gap, label=_slope_label("RMSE$(f_T, g_T)$", gap, w), color="k")
+    _reference(a, w, float(np.nanmin(gap[0])), -0.5, ":")
+    a.set(yscale="log", ylabel=r"test RMSE of $f_T - g_T$")
     plotting.width_axis(a, w)
-    _mean_band(b, w, data["net_test_loss"], label="network $f$", color=c0)
-    _mean_band(b, w, data["lin_test_loss"], label="linearized $g$", color=c1, marker="s")
+    _mean_band(b, w, data["net_test_loss"], label="network $f_T$", color=NET)
+    _mean_band(b, w, data["lin_test_loss"], label="linearization $g_T$", color=LIN, marker="s")
     b.set(ylabel="test loss")
     plotting.width_axis(b, w)
-    a.legend()
-    b.legend()
+    plotting.legend_below(a, ncol=1)
+    plotting.legend_below(b, ncol=1)
     plotting.panel_labels(axes)
     plotting.save(fig, path)
 
 
+def _infinite(ax, x_inf, values, w0, *, styles) -> None:
+    """Infinite-width predictions at the ∞ tick, set 6 points apart so equal values stay
+    distinguishable; a dashed guide carries the first one across the widths."""
+    fig = ax.figure
+    for i, (value, (label, marker, color, filled)) in enumerate(zip(values, styles, strict=True)):
+        if i == 0:
+            ax.plot([w0, x_inf], [value, value], color=color, ls="--", lw=0.7)
+        shift = matplotlib.transforms.offset_copy(
+            ax.transData, fig=fig, x=6.0 * (i - (len(values) - 1) / 2), units="points"
+        )
+        ax.plot([x_inf], [value], marker, color=color, ms=5, ls="none", label=label,
+                mfc=color if filled else "white", transform=shift)  # fmt: skip
+    ax.update_datalim([(x_inf, v) for v in values])  # the shifted markers do not count
+    ax.margins(y=0.12)
+    ax.autoscale_view(scalex=False)
+
+
 def plot_generalization(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(2, height=2.2, width=0.75)
-    a, b = axes[0]
+    fig, axes = plotting.figure(3, height=2.8)
+    a, b, c = axes[0]
     w = data["widths"]
-    c = plotting.colors(5)
-    _mean_band(a, w, data["net_test_loss"], label="network", color=c[0])
-    _mean_band(a, w, data["lin_test_loss"], label="linearized", color=c[1], marker="s")
-    a.axhline(data["ntk_test_loss"][0], color=c[2], ls="--", label="NTK, same $t$")
-    a.axhline(data["ntk_test_loss"][1], color=c[3], ls="-.", label=r"NTK, $t=\infty$")
-    a.axhline(data["nngp_test_loss"][0], color=c[4], ls=":", label=r"NNGP, $t=\infty$")
-    a.set(ylabel="test loss (mean over inits)")
-    plotting.width_axis(a, w)
-    _mean_band(b, w, data["net_accuracy"], label="network", color=c[0])
-    _mean_band(b, w, data["lin_accuracy"], label="linearized", color=c[1], marker="s")
-    b.plot(w, data["net_ensemble_accuracy"], "^-", color=c[3], label="network, seed average")
-    b.axhline(data["ntk_accuracy"][0], color=c[2], ls="--", label="NTK mean, same $t$")
-    b.set(ylabel="test accuracy")
+    net, lin, ntk = data["net_test_loss"], data["lin_test_loss"], data["ntk_test_loss"]
+    _mean_band(a, w, net, label="network", color=NET)
+    _mean_band(a, w, lin, label="linearization", color=LIN, marker="s")
+    x_inf = plotting.width_axis(a, w, infinity=True)
+    _infinite(a, x_inf, [ntk[0], ntk[1], data["nngp_test_loss"][0]], w[0], styles=[
+        ("NTK Gaussian, $t = T$", "D", "k", True),
+        (r"NTK Gaussian, $t = \infty$", "D", "k", False),
+        (r"NNGP posterior, $t = \infty$", "v", "0.5", True),
+    ])  # fmt: skip
+    a.set(yscale="log", ylabel="expected test loss")
+    gap = np.abs(net - ntk[0])
+    _mean_band(b, w, gap, label=_slope_label("network", gap, w), color=NET)
+    b.set(yscale="log", ylabel="gap to NTK at $t = T$")
     plotting.width_axis(b, w)
-    plotting.legend_below(a, ncol=1)
-    plotting.legend_below(b, ncol=1)
+    _mean_band(c, w, data["net_accuracy"], label="network", color=NET)
+    _mean_band(c, w, data["lin_accuracy"], label="linearization", color=LIN, marker="s")
+    c.plot(w, data["net_ensemble_accuracy"], "^-", color=plotting.colors(4)[3],
+           label="network, output averaged over seeds")  # fmt: skip
+    x_inf = plotting.width_axis(c, w, infinity=True)
+    acc = data["ntk_accuracy"]
+    _infinite(c, x_inf, [acc[0], acc[1]], w[0], styles=[
+        ("NTK mean, $t = T$", "D", "k", True),
+        (r"NTK mean, $t = \infty$", "D", "k", False),
+    ])  # fmt: skip
+    c.set(ylabel="test accuracy")
+    for ax in (a, b, c):
+        plotting.legend_below(ax, ncol=1)
     plotting.panel_labels(axes)
     plotting.save(fig, path)
