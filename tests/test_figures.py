@@ -1,79 +1,29 @@
-"""The figure check (ntkpaper.plotting.check_figure): what it catches, on figures built to
-fail, and that every figure of the paper passes it, drawn from the data of a quick build
-kept in tests/data/figures/<kind>/<figure>.npz (seconds: no training, only drawing).
-
-When an analysis changes what a figure's data holds, refresh that data from a quick build:
-
-    snakemake --cores 2 --configfile experiments/quick.yaml
-    python -m tests.test_figures results/figures     # copies every <figure>.npz here
-
-On a finished build, `plotting.check_build("results/figures")` redraws every figure from
-its .npz and returns {"<kind>/<instance>/<figure>": problems}; `plotting.read_checks`
-reads what the build itself recorded in <figure>.check.json beside each PDF."""
+"""The figure check (ntkpaper.figure_check): what it catches, on figures built to
+fail. Every real figure is checked where it is drawn: on tiny runs of every kind
+(test_studies.py) and on the quick build (test_workflow.py, from the <figure>.check.json
+sidecars that plotting.save writes)."""
 
 from __future__ import annotations
-
-import importlib
-import shutil
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from ntkpaper import io, plotting, workflow
+from ntkpaper import figure_check, io, plotting
 
-from .conftest import ROOT
-
-DATA = ROOT / "tests/data/figures"
-# Kinds whose figures do not pass yet, with the reason; the rest must pass. Remove an entry
-# once its figures pass (the tests below then pass as XPASS, not as failures).
+# Kinds whose figures do not pass yet, with the reason; the rest must pass. Every kind's
+# figures are checked on tiny runs in test_studies.py and on the quick build in
+# test_workflow.py; remove an entry once its figures pass.
 KNOWN_FAILING = {
     "lr_limit": "E9 is being redesigned (issue 16 leaves figures/lr_limit.py to that work)",
     "gd_vs_sgd": "E10 is being redesigned (issue 16 leaves figures/gd_vs_sgd.py to that work)",
 }
 
 
-def figures() -> list[tuple[str, str]]:
-    return [(kind, fig) for kind in workflow.study_kinds()
-            for fig in workflow.study_kind(kind).figures]  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    ("kind", "name"),
-    [
-        pytest.param(k, f, marks=pytest.mark.xfail(reason=KNOWN_FAILING[k], strict=False))
-        if k in KNOWN_FAILING
-        else (k, f)
-        for k, f in figures()
-    ],
-)
-def test_every_figure_passes_the_check(kind, name, tmp_path):
-    data = DATA / kind / f"{name}.npz"
-    assert data.exists(), f"no test data for {kind}/{name}: see this file's docstring"
-    plot = getattr(importlib.import_module(f"ntkpaper.figures.{kind}"), f"plot_{name}")
-    pdf = tmp_path / f"{name}.pdf"
-    plot(io.read_npz(data), pdf)
-    problems = io.read_json(plotting.check_path(pdf))["problems"]
-    assert problems == [], f"{kind}/{name}:\n  " + "\n  ".join(problems)
-
-
-def test_check_build_redraws_every_figure_of_a_build(tmp_path):
-    build = tmp_path / "figures"
-    shutil.copytree(DATA / "width_sweep", build / "width_sweep" / "digits_relu")
-    (build / "width_sweep/digits_relu/notes.npz").write_bytes(b"")  # not a figure: skipped
-    found = plotting.check_build(build)
-    assert set(found) == {f"width_sweep/digits_relu/{f}"
-                          for f in workflow.study_kind("width_sweep").figures}  # fmt: skip
-    assert all(problems == [] for problems in found.values()), found
-    assert not list(build.rglob("*.pdf")), "the build is left untouched"
-
-
 # ---------------------------------------------------------- what the check catches
 
 
 def _check(fig) -> list[str]:
-    problems = plotting.check_figure(fig)
+    problems = figure_check.check_figure(fig)
     plotting.plt.close(fig)
     return problems
 
@@ -98,7 +48,7 @@ def test_an_axis_with_one_labelled_tick_is_caught_and_save_labels_short_log_axes
     fig, ax = _one()
     ax.semilogy([1, 2], [2.0, 6.0])  # less than a decade: matplotlib labels one tick at most
     ax.yaxis.set_minor_formatter(plotting.matplotlib.ticker.NullFormatter())
-    assert any("y axis has" in p and "labelled tick" in p for p in plotting.check_figure(fig))
+    assert any("y axis has" in p and "labelled tick" in p for p in figure_check.check_figure(fig))
     assert plotting.save(fig, tmp_path / "f.pdf", check="record") == []  # save relabels it
     labels = [t.get_text() for t in ax.yaxis.get_ticklabels() if t.get_text()]
     assert labels == ["2", "5"]
@@ -158,28 +108,14 @@ def test_save_records_problems_beside_the_figure_and_raises_on_request(tmp_path,
     problems = plotting.save(fig, tmp_path / "f.pdf")
     assert problems and (tmp_path / "f.pdf").stat().st_size > 0
     assert io.read_json(tmp_path / "f.check.json")["problems"] == problems
-    assert plotting.read_checks(tmp_path.parent) == {}  # not <kind>/<instance>/<figure>.pdf
-    monkeypatch.setenv(plotting.CHECK_ENV, "raise")
+    assert figure_check.read_checks(tmp_path.parent) == {}  # not <kind>/<instance>/<figure>.pdf
+    monkeypatch.setenv(figure_check.CHECK_ENV, "raise")
     fig, ax = _one()
     ax.plot([0, 1], [0, 1], label="line")
     ax.legend(loc="center")
-    with pytest.raises(plotting.FigureCheckError, match="legend covers 'line'"):
+    with pytest.raises(figure_check.FigureCheckError, match="legend covers 'line'"):
         plotting.save(fig, tmp_path / "g.pdf")
-    monkeypatch.setenv(plotting.CHECK_ENV, "off")
+    monkeypatch.setenv(figure_check.CHECK_ENV, "off")
     fig, _ = _one()
     assert plotting.save(fig, tmp_path / "h.pdf") is None
     assert not (tmp_path / "h.check.json").exists()
-
-
-def refresh(results_figures: Path) -> None:
-    """Copy every figure's data of a finished build into tests/data/figures."""
-    for npz in sorted(Path(results_figures).glob("*/*/*.npz")):
-        kind = npz.parent.parent.name
-        if (kind, npz.stem) in figures():
-            (DATA / kind).mkdir(parents=True, exist_ok=True)
-            shutil.copy2(npz, DATA / kind / npz.name)
-            print(f"{npz} -> {DATA / kind / npz.name}")
-
-
-if __name__ == "__main__":
-    refresh(Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "results/figures"))

@@ -19,6 +19,7 @@ from ntkpaper.models import model_spec
 from ntkpaper.studies import width_sweep
 
 from .conftest import ROOT
+from .test_figures import KNOWN_FAILING
 
 MODEL = {"depth": 3, "activation": "relu", "parameterization": "ntk", "W_std": 1.0, "b_std": 0.1}
 DIGITS = {"source": "digits", "n_train": 48, "n_test": 32}
@@ -86,6 +87,9 @@ def run_kind(kind: str, tiny, tmp_path):
         getattr(figures, f"plot_{name}")(_round_trip(arrays, tmp_path / f"{name}.npz"),
                                          tmp_path / f"{name}.pdf")  # fmt: skip
         assert (tmp_path / f"{name}.pdf").stat().st_size > 1000
+        problems = io.read_json(tmp_path / f"{name}.check.json")["problems"]
+        if kind not in KNOWN_FAILING:
+            assert problems == [], f"{kind}/{name}:\n  " + "\n  ".join(problems)
     return numbers
 
 

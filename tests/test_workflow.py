@@ -17,7 +17,10 @@ import numpy as np
 import pytest
 import yaml
 
+from ntkpaper import figure_check
+
 from .conftest import ROOT, copy_repo
+from .test_figures import KNOWN_FAILING
 
 # One quick build serves every test here: under pytest-xdist (`make test` runs two workers)
 # the whole module stays on one worker, so the session fixture builds once.
@@ -78,6 +81,14 @@ def test_every_included_figure_is_produced_by_the_workflow(quick_run):
     for figure in included:
         assert (quick_run / "results/figures" / figure).exists(), figure
         assert (quick_run / "results/figures" / figure).with_suffix(".npz").exists(), figure
+
+
+def test_every_figure_of_the_build_passes_the_figure_check(quick_run):
+    """plotting.save checked every figure as the build drew it (<figure>.check.json)."""
+    checks = figure_check.read_checks(quick_run / "results/figures")
+    assert checks
+    bad = {k: v for k, v in checks.items() if v and k.split("/")[0] not in KNOWN_FAILING}
+    assert not bad, "\n".join(f"{k}: {v}" for k, v in bad.items())
 
 
 def test_no_result_is_typed_into_the_text():

@@ -211,7 +211,6 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-
 def check_test_points(config: Mapping[str, Any], needs_test: Mapping[str, bool]) -> None:
     """Every instance of a kind that evaluates on test points names a data set that has some
     (`needs_test`: kind → whether it does)."""

@@ -39,9 +39,13 @@ def plot_cost(data: Mapping[str, np.ndarray], path) -> None:
         ("emp_nt1", "nt: Jacobian contraction", JACOBIAN),
     )
     for i, (key, _label, color) in enumerate(rows):
-        b.plot(data[key], np.full(len(widths), i), color=color, lw=0.8, ls=":")
+        timed = np.isfinite(data[key])  # Jacobian contraction is not timed at every width
+        if timed.sum() > 1:
+            b.plot(data[key][timed], np.full(timed.sum(), i), color=color, lw=0.8, ls=":")
         for w, x, marker in zip(widths, data[key], plotting.MARKERS, strict=False):
-            b.plot([x], [i], marker, color=color, ms=5, mfc="white" if w == widths[0] else color)
+            if np.isfinite(x):
+                b.plot([x], [i], marker, color=color, ms=5,
+                       mfc="white" if w == widths[0] else color)  # fmt: skip
     b.set(xscale="log", xlabel="seconds per empirical NTK", yticks=range(len(rows)),
           yticklabels=[label for _, label, _ in rows], ylim=(-0.6, len(rows) - 0.4))  # fmt: skip
     b.invert_yaxis()
