@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from ntkpaper import io
+from ntkpaper.blas import safe_environment
 
 BENCHMARKS = {
     "empirical_ntk": ["benchmarks/bench_empirical_ntk.py"],
@@ -157,7 +159,9 @@ def main() -> None:
         print(f"== {name}", flush=True)
         if not args.table_only:
             subprocess.run(
-                [sys.executable, *cmd, *extra, "--out", str(out_dir / f"{name}.json")], check=True
+                [sys.executable, *cmd, *extra, "--out", str(out_dir / f"{name}.json")],
+                check=True,
+                env={**os.environ, **safe_environment()},  # bench_scale's n = 16000 Cholesky
             )
         result = results[name] = json.loads((out_dir / f"{name}.json").read_text())
         ratios = [

@@ -1,4 +1,5 @@
 # Shared helpers: config validation (before any job runs), paths, per-rule resources.
+import os
 import sys
 from pathlib import Path
 
@@ -13,10 +14,15 @@ from ntkpaper.config import (  # noqa: E402
     read_config_file,
     validate,
 )
+from ntkpaper.blas import safe_environment  # noqa: E402
 from ntkpaper.io import git_state  # noqa: E402
 from ntkpaper.workflow import code_inputs, study_kind, study_kinds  # noqa: E402
 
 RESULTS = "results"
+
+# Jobs inherit this environment: keep OpenBLAS out of its large-Cholesky crash on affected
+# CPUs (ntkpaper.blas; nothing changes elsewhere).
+os.environ.update(safe_environment())
 
 STUDY_KINDS = {name: study_kind(name) for name in study_kinds()}
 
