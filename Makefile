@@ -42,14 +42,15 @@ tex:
 	  echo "  sudo apt-get install -y --no-install-recommends $(TEX_PACKAGES)"; exit 1; \
 	fi
 
-# TARGETS: build only these files (e.g. one instance: results/instances/<kind>/<name>.json).
+# TARGETS: build only these files (e.g. one instance: results/instances/<kind>/<name>.json);
+# CONFIG: your own overlay file(s), merged over the config as quick.yaml is.
 # A run killed hard leaves Snakemake's lock behind: unlock removes it when no Snakemake runs
 # here (and stops, naming the pid, when one does), so rerunning the same command resumes.
 paper: venv tex unlock
-	$(BIN)/snakemake --cores $(CORES) $(TARGETS)
+	$(BIN)/snakemake --cores $(CORES) $(TARGETS) $(if $(CONFIG),--configfile $(CONFIG))
 
 quick: venv tex unlock
-	$(BIN)/snakemake --cores $(CORES) $(TARGETS) --configfile experiments/quick.yaml
+	$(BIN)/snakemake --cores $(CORES) $(TARGETS) --configfile experiments/quick.yaml $(CONFIG)
 
 unlock: venv
 	@$(BIN)/python -m ntkpaper.locks .
