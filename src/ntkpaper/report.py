@@ -194,42 +194,28 @@ def holds(measured: Any, expected: Mapping[str, Any]) -> bool | None:
     return bool(ok)
 
 
-def describe_expected(expected: Mapping[str, Any]) -> str:
-    parts = []
-    if "value" in expected:
-        tol = expected.get("tol")
-        rel = expected.get("rel_tol")
-        spread = f" ± {tol:g}" if tol else (f" ± {100 * rel:g}%" if rel else "")
-        parts.append(f"{expected['value']:g}{spread}")
-    if "min" in expected and "max" in expected:
-        parts.append(f"in [{expected['min']:g}, {expected['max']:g}]")
-    elif "min" in expected:
-        parts.append(f"≥ {expected['min']:g}")
-    elif "max" in expected:
-        parts.append(f"≤ {expected['max']:g}")
-    return ", ".join(parts)
+def _tex_number(v: float) -> str:
+    mantissa, _, exponent = f"{v:g}".partition("e")
+    return mantissa + (rf"\times10^{{{int(exponent)}}}" if exponent else "")
 
 
-def expected_tex(expected: Mapping[str, Any]) -> str:
-    """The expectation as typeset maths: $-0.5$, $\\leq -0.5$, $1 \\pm 0.2$, $[a, b]$."""
-
-    def num(v: float) -> str:
-        return f"{v:g}".replace("e-0", "e-").replace("e-", r"\times10^{-") + (
-            "}" if "e-" in f"{v:g}" else ""
-        )
-
+def describe_expected(expected: Mapping[str, Any], *, tex: bool = False) -> str:
+    """The expectation in words for logs ("≤ -0.5"), or as typeset maths for the scorecard
+    ("$\\leq -0.5$", "$1 \\pm 0.2$", "$[a, b]$")."""
+    num = _tex_number if tex else "{:g}".format
+    pm, ge, le, pct = (r"\pm", r"\geq", r"\leq", r"\%") if tex else ("±", "≥", "≤", "%")
     parts = []
     if "value" in expected:
         tol, rel = expected.get("tol"), expected.get("rel_tol")
-        spread = rf" \pm {num(tol)}" if tol else (rf" \pm {num(100 * rel)}\%" if rel else "")
-        parts.append(f"${num(expected['value'])}{spread}$")
+        spread = f" {pm} {num(tol)}" if tol else (f" {pm} {num(100 * rel)}{pct}" if rel else "")
+        parts.append(f"{num(expected['value'])}{spread}")
     if "min" in expected and "max" in expected:
-        parts.append(f"$[{num(expected['min'])}, {num(expected['max'])}]$")
+        parts.append(f"[{num(expected['min'])}, {num(expected['max'])}]")
     elif "min" in expected:
-        parts.append(rf"$\geq {num(expected['min'])}$")
+        parts.append(f"{ge} {num(expected['min'])}")
     elif "max" in expected:
-        parts.append(rf"$\leq {num(expected['max'])}$")
-    return ", ".join(parts)
+        parts.append(f"{le} {num(expected['max'])}")
+    return ", ".join(f"${p}$" if tex else p for p in parts)
 
 
 def describe_measured(measured: Any) -> str:
@@ -327,7 +313,7 @@ def scorecard_tex(results: Iterable[Mapping[str, Any]]) -> str:
             continue
         lines.append(rf"\multicolumn{{6}}{{@{{}}l}}{{\emph{{{title}}}}} \\")
         for r in rows:
-            expected = expected_tex(r["expected"])
+            expected = describe_expected(r["expected"], tex=True)
             claim_id, _, instance = r["id"].partition("/")
             tag = (
                 r"\texttt{"
