@@ -1,4 +1,4 @@
-"""The figure check (ntkpaper.figure_check): what it catches, on figures built to
+"""The figure check (ntkpaper.figures.check): what it catches, on figures built to
 fail. Every real figure is checked where it is drawn: on tiny runs of every kind
 (test_studies.py) and on the quick build (test_workflow.py, from the <figure>.check.json
 sidecars that plotting.save writes)."""
@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ntkpaper import figure_check, io, plotting
+from ntkpaper import io, plotting
+from ntkpaper.figures import check as figure_check
 
 # Kinds whose figures do not pass yet, with the reason; the rest must pass. Every kind's
 # figures are checked on tiny runs in test_studies.py and on the quick build in

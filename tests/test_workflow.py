@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import yaml
 
-from ntkpaper import figure_check
+from ntkpaper.figures import check as figure_check
 
 from .conftest import ROOT, copy_repo
 from .test_figures import KNOWN_FAILING

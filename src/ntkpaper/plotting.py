@@ -19,7 +19,7 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from ntkpaper.figure_check import CHECK_ENV, FigureCheckError, check_figure, check_path
+from ntkpaper.figures.check import CHECK_ENV, FigureCheckError, check_figure, check_path
 from ntkpaper.io import atomic_path, write_json
 
 TEXT_WIDTH_IN = 6.45  # a4paper with 2.3 cm margins, as in paper/ntk.tex
