@@ -55,9 +55,10 @@ quick: venv tex unlock
 unlock: venv
 	@$(BIN)/python -m ntkpaper.locks .
 
-# Two pytest-xdist workers: the unit tests fill one core while the quick build (one worker,
-# one build shared by every workflow test) fills the other; the slowest tests are listed.
-PYTEST := $(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
+# Two pytest-xdist workers, one test file at a time each (--dist loadfile): the unit tests
+# fill one core while the quick build (built once, shared by every test of
+# tests/test_workflow.py) fills the other; the slowest tests are listed.
+PYTEST := $(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 test: venv tex
 	$(PYTEST)

@@ -40,7 +40,6 @@ print("ok")
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("scale")
 def test_a_16000_point_solve_exits_cleanly_in_the_workflow_environment():
     """The solve bench_scale times (and a user's large NTK-GP prediction), in a process with
     the environment the Snakefile gives its jobs: on an affected CPU it segfaults without it."""

@@ -20,7 +20,7 @@ import pytest
 
 from .conftest import copy_repo
 
-pytestmark = [pytest.mark.slurm, pytest.mark.xdist_group("slurm")]
+pytestmark = pytest.mark.slurm
 TIMEOUT_S = 3600  # the quick workflow takes ~3 min locally; queueing and polling add more
 SUBMITTED = re.compile(r"submitted with SLURM jobid (\d+) \(log: \S*/slurm_logs/rule_(\w+)/")
 
