@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ntkpaper import plotting
-from ntkpaper.fits import loglog_slope
+from ntkpaper.fits import WIDEST_K, loglog_slope
 
 
 def _mean_band(ax, x, y, *, label, color, marker="o"):
@@ -18,7 +18,8 @@ def _mean_band(ax, x, y, *, label, color, marker="o"):
 
 
 def _slope_label(name: str, y: np.ndarray, x: np.ndarray) -> str:
-    slope, _ = loglog_slope(x, np.nanmean(y, axis=1))
+    """The rule's slope (widest three widths), as the claims use it."""
+    slope, _ = loglog_slope(x[-WIDEST_K:], np.nanmean(y, axis=1)[-WIDEST_K:])
     return f"{name} (slope {slope:.2f})"
 
 
@@ -69,7 +70,7 @@ def plot_linearization(data: Mapping[str, np.ndarray], path) -> None:
     )
     ref = np.nanmean(data["rmse_f_g"][0])
     a.plot(w, ref * (w / w[0]) ** -0.5, "k:", lw=0.8, label=r"$\propto n^{-1/2}$")
-    a.set(yscale="log", ylabel="test RMSE, network vs linear")
+    a.set(yscale="log", ylabel=r"$\sup_t$ test RMSE, network vs linear")
     plotting.width_axis(a, w)
     _mean_band(b, w, data["net_test_loss"], label="network $f$", color=c0)
     _mean_band(b, w, data["lin_test_loss"], label="linearized $g$", color=c1, marker="s")
@@ -82,24 +83,37 @@ def plot_linearization(data: Mapping[str, np.ndarray], path) -> None:
 
 
 def plot_generalization(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(2, height=2.2, width=0.75)
-    a, b = axes[0]
+    fig, axes = plotting.figure(3, height=2.2)
+    a, b, g = axes[0]
     w = data["widths"]
     c = plotting.colors(5)
     _mean_band(a, w, data["net_test_loss"], label="network", color=c[0])
+    _mean_band(a, w, data["centred_test_loss"], label="centred network", color=c[3], marker="v")
     _mean_band(a, w, data["lin_test_loss"], label="linearized", color=c[1], marker="s")
-    a.axhline(data["ntk_test_loss"][0], color=c[2], ls="--", label="NTK, same $t$")
-    a.axhline(data["ntk_test_loss"][1], color=c[3], ls="-.", label=r"NTK, $t=\infty$")
-    a.axhline(data["nngp_test_loss"][0], color=c[4], ls=":", label=r"NNGP, $t=\infty$")
-    a.set(ylabel="test loss (mean over inits)")
+    a.axhline(data["ntk_test_loss"][0], color=c[2], ls="--", label="NTK Gaussian (expected)")
+    a.axhline(data["ntk_test_loss"][1], color=c[3], ls="-.", label="NTK mean")
+    a.axhline(data["nngp_test_loss"][0], color=c[4], ls=":", label="NNGP")
+    a.set(ylabel="test loss at $T$")
     plotting.width_axis(a, w)
     _mean_band(b, w, data["net_accuracy"], label="network", color=c[0])
+    _mean_band(b, w, data["centred_accuracy"], label="centred network", color=c[3], marker="v")
     _mean_band(b, w, data["lin_accuracy"], label="linearized", color=c[1], marker="s")
-    b.plot(w, data["net_ensemble_accuracy"], "^-", color=c[3], label="network, seed average")
-    b.axhline(data["ntk_accuracy"][0], color=c[2], ls="--", label="NTK mean, same $t$")
+    b.plot(w, data["net_ensemble_accuracy"], "^-", color=c[4], label="ensemble of the seeds")
+    b.axhline(data["ntk_accuracy"][0], color=c[2], ls="--", label="NTK mean")
     b.set(ylabel="test accuracy")
     plotting.width_axis(b, w)
-    plotting.legend_below(a, ncol=1)
-    plotting.legend_below(b, ncol=1)
+    # signed gaps to the NTK prediction, mean and 90% bootstrap interval over seeds
+    for i, (key, label) in enumerate((("gap_standard", "network"),
+                                      ("gap_centred", "centred"),
+                                      ("gap_ensemble", "ensemble"))):  # fmt: skip
+        mid, lo, hi = data[key].T
+        shift = w * (1 + 0.04 * (i - 1))  # side by side, not on top of each other
+        g.errorbar(shift, mid, yerr=[mid - lo, hi - mid], marker="os^"[i], color=c[[0, 3, 4][i]],
+                   capsize=2, label=label)  # fmt: skip
+    g.axhline(0, color="k", lw=0.8)
+    g.set(ylabel="test loss $-$ NTK prediction")
+    plotting.width_axis(g, w)
+    for ax in (a, b, g):
+        plotting.legend_below(ax, ncol=1)
     plotting.panel_labels(axes)
     plotting.save(fig, path)
