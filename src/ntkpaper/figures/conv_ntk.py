@@ -32,8 +32,8 @@ def plot_accuracy(data: Mapping[str, np.ndarray], path) -> None:
         plotting.width_axis(ax, ch, label="channels $C$ (trained CNNs)")
     a.set(ylabel="test accuracy")
     b.set(ylabel="test MSE", yscale="log")
-    plotting.legend_below(a, ncol=2)
-    plotting.legend_below(b, ncol=2)
+    handles, labels = a.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=4, fontsize=6)
     plotting.panel_labels(axes)
     plotting.save(fig, path)
 

@@ -189,6 +189,7 @@ def analyze(runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
         "train_seeds": int(spec["train_seeds"]), "steps": int(spec["steps"]),
         "fc_accuracy": float(correct["fc"].mean()), "fc_mse": float(_mse(run["fc_mean"], y)),
         "image_pixels": int(np.prod(spec["image_shape"][:2])),
+        "receptive_field": 1 + spec["cnn"]["conv_layers"] * (spec["cnn"]["filter_size"] - 1),
     }  # fmt: skip
     channels = run["channels"].astype(np.float64)
     acc_fig: dict[str, np.ndarray] = {"train_channels": run["train_channels"]}
@@ -216,6 +217,11 @@ def analyze(runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
             f"{readout}_net_train_loss_max": float(np.nanmax(run[f"{readout}_net_train_loss"])),
             f"{readout}_deviation": dev.mean(1).tolist(),
             f"{readout}_deviation_widest": float(dev[-1].mean()),
+            f"{readout}_local_slope_widest": float(
+                np.log(dev[-1].mean() / dev[-2].mean()) / np.log(channels[-1] / channels[-2])
+            )
+            if len(channels) > 1
+            else None,
             f"{readout}_slope_deviation": bootstrap_slope(channels, dev)
             if len(channels) > 1 else None,
             f"{readout}_lr": float(run[f"{readout}_lr"]),

@@ -247,6 +247,7 @@ def analyze(runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
             f"theory_ratio{suffix}": ratio.tolist(),
             f"theory_max_rel_dev{suffix}": float(np.abs(ratio[worst] - 1)),
             f"theory_ratio_min{suffix}": float(ratio.min()),
+            f"theory_underestimate_factor{suffix}": float(1 / ratio.min()),
             f"theory_ratio_max{suffix}": float(ratio.max()),
             f"theory_worst_p{suffix}": int(sizes[worst]),
             f"theory_mean_rel_dev{suffix}": float(np.mean(np.abs(ratio - 1))),
@@ -289,6 +290,9 @@ def analyze(runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
     widths = run["widths"].astype(np.float64)
     numbers.update({"widths": run["widths"].tolist(), "net_sizes": run["net_sizes"].tolist(),
                     "widths_text": ", ".join(str(int(w)) for w in run["widths"]),
+                    "net_sizes_text": " and ".join(str(int(p)) for p in run["net_sizes"]),
+                    "width_min": int(widths.min()) if widths.size else None,
+                    "width_max": int(widths.max()) if widths.size else None,
                     "seeds": int(spec["seeds"]), "steps": int(run["steps"])})  # fmt: skip
     if "net_rest" in run:
         net, ker_t = run["net_rest"], run["kernel_T_rest"]  # (P_n, W, S), (P_n,)
