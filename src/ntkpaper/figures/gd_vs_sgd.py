@@ -8,8 +8,6 @@ import numpy as np
 
 from ntkpaper import plotting
 
-MARKERS = ("o", "s", "D", "^", "v")
-
 
 def _mean_band(ax, x, y, *, color, marker, label):
     """Mean over seeds (columns) with markers, the seeds' range as a band."""
@@ -26,7 +24,7 @@ def plot_optimizers(data: Mapping[str, np.ndarray], path) -> None:
     colors = plotting.colors(len(names))
     gd = names.index("gd")
     for i, (name, label) in enumerate(zip(names, labels, strict=True)):
-        style = {"color": colors[i], "marker": MARKERS[i % len(MARKERS)], "label": label}
+        style = {"color": colors[i], "marker": plotting.MARKERS[i], "label": label}
         _mean_band(a, w, data["gap"][i], **style)
         _mean_band(c, w, data["param_dist"][i], **style)
         if name != "gd":
@@ -34,10 +32,10 @@ def plot_optimizers(data: Mapping[str, np.ndarray], path) -> None:
             _mean_band(b, w, ratio, **style)
     ref = np.nanmean(data["gap"][gd][0])
     a.plot(w, ref * (w / w[0]) ** -0.5, "k:", lw=0.8, label=r"$\propto n^{-1/2}$")
-    a.set(yscale="log", ylabel=r"test RMSE$(f_T, g_T)$")
+    a.set(yscale="log", ylabel=r"RMSE$(f_T, g_T)$")
     b.axhline(1.0, color="k", lw=0.8, ls=":")
-    b.set(yscale="log", ylabel="distance / GD's distance (same seed)")
-    c.set(yscale="log", ylabel=r"$\|\theta_T - \theta_0\|$ (network)")
+    b.set(yscale="log", ylabel="ratio to GD")
+    c.set(yscale="log", ylabel=r"$\|\theta_T - \theta_0\|$")
     for ax in (a, b, c):
         plotting.width_axis(ax, w)
     plotting.legend_below(a, ncol=1)
