@@ -8,10 +8,14 @@ import numpy as np
 
 from ntkpaper import plotting
 
+# Momentum and Adam can end at nearly the same values: momentum is drawn broad underneath,
+# Adam thin and dashed on top, so that each stays visible where they coincide.
+LINES = {"momentum": {"lw": 2.6, "ms": 5.5, "zorder": 2.1}, "adam": {"ls": "--", "zorder": 2.2}}
 
-def _mean_band(ax, x, y, *, color, marker, label):
+
+def _mean_band(ax, x, y, *, color, **style):
     """Mean over seeds (columns) with markers, the seeds' range as a band."""
-    ax.plot(x, np.nanmean(y, axis=1), marker=marker, color=color, label=label)
+    ax.plot(x, np.nanmean(y, axis=1), color=color, **style)
     ax.fill_between(x, np.nanmin(y, axis=1), np.nanmax(y, axis=1), color=color, alpha=0.15, lw=0)
 
 
@@ -25,6 +29,7 @@ def plot_optimizers(data: Mapping[str, np.ndarray], path) -> None:
     gd = names.index("gd")
     for i, (name, label) in enumerate(zip(names, labels, strict=True)):
         style = {"color": colors[i], "marker": plotting.MARKERS[i], "label": label}
+        style |= LINES.get(name, {})
         _mean_band(a, w, data["gap"][i], **style)
         _mean_band(c, w, data["param_dist"][i], **style)
         if name != "gd":
