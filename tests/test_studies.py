@@ -202,3 +202,21 @@ def test_gd_losses_of_the_linearized_model_follow_the_kernel_exactly():
     np.testing.assert_allclose(out["loss"][:, 0], expected[:, 0], rtol=2e-3)
     blown = np.flatnonzero(np.isnan(out["loss"][:, 1]))
     assert blown.size and np.all(expected[blown[0] :, 1] > 1e5 * expected[0, 1])
+
+
+def test_cost_exponents_use_the_largest_sizes_and_record_the_spread_over_rounds():
+    from ntkpaper.studies import cost
+
+    ns = np.array([64, 128, 256, 512, 1024])
+    # A fixed overhead dominates the small sizes; the rounds differ by a few per cent.
+    times = (0.5 + 1e-8 * ns[:, None] ** 3) * np.array([1.0, 1.03, 0.98])
+    fit = cost.round_exponent(ns, times, 3)
+    assert fit["n_from"] == 256 and fit["n_rounds"] == 3
+    assert fit["lo"] <= fit["slope"] <= fit["hi"] and 1.5 < fit["slope"] < 3.0
+    everything = cost.round_exponent(ns, times, 5)
+    assert everything["slope"] < fit["slope"]  # the overhead flattens a fit over all sizes
+    ratio = cost.round_ratio(np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 2.0]))
+    assert (ratio["ratio"], ratio["lo"], ratio["hi"]) == (1.0, 0.5, 1.5)
+    calls = []
+    out = cost.timed_rounds({"f": lambda: calls.append(1)}, 2)
+    assert out["f"].shape == (2,) and len(calls) >= 3  # a warm-up, then fast calls repeated
