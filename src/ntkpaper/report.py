@@ -297,7 +297,7 @@ def scorecard_tex(results: Iterable[Mapping[str, Any]]) -> str:
         rf"\begin{{longtable}}{{@{{}}{col}{{0.14\linewidth}}{col}{{0.30\linewidth}}"
         rf"{col}{{0.15\linewidth}}{col}{{0.09\linewidth}}{col}{{0.17\linewidth}}l@{{}}}}",
         r"\caption{Every claim of the paper against its expectation, for every configured "
-        r"instance (the tag after the slash names the instance: experiment, data set, "
+        r"instance (the line under each claim names the instance: data set and "
         r"activation). An interval is a 90\% bootstrap interval over seeds; a claim with an "
         r"interval is decided by it: an expected value must lie inside it, a bound must hold "
         r"for the whole interval. Scientific claims come first, then data and software "
