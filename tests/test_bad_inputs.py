@@ -49,9 +49,9 @@ CASES = {
                                  r"parameterization': 'mup' is not allowed; expected one of ntk, standard"),
     "unknown data source": (mutate(("datasets", "digits", "source"), "cifar"),
                             r"datasets.digits.source': 'cifar' is not allowed; expected one of digits"),
-    "zero learning rate": (mutate((*WS, "lr"), 0), r"lr': 0 is less than or equal to the minimum of 0"),
-    "negative learning rate": (mutate((*WS, "lr"), -1.0), r"lr': -1.0 is less than or equal"),
-    "string learning rate": (mutate((*WS, "lr"), "fast"), r"lr': 'fast' is not of type 'number'"),
+    "zero learning rate": (mutate((*WS, "lr_ratio"), 0), r"lr_ratio': 0 is less than or equal to the minimum of 0"),
+    "negative learning rate": (mutate((*WS, "lr_ratio"), -1.0), r"lr_ratio': -1.0 is less than or equal"),
+    "string learning rate": (mutate((*WS, "lr_ratio"), "fast"), r"lr_ratio': 'fast' is not of type 'number'"),
     "empty seed list": (mutate((*WS, "seeds"), []), r"seeds': \[\] is not of type 'integer'"),
     "zero seeds": (mutate((*WS, "seeds"), 0), r"seeds': 0 is less than the minimum of 1"),
     "duplicate widths": (mutate((*WS, "widths"), [16, 16]), r"widths': \[16, 16\] has non-unique elements"),
@@ -147,7 +147,7 @@ def test_unwritable_results_folder_is_named(tmp_path):
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"experiments": {"width_sweep": {"digits_relu": {"lr": "fast"}}}}, "lr': 'fast'"),
+        ({"experiments": {"width_sweep": {"digits_relu": {"lr_ratio": "fast"}}}}, "lr_ratio': 'fast'"),
         ({"datasets": {"digits": {"n_trian": 5}}}, "datasets.digits.n_trian' is unknown"),
         ({"datasets": {"mnist": {"source": "idx", "path": "/nonexistent", "n_train": 5}}},
          "IDX folder /nonexistent does not exist"),

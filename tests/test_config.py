@@ -63,10 +63,10 @@ def test_schema_defaults_are_applied_everywhere(full):
     assert cost["model"]["b_std"] == 0.1 and cost["model"]["depth"] == 4  # default model
     assert full["datasets"]["digits"]["label_noise"] == 0
     partial = cfg.validate({**full, "experiments": {"width_sweep": {"x": {
-        "data": "digits", "model": {"depth": 6}, "widths": [8], "seeds": 1, "lr": 1.0,
+        "data": "digits", "model": {"depth": 6}, "widths": [8], "seeds": 1, "lr_ratio": 0.5,
         "steps": 2}}}})  # fmt: skip
     spec = partial["experiments"]["width_sweep"]["x"]
-    assert spec["records"] == 30 and spec["model"]["activation"] == "relu"
+    assert spec["records"] == 20 and spec["model"]["activation"] == "relu"
     assert spec["model"]["depth"] == 6  # a given value is never replaced
 
 

@@ -26,8 +26,9 @@ DIGITS = {"source": "digits", "n_train": 48, "n_test": 32}
 
 # Tiny instances: the schema's defaults fill in what they leave out.
 TINY = {
-    "width_sweep": {"data": "tiny", "model": MODEL, "widths": [8, 32], "seeds": 2, "lr": 5.0,
-                    "steps": 12, "records": 3},
+    "width_sweep": {"data": "tiny", "model": MODEL, "widths": [8, 16, 32], "seeds": 3,
+                    "lr_ratio": 0.5, "min_steps": 8, "steps": 12, "records": 3,
+                    "train_subset": 16},
     "kernel_convergence": {"model": MODEL, "widths": [16, 64], "seeds": 2, "lr": 1.0,
                            "steps": 5, "n_train": 4, "n_angles": 8},
     "gp_prediction": {"model": MODEL, "widths": [16, 64], "seeds": 3, "lr": 1.0, "steps": 20,
@@ -62,8 +63,13 @@ def _round_trip(arrays, path):
     return io.read_npz(path)
 
 
+_NUMBERS: dict[str, dict] = {}  # each kind runs once per session; later tests reuse it
+
+
 def run_kind(kind: str, tiny, tmp_path):
     """run (one job per shard) → analyze → every figure, as the workflow does."""
+    if kind in _NUMBERS:
+        return _NUMBERS[kind]
     spec, study = instance(kind), workflow.study_kind(kind)
     module = importlib.import_module(f"ntkpaper.studies.{kind}")
 
@@ -90,6 +96,7 @@ def run_kind(kind: str, tiny, tmp_path):
         problems = io.read_json(tmp_path / f"{name}.check.json")["problems"]
         if kind not in KNOWN_FAILING:
             assert problems == [], f"{kind}/{name}:\n  " + "\n  ".join(problems)
+    _NUMBERS[kind] = numbers
     return numbers
 
 
@@ -109,11 +116,21 @@ def test_kind_runs_analyzes_and_plots(kind, tiny, tmp_path):
 
 def test_width_sweep_numbers_on_a_tiny_run(tiny, tmp_path):
     numbers = run_kind("width_sweep", tiny, tmp_path)
-    assert numbers["widths"] == [8, 32]
-    for name in ("slope_rel_input", "slope_rel_hidden", "slope_rel_output", "slope_f_minus_g"):
+    assert numbers["widths"] == [8, 16, 32]
+    for name in ("slope_rel_input", "slope_rel_hidden", "slope_rel_output", "slope_f_minus_g",
+                 "slope_gap_standard", "slope_gap_centred", "slope_gap_ensemble"):  # fmt: skip
         s = numbers[name]
-        assert math.isfinite(s["slope"]) and s["lo"] <= s["slope"] <= s["hi"], name
+        assert math.isfinite(s["slope"]) and s["lo"] <= s["hi"], name
+        assert s["n_seeds"] == 3 and s["widths"] == [8, 16, 32], name
     assert 0 <= numbers["net_accuracy_widest"] <= 1
+    assert 0 <= numbers["converged_fraction"] <= 1
+    # the NTK Gaussian of neural-tangents and ours agree: to rounding on the same kernels,
+    # end to end to neural-tangents' diagonal error (E4) times the condition number
+    assert numbers["nt_agreement_predict"] < 1e-12
+    assert numbers["nt_agreement"] < 1e-6
+    for name in ("standard", "centred", "ensemble"):
+        gaps = numbers[f"gap_{name}"]
+        assert len(gaps) == 3 and all(g["lo"] <= g["hi"] for g in gaps), name
 
 
 def test_layer_type_change_groups_input_hidden_output():
@@ -148,3 +165,36 @@ def test_a_missing_quantity_is_an_error_naming_claim_and_key():
         report.evaluate_claims([claim], {"k.a": {"other": 1}})
     skipped = report.evaluate_claims([{**claim, "only_where_measured": True}], {"k.a": {}})
     assert skipped == []
+
+
+def test_wide_nets_are_initialized_in_chunks_with_the_ensemble_keys():
+    """E3 at Jacot's width 10 000 trains one net at a time; chunk s..t holds exactly the
+    parameters of seeds s..t of the whole ensemble, so chunking changes no number."""
+    import jax
+
+    from ntkpaper.models import init_ensemble
+    from ntkpaper.studies import kernel_convergence as kc
+
+    assert [len(c) for c in kc.seed_chunks(10, 10_000)] == [1] * 10
+    assert [len(c) for c in kc.seed_chunks(10, 512)] == [10]
+    spec, key = model_spec(MODEL, width=32, out_dim=1), keys.run_key(0, "x")
+    whole = init_ensemble(spec, key=keys.fold(key, "init", 32), in_dim=2, n_seeds=5)
+    part = kc._init_chunk(spec, key=key, width=32, seeds=range(2, 5))
+    for a, b in zip(jax.tree.leaves(whole), jax.tree.leaves(part), strict=True):
+        np.testing.assert_array_equal(np.asarray(a)[2:], np.asarray(b))
+
+
+def test_nt_gaussian_and_ours_agree():
+    """E5/E6's NTK Gaussian comes from neural-tangents; our spectral code on its kernels
+    reproduces it to rounding, and our recursion + spectral code to nt's diagonal error."""
+    from ntkpaper import nt_reference, predict
+
+    x = data.circle(np.array([-0.75, -0.25, 0.25, 0.75]) * np.pi)
+    y, xt = data.circle_target(x), data.circle(data.uniform_angles(16))
+    spec, times = model_spec(MODEL, width=1, out_dim=1), np.array([30.0, np.inf])
+    nt_gp = nt_reference.nt_gp_moments(spec, x, y, xt, times, lr=1.0)
+    on_nt = predict.gp_moments(nt_reference.nt_kernels(spec, x, xt), y, times, lr=1.0)
+    ours = predict.gp_moments(infinite.analytic_kernels(spec, x, xt), y, times, lr=1.0)
+    assert predict.gaussian_difference(on_nt, nt_gp) < 1e-12
+    assert predict.gaussian_difference(ours, nt_gp) < 1e-7
+    assert nt_gp["mean"].shape == (2, 16, 1) and nt_gp["cov"].shape == (2, 16, 16)

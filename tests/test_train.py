@@ -399,3 +399,45 @@ def test_divergence_is_detected_per_seed(linearize):
     )
     assert everyone.diverged.all() and (everyone.diverged_step > 0).all()
     assert np.isfinite(everyone.train_loss[0]).all()
+
+
+def test_function_space_linearization_equals_training_it():
+    """predict.linearized_gd (the width sweep's linear model, from the full empirical NTK)
+    gives the outputs of the linearized net trained step by step by train.train."""
+    from ntkpaper import predict
+
+    _, apply_fn, _ = mlp(WIDTH)
+    x_train, y_train, x_test, y_test = data()
+    params = ensemble()
+    lr = float(0.7 * empirical_critical_lrs(params, x_train).min())
+    steps = np.array([0, 1, 7, 60])
+    rec, _ = tr.train(apply_fn, params, x_train, y_train, x_test, y_test, lr=lr, steps=60,
+                      record_steps=steps, linearize=True)  # fmt: skip
+    for s in range(N_SEEDS):
+        p = tr.seed_params(params, s)
+        k = np.asarray(ntk_fn(WIDTH)(np.concatenate([x_train, x_test]), x_train, p))
+        f0, f0_test = np.asarray(apply_fn(p, x_train)), np.asarray(apply_fn(p, x_test))
+        g, g_test = predict.linearized_gd(k[:N_TRAIN], k[N_TRAIN:], f0, f0_test, y_train,
+                                          steps, lr=lr)  # fmt: skip
+        np.testing.assert_allclose(g, rec.f_train[:, s], rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(g_test, rec.f_test[:, s], rtol=1e-7, atol=1e-9)
+
+
+def test_per_seed_targets_equal_training_each_seed_alone():
+    """Targets of shape (n_seeds, n, d): seed s trains on its own target, exactly as if it
+    were trained alone (the width sweep's centred nets and E7b use this)."""
+    _, apply_fn, _ = mlp(WIDTH)
+    x_train, y_train, x_test, y_test = data()
+    params = ensemble()
+    shift = np.arange(N_SEEDS, dtype=np.float64)[:, None, None] * 0.1
+    rec, _ = tr.train(apply_fn, params, x_train, y_train[None] + shift, x_test,
+                      y_test[None] + shift, lr=1.0, steps=5, record_steps=[0, 5])  # fmt: skip
+    for s in range(N_SEEDS):
+        one = tr.stack_params([tr.seed_params(params, s)])
+        alone, _ = tr.train(apply_fn, one, x_train, y_train + shift[s], x_test,
+                            y_test + shift[s], lr=1.0, steps=5, record_steps=[0, 5])  # fmt: skip
+        np.testing.assert_allclose(rec.f_test[:, s], alone.f_test[:, 0], rtol=1e-10)
+        np.testing.assert_allclose(rec.test_loss[:, s], alone.test_loss[:, 0], rtol=1e-10)
+    with pytest.raises(ValueError, match="per-seed targets"):
+        tr.train(apply_fn, params, x_train, y_train[None].repeat(2, 0), x_test,
+                 y_test[None].repeat(2, 0), lr=1.0, steps=1)  # fmt: skip

@@ -357,3 +357,21 @@ def nt_empirical_ntk(
     x1 = jnp.asarray(x1).astype(dtype)
     x2 = None if x2 is None else jnp.asarray(x2).astype(dtype)
     return _nt_kernel_fn(spec, implementation)(x1, x2, params)
+
+
+@functools.lru_cache(maxsize=32)
+def _nt_full_kernel_fn(spec: MLPSpec) -> Any:
+    kernel_fn = nt.empirical_ntk_fn(make_apply(spec), trace_axes=(), vmap_axes=0, implementation=3)
+    return jax.jit(kernel_fn)
+
+
+def nt_full_empirical_ntk(spec: MLPSpec, params: Params, x1: jax.Array, x2: jax.Array) -> jax.Array:
+    """The full empirical NTK of one net, every pair of outputs: (n1, n2, K, K).
+
+    At finite width the blocks between different outputs are not zero (they vanish only in
+    the limit), so the exact linearized dynamics of a multi-output net need this kernel, not
+    the trace-averaged one. neural-tangents' structured derivatives (implementation 3)."""
+    dtype = params_dtype(params)
+    params = jax.tree.map(jnp.asarray, params)
+    x1, x2 = jnp.asarray(x1).astype(dtype), jnp.asarray(x2).astype(dtype)
+    return _nt_full_kernel_fn(spec)(x1, x2, params)

@@ -113,3 +113,49 @@ def expected_test_mse(mean: np.ndarray, cov: np.ndarray, y_test: np.ndarray) -> 
 def accuracy(outputs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Fraction of argmax predictions equal to labels over the second-to-last axis."""
     return np.mean(np.argmax(outputs, axis=-1) == labels, axis=-1)
+
+
+def linearized_gd(
+    k_train: np.ndarray,
+    k_test: np.ndarray,
+    f0_train: np.ndarray,
+    f0_test: np.ndarray,
+    y_train: np.ndarray,
+    steps: np.ndarray,
+    *,
+    lr: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Outputs of a net's linearization g after t steps of full-batch GD, exactly.
+
+    The linearized net g(θ) = f_0 + J·(θ − θ_0) trained by GD on 0.5·mean((g − y)²) (m =
+    y.size entries) moves in function space as g_{t+1} = g_t − (η/m)·Θ̂·(g_t − y) on the
+    training inputs, Θ̂ = J Jᵀ its empirical NTK at θ_0, so with Θ̂ = Σ λ v vᵀ
+
+        g_t(X)  = f_0(X) + V (1 − (1 − ηλ/m)^t) Vᵀ (y − f_0(X)),
+        g_t(x*) = f_0(x*) + Θ̂(x*, X) V [(1 − (1 − ηλ/m)^t)/λ] Vᵀ (y − f_0(X)),
+
+    the bracket tending to ηt/m as λ → 0. ``k_train`` (n, n, K, K) and ``k_test``
+    (n*, n, K, K) are the full empirical kernels (every pair of outputs), f0_* (n, K) the
+    net's outputs at θ_0. Returns g on train (T, n, K) and test (T, n*, K), float64.
+    """
+    n, k_out = f0_train.shape
+    theta = np.asarray(k_train, np.float64).transpose(0, 2, 1, 3).reshape(n * k_out, n * k_out)
+    cross = np.asarray(k_test, np.float64).transpose(0, 2, 1, 3).reshape(-1, n * k_out)
+    lam, vec = np.linalg.eigh(0.5 * (theta + theta.T))
+    m = y_train.size
+    coeff = vec.T @ (np.asarray(y_train, np.float64) - f0_train).reshape(-1)
+    t = np.asarray(steps, np.float64)[:, None]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        gain = 1 - (1 - lr * lam[None] / m) ** t  # (T, n·K)
+        per_lambda = np.where(np.abs(lam[None]) > 1e-12 * lam[-1], gain / lam[None], lr * t / m)
+    g_train = f0_train[None] + ((gain * coeff) @ vec.T).reshape(len(t), n, k_out)
+    g_test = f0_test[None] + ((per_lambda * coeff) @ (cross @ vec).T).reshape(len(t), -1, k_out)
+    return g_train, g_test
+
+
+def gaussian_difference(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> float:
+    """Largest difference between two predicted Gaussians (dicts with 'mean', 'cov'),
+    relative to the RMS of b's mean and the largest entry of b's covariance."""
+    mean = np.max(np.abs(a["mean"] - b["mean"])) / np.sqrt(np.mean(b["mean"] ** 2))
+    cov = np.max(np.abs(a["cov"] - b["cov"])) / np.max(np.abs(b["cov"]))
+    return float(max(mean, cov))

@@ -239,6 +239,7 @@ class _State(NamedTuple):
     diverged_step: jax.Array
 
 
+_STOP_FIELDS = ("train_loss", "param_dist")  # what stop_when sees
 _RECORD_FIELDS = (
     "train_loss",
     "test_loss",
@@ -260,8 +261,10 @@ def _build_ensemble_fns(
     batch_size: int | None,
     keys_per_seed: bool,
     make_optimizer: MakeOptimizer,
+    targets_per_seed: bool = False,
 ) -> tuple[Callable, Callable]:
     """Jitted (init, advance) for one configuration, vmapped over seeds."""
+    y_axis = 0 if targets_per_seed else None
 
     def model(params: Params, params0: Params, x: jax.Array) -> jax.Array:
         if linearize:
@@ -304,7 +307,7 @@ def _build_ensemble_fns(
         )
 
     step_all = jax.vmap(
-        step_one, in_axes=(None, 0, 0, 0, 0, 0 if keys_per_seed else None, None, None)
+        step_one, in_axes=(None, 0, 0, 0, 0, 0 if keys_per_seed else None, None, y_axis)
     )
 
     def record_one(state, params0, threshold, step, x_train, y_train, x_test, y_test):
@@ -333,7 +336,7 @@ def _build_ensemble_fns(
         )
         return state, metrics
 
-    record_all = jax.vmap(record_one, in_axes=(0, 0, 0, None, None, None, None, None))
+    record_all = jax.vmap(record_one, in_axes=(0, 0, 0, None, None, y_axis, None, y_axis))
 
     def advance(state, start, stop, params0, lr, threshold, keys, x_train, y_train, x_test, y_test):
         """Steps start..stop−1, then the records at stop (one compilation for both)."""
@@ -344,7 +347,7 @@ def _build_ensemble_fns(
         state = lax.fori_loop(start, stop, body, state)
         return record_all(state, params0, threshold, stop, x_train, y_train, x_test, y_test)
 
-    init = jax.jit(jax.vmap(init_one, in_axes=(0, 0, None, None)))
+    init = jax.jit(jax.vmap(init_one, in_axes=(0, 0, None, y_axis)))
     return init, jax.jit(advance, donate_argnums=0)
 
 
@@ -409,13 +412,16 @@ def train(
     probe_fn: Callable[[Params], Any] | None = None,
     divergence_factor: float = 1e6,
     make_optimizer: MakeOptimizer = optax.sgd,
+    stop_when: Callable[[np.ndarray, dict[str, np.ndarray]], bool] | None = None,
 ) -> tuple[TrainRecord, Params]:
     """Train a stacked ensemble for ``steps`` steps; return its records and final params.
 
     Args:
       apply_fn: pure ``apply_fn(params, x) -> (n, out_dim)`` for ONE seed's params.
       params0: initial parameters stacked on a leading seed axis (``stack_params``).
-      x_train, y_train, x_test, y_test: inputs (n, ...) and 2-D targets (n, out_dim).
+      x_train, y_train, x_test, y_test: inputs (n, ...) and 2-D targets (n, out_dim), or
+        3-D targets (n_seeds, n, out_dim), one per seed (both or neither): e.g. y + f_0 of
+        each seed, which trains the centred net f − f_0 on y.
       lr: learning rate, one for all seeds or one per seed (n_seeds,).
       steps: number of optimizer steps.
       record_steps: strictly increasing steps in [0, steps] to record at; default
@@ -427,15 +433,25 @@ def train(
         NTK on a probe set). With ``linearize`` it receives g's parameters θ_T.
       divergence_factor: a loss above this multiple of L(θ_0) counts as divergence.
       make_optimizer: ``lr -> optax.GradientTransformation``; plain SGD by default.
+      stop_when: called after each record with the steps recorded so far and their train
+        loss, parameter distance and divergence flags, (n_records_so_far, n_seeds) each;
+        returning True ends
+        training there (the records stop at that step). For "train until converged".
     """
     n_seeds = ensemble_size(params0)
     dtype = _float_dtype(params0)
     x_train, y_train, x_test, y_test = (
         jnp.asarray(a, dtype) for a in (x_train, y_train, x_test, y_test)
     )
-    if y_train.ndim != 2 or y_test.ndim != 2:
-        raise ValueError(f"targets must be 2-D (n, out_dim), got {y_train.shape}, {y_test.shape}")
-    if x_train.shape[0] != y_train.shape[0] or x_test.shape[0] != y_test.shape[0]:
+    targets_per_seed = y_train.ndim == 3
+    if y_train.ndim not in (2, 3) or y_test.ndim != y_train.ndim:
+        raise ValueError(
+            f"targets must be 2-D (n, out_dim) or 3-D (n_seeds, n, out_dim), both alike; "
+            f"got {y_train.shape}, {y_test.shape}"
+        )
+    if targets_per_seed and not y_train.shape[0] == y_test.shape[0] == n_seeds:
+        raise ValueError(f"per-seed targets need {n_seeds} seeds, got {y_train.shape[0]}")
+    if x_train.shape[0] != y_train.shape[-2] or x_test.shape[0] != y_test.shape[-2]:
         raise ValueError("inputs and targets disagree on the number of examples")
     n_train = x_train.shape[0]
     if batch_size is not None and not 1 <= batch_size <= n_train:
@@ -455,7 +471,9 @@ def train(
         keys = jnp.asarray(key)
         keys_per_seed = _keys_per_seed(keys, n_seeds)
 
-    init, advance = _ensemble_fns(apply_fn, linearize, batch_size, keys_per_seed, make_optimizer)
+    init, advance = _ensemble_fns(
+        apply_fn, linearize, batch_size, keys_per_seed, make_optimizer, targets_per_seed
+    )
     lrs_device = jnp.asarray(lrs)
     state, init_loss = init(params0, lrs_device, x_train, y_train)
     threshold = jnp.where(init_loss > 0, divergence_factor * init_loss, jnp.inf).astype(dtype)
@@ -471,6 +489,16 @@ def train(
         t = int(step)
         per_record.append(jax.device_get(metrics))
         diverged_at_record.append(np.asarray(state.diverged))
+        if stop_when is not None and stop_when(
+            record_steps[: len(per_record)],
+            {
+                **{name: np.stack([r[name] for r in per_record]) for name in _STOP_FIELDS},
+                "diverged": np.stack(diverged_at_record),
+            },
+        ):
+            record_steps = record_steps[: len(per_record)]
+            steps = t
+            break
     if steps > t:
         state, _ = run(state, t, steps)  # its records also catch a blow-up after the last one
 

@@ -1,10 +1,32 @@
 """Width sweep on real data: lazy training (E1), linearization (E2), generalization (E6).
 
-Inputs: one run file per width (network and linearization records, all seeds) and the
-infinite-width kernels of the same data and architecture. Layer types follow Lee et al.
-(2019): the input layer (Dense_0) and the output layer (Dense_{L−1}) have O(1) norm at
-init, so their relative change scales like n^{-1/2}; hidden-to-hidden layers have
-‖W_0‖ ∝ n, so theirs scales like n^{-1}.
+Design (issue 14): the claims are about the trained net, so every net is trained until it
+meets a convergence criterion stated in advance, and every rate is decided by the rule of
+``ntkpaper.fits`` (widest three widths, bootstrap over >= 10 seeds).
+
+- Data: the first ``train_subset`` training digits (all test digits), one-hot targets minus
+  their mean. Few points keep the kernel well conditioned, so full-batch GD converges in a
+  few hundred steps.
+- Learning rate: each net trains at ``lr_ratio`` times its own critical rate at
+  initialization, η_s = lr_ratio·2m/λ_max(Θ̂_0,s), with Θ̂_0,s its full empirical NTK (every
+  pair of outputs; m = y.size). Below η_crit the linearization is stable, which is the
+  premise of Lee et al.'s theorem; a rate fixed against the analytic kernel would not do:
+  at width 64 the empirical λ_max is about twice the analytic one, and the linearizations
+  of narrow nets diverge. As the width grows η_s tends to lr_ratio times the analytic η_crit.
+- Convergence criterion (``CONVERGED_LOSS``, ``CONVERGED_GROWTH``): at step T the training
+  loss is below 10^-4 of its initial value and ‖θ_t − θ_0‖ grew by less than 2% from T/2 to
+  T. It is checked at the steps T_k = ``min_steps``·1.25^k (and at ``steps``, the cap);
+  each training stops at the first T_k where every seed meets it. The analysis reports the
+  fraction of nets that met it (claim E1-converged) and T per width.
+- Per width, one ensemble of ``seeds`` nets trains twice from the same θ_0: the standard net
+  f on y, and the centred net f − f_0 on y (as training f on y + f_0 of its own seed; Lee et
+  al. 2020). The linearization g of each net is not trained step by step: its discrete GD
+  is exact in function space from the net's full empirical NTK at θ_0
+  (``predict.linearized_gd``), evaluated at every recording step of the standard net.
+
+Layer types (E1): the input layer (Dense_0) and the output layer (Dense_{L−1}) have
+‖W_0‖_F ∝ sqrt(n), hidden-to-hidden layers ‖W_0‖_F ∝ n; the parameter change stays O(1)
+(Lee et al. 2019, Thm 2.1), so their relative change scales like n^{-1/2} and n^{-1}.
 """
 
 from __future__ import annotations
@@ -12,10 +34,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import jax.numpy as jnp
 import numpy as np
 
-from ntkpaper import finite, predict
-from ntkpaper.fits import bootstrap_slope
+import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
+from ntkpaper import fits, nt_reference, predict, train
+from ntkpaper.empirical import nt_full_empirical_ntk
+from ntkpaper.finite import init_width
+from ntkpaper.models import ensemble_apply, make_apply, model_spec
 
 # How the workflow runs this kind (read by ntkpaper.workflow without importing this module):
 # one training job per width (its seeds vmapped); the analysis compares them with the
@@ -23,11 +49,13 @@ from ntkpaper.fits import bootstrap_slope
 WORKFLOW = {
     "shard_by": "widths",
     "analyze_inputs": ["data", "kernels"],
-    "mem_mb": 3000,  # peak 1.3 GB at width 1600 on the full grid
+    "mem_mb": 3000,
     "priority": 35,
 }
 
 LAYER_TYPES = ("input", "hidden", "output")
+CONVERGED_LOSS = 1e-4  # L_train(T) / L_train(0) below this ...
+CONVERGED_GROWTH = 0.02  # ... and ‖θ_T − θ_0‖ / ‖θ_{T/2} − θ_0‖ − 1 below this
 
 
 def layer_type_change(run: Mapping[str, np.ndarray], prefix: str = "net") -> dict[str, np.ndarray]:
@@ -50,20 +78,157 @@ def layer_type_change(run: Mapping[str, np.ndarray], prefix: str = "net") -> dic
     return out
 
 
+def subset(spec: Mapping[str, Any], data: Mapping[str, np.ndarray]) -> int:
+    """How many training points the sweep uses (the first ones)."""
+    return int(min(spec["train_subset"], len(data["x_train"])))
+
+
+def checkpoints(min_steps: int, max_steps: int) -> np.ndarray:
+    """The steps at which the convergence criterion is checked: min_steps·1.25^k, then the cap."""
+    out, t = [], int(min_steps)
+    while t < max_steps:
+        out.append(t)
+        t = round(1.25 * t)
+    return np.unique(np.append(out, max_steps)).astype(np.int64)
+
+
+def record_steps(spec: Mapping[str, Any]) -> np.ndarray:
+    """Log-spaced recording steps up to the cap, plus every checkpoint and its half."""
+    cps = checkpoints(spec["min_steps"], spec["steps"])
+    return np.union1d(train.log_spaced_steps(spec["steps"], spec["records"]),
+                      np.concatenate([cps, cps // 2]))  # fmt: skip
+
+
+def meets_criterion(steps: np.ndarray, loss: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """Per seed, at the last of ``steps``: loss ≤ CONVERGED_LOSS·loss(0) and
+    dist(T) ≤ (1 + CONVERGED_GROWTH)·dist(T/2). loss, dist: (n_records, n_seeds)."""
+    half = np.flatnonzero(steps == steps[-1] // 2)
+    if not len(half):
+        return np.zeros(loss.shape[1], bool)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        small = loss[-1] <= CONVERGED_LOSS * loss[0]
+        settled = dist[-1] <= (1 + CONVERGED_GROWTH) * dist[half[0]]
+    return small & settled
+
+
+def stop_at_convergence(cps: np.ndarray):
+    """train.train's stop_when: at a checkpoint, stop once every live seed meets it."""
+
+    def stop_when(steps: np.ndarray, records: Mapping[str, np.ndarray]) -> bool:
+        if steps[-1] not in cps:
+            return False
+        ok = meets_criterion(steps, records["train_loss"], records["param_dist"])
+        return bool(np.all(ok | records["diverged"][-1]))
+
+    return stop_when
+
+
 def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> dict[str, np.ndarray]:
-    """Train one width's ensemble (all seeds vmapped) and its linearization; records of both.
-    The workflow runs one job per width, each with ``spec["widths"]`` narrowed to its own."""
+    """Train one width's ensemble, standard and centred, each until converged, and evaluate
+    its linearization. The workflow runs one job per width (``spec["widths"]`` narrowed)."""
     (width,) = spec["widths"]
-    return finite.train_width(
-        spec["model"],
-        data,
-        width=width,
-        seeds=spec["seeds"],
-        lr=spec["lr"],
-        steps=spec["steps"],
-        records=spec["records"],
-        key=key,
-    )
+    n = subset(spec, data)
+    x, y = np.asarray(data["x_train"][:n]), np.asarray(data["y_train"][:n])
+    x_test, y_test = np.asarray(data["x_test"]), np.asarray(data["y_test"])
+    mspec, params0 = init_width(spec["model"], width=width, out_dim=y.shape[1],
+                                in_dim=x.shape[1], seeds=spec["seeds"], key=key)  # fmt: skip
+    apply_fn = make_apply(mspec)
+    f0_train = np.asarray(ensemble_apply(mspec, params0, jnp.asarray(x, jnp.float32)), np.float64)
+    f0_test = np.asarray(ensemble_apply(mspec, params0, jnp.asarray(x_test, jnp.float32)),
+                         np.float64)  # fmt: skip
+    # each net's full empirical NTK at θ_0: its critical rate and its exact linearization
+    x_all = jnp.asarray(np.concatenate([x, x_test]), jnp.float32)
+    kernels = [np.asarray(nt_full_empirical_ntk(mspec, train.seed_params(params0, s), x_all,
+                                                x_all[:n]), np.float64)
+               for s in range(spec["seeds"])]  # fmt: skip
+    eta_crit = np.array([
+        train.critical_lr(k[:n].transpose(0, 2, 1, 3).reshape(y.size, y.size), y.size)
+        for k in kernels])  # fmt: skip
+    lr = float(spec["lr_ratio"]) * eta_crit
+    grid, cps = record_steps(spec), checkpoints(spec["min_steps"], spec["steps"])
+    out: dict[str, np.ndarray] = {
+        "width": np.asarray(width), "lr": lr, "eta_crit": eta_crit,
+        "n_train": np.int64(n),
+    }  # fmt: skip
+
+    def fit(prefix: str, y_fit: np.ndarray, y_eval: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        record, _ = train.train(apply_fn, params0, x, y_fit, x_test, y_eval, lr=lr,
+                                steps=spec["steps"], record_steps=grid,
+                                stop_when=stop_at_convergence(cps))  # fmt: skip
+        for name in ("steps", "train_loss", "test_loss", "param_dist", "param_rel_dist",
+                     "layer_dist", "layer_rel_dist", "diverged"):  # fmt: skip
+            out[f"{prefix}_{name}"] = np.asarray(record.as_dict()[name])
+        return np.asarray(record.steps), np.asarray(record.f_test, np.float64)
+
+    steps, f_test = fit("net", y, y_test)
+    out["record_steps"] = steps
+    out["net_f_test_final"] = f_test[-1]
+    # centred: f on y + f_0 is f − f_0 on y (the same gradients); its test outputs are f − f_0
+    _, centred = fit("cen", (y[None] + f0_train).astype(np.float32),
+                     (y_test[None] + f0_test).astype(np.float32))  # fmt: skip
+    out["cen_f_test_final"] = centred[-1] - f0_test
+
+    # the linearization of each net, exactly, at the standard net's recording steps
+    g_train, g_test = [], []
+    for s, k in enumerate(kernels):
+        gt, gs = predict.linearized_gd(k[:n], k[n:], f0_train[s], f0_test[s], y, steps, lr=lr[s])
+        g_train.append(gt)
+        g_test.append(gs)
+    g_train, g_test = np.stack(g_train, 1), np.stack(g_test, 1)  # (T, S, n, K)
+    out["lin_train_loss"] = 0.5 * np.mean((g_train - y) ** 2, axis=(-2, -1))
+    out["lin_test_loss"] = 0.5 * np.mean((g_test - y_test) ** 2, axis=(-2, -1))
+    out["lin_f_test_final"] = g_test[-1]
+    # E2: RMS over the test set of f_t − g_t at every record, per seed (NaN once diverged)
+    out["rmse_f_g"] = np.sqrt(np.mean((f_test - g_test) ** 2, axis=(-2, -1)))
+    return out
+
+
+# ----------------------------------------------------------------------------- analysis
+
+
+def converged(run: Mapping[str, np.ndarray], prefix: str) -> np.ndarray:
+    """Per seed: does the net meet the convergence criterion at its last step?"""
+    steps = run.get(f"{prefix}_steps", run["record_steps"])
+    ok = meets_criterion(steps, run[f"{prefix}_train_loss"], run[f"{prefix}_param_dist"])
+    return ok & ~run[f"{prefix}_diverged"].astype(bool)
+
+
+def _pad(rows: Sequence[np.ndarray]) -> np.ndarray:
+    """Stack 1-D arrays of different lengths (trainings stopped at different steps), NaN-padded."""
+    out = np.full((len(rows), max(len(r) for r in rows)), np.nan)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out
+
+
+def _loss(f: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return 0.5 * np.mean((f - y) ** 2, axis=(-2, -1))
+
+
+def ensemble_gap(
+    f_final: np.ndarray,
+    y_test: np.ndarray,
+    bias_loss: float,
+    variance_loss: float,
+    *,
+    n_boot: int = fits.N_BOOT,
+    seed: int = 0,
+) -> tuple[float, np.ndarray]:
+    """Test loss of the average of the S nets minus the loss the NTK Gaussian predicts for
+    an average of S independent draws, bias + variance/S; and its bootstrap replicates.
+
+    A bootstrap ensemble repeats nets (net i c_i times), which raises its variance to
+    variance·Σc_i²/S²; each replicate is compared with that prediction, so resampling does
+    not bias the gap."""  # fmt: skip
+    n_seeds = len(f_final)
+    point = _loss(f_final.mean(0), y_test) - bias_loss - variance_loss / n_seeds
+    rng = np.random.default_rng(seed)
+    reps = np.empty(n_boot)
+    for b in range(n_boot):
+        counts = np.bincount(rng.integers(0, n_seeds, n_seeds), minlength=n_seeds)
+        mean = np.tensordot(counts / n_seeds, f_final, axes=1)
+        reps[b] = _loss(mean, y_test) - bias_loss - variance_loss * np.sum(counts**2) / n_seeds**2
+    return float(point), reps
 
 
 def analyze(
@@ -74,90 +239,180 @@ def analyze(
     kernels: Mapping[str, np.ndarray],
 ) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
     """Numbers (JSON) and figure data (one dict of arrays per figure) from one run per width."""
-    lr = spec["lr"]
     runs = sorted(runs, key=lambda r: int(r["width"]))
     widths = np.array([int(r["width"]) for r in runs])
-    steps = runs[0]["record_steps"]
-    t_final = float(steps[-1])
+    steps = max((r["record_steps"] for r in runs), key=len)  # the longest training's grid
+    n = int(runs[0]["n_train"])
+    # the nets' critical rates tend to that of the analytic NTK on the same points
+    eta_crit_analytic = train.critical_lr(kernels["ntk_train_train"][:n, :n],
+                                          n * data["y_train"].shape[1])  # fmt: skip
     numbers: dict[str, Any] = {
         "widths": widths.tolist(),
+        "widths_text": ", ".join(str(int(w)) for w in widths),
         "width_min": int(widths.min()),
         "width_max": int(widths.max()),
+        "widest_widths_text": ", ".join(str(int(w)) for w in np.sort(widths)[-fits.WIDEST_K :]),
+        "eta_crit_analytic": eta_crit_analytic,
+        "lr_median": [float(np.median(r["lr"])) for r in runs],
+        # each net's η_crit at init relative to the analytic one (→ 1 with width)
+        "eta_crit_ratio_median": [
+            float(np.median(r["eta_crit"]) / eta_crit_analytic) for r in runs
+        ],
+        "eta_crit_ratio_min": [float(np.min(r["eta_crit"]) / eta_crit_analytic) for r in runs],
+        "n_train": n,
+        "steps_net": [int(r["net_steps"][-1]) for r in runs],
+        "steps_centred": [int(r["cen_steps"][-1]) for r in runs],
+        "seeds": int(runs[0]["net_train_loss"].shape[1]),
+        "converged_loss": CONVERGED_LOSS,
+        "converged_growth_percent": 100 * CONVERGED_GROWTH,
     }
+    for key in ("steps_net", "steps_centred", "eta_crit_ratio_median"):
+        numbers[f"{key}_narrowest"], numbers[f"{key}_widest"] = numbers[key][0], numbers[key][-1]
 
-    # E1: final relative and absolute change per layer type, (n_widths, n_seeds)
+    # Convergence: every net, standard and centred, against the stated criterion
+    ok = np.stack([np.concatenate([converged(r, "net"), converged(r, "cen")]) for r in runs])
+    numbers["converged_fraction"] = float(ok.mean())
+    numbers["converged_fraction_per_width"] = ok.mean(1).tolist()
+    ratios = [
+        r[f"{p}_train_loss"][-1] / r[f"{p}_train_loss"][0] for r in runs for p in ("net", "cen")
+    ]
+    numbers["final_loss_ratio_max"] = float(np.nanmax(ratios))
+    growth = []
+    for r in runs:
+        for p in ("net", "cen"):
+            st, d = r[f"{p}_steps"], r[f"{p}_param_dist"]
+            half = np.flatnonzero(st == st[-1] // 2)
+            growth.append(d[-1] / d[half[0]] - 1 if len(half) else np.full(d.shape[1], np.nan))
+    numbers["dist_growth_second_half_max_percent"] = float(100 * np.nanmax(growth))
+
+    # E1: change per layer type at T (converged), (n_widths, n_seeds)
     changes = [layer_type_change(r) for r in runs]
     lazy_fig: dict[str, np.ndarray] = {"widths": widths, "steps": steps}
     for name in changes[0]:
         final = np.stack([c[name][-1] for c in changes])
         lazy_fig[f"final_{name}"] = final
-        lazy_fig[f"traj_{name}"] = np.stack([np.nanmean(c[name], axis=1) for c in changes])
-        numbers[f"slope_{name}"] = bootstrap_slope(widths, final)
-    # E2: network vs linearization on the test set at the end of training
-    gap = np.stack(
-        [
-            np.sqrt(np.mean((r["net_f_test"][-1] - r["lin_f_test"][-1]) ** 2, axis=(-2, -1)))
-            for r in runs
-        ]
-    )
+        lazy_fig[f"traj_{name}"] = _pad([np.nanmean(c[name], axis=1) for c in changes])
+        numbers[f"slope_{name}"] = fits.widest_slope(widths, final)
+        numbers[f"slope_{name}_global"] = fits.bootstrap_slope(widths, final)
+        numbers[f"local_slopes_{name}"] = fits.sequence_of(fits.local_slopes(widths, final),
+                                                            "slope")  # fmt: skip
+
+    # E2: network vs its linearization, sup over the recorded times (Lee et al.'s sup_t)
+    sup_gap = np.stack([np.nanmax(r["rmse_f_g"], axis=0) for r in runs])  # (W, S)
+    final_gap = np.stack([r["rmse_f_g"][-1] for r in runs])
+    numbers["slope_f_minus_g"] = fits.widest_slope(widths, sup_gap)
+    numbers["slope_f_minus_g_global"] = fits.bootstrap_slope(widths, sup_gap)
+    numbers["local_slopes_f_minus_g"] = fits.sequence_of(fits.local_slopes(widths, sup_gap),
+                                                          "slope")  # fmt: skip
+    numbers["slope_f_minus_g_final"] = fits.widest_slope(widths, final_gap)
+    numbers["sup_time_f_minus_g"] = [
+        int(np.median(r["record_steps"][np.nanargmax(r["rmse_f_g"], axis=0)])) for r in runs
+    ]
+    for key in [k for k in numbers if k.startswith("local_slopes_")] + ["sup_time_f_minus_g"]:
+        numbers[f"{key}_narrowest"], numbers[f"{key}_widest"] = numbers[key][0], numbers[key][-1]
     net_loss = np.stack([r["net_test_loss"][-1] for r in runs])
     lin_loss = np.stack([r["lin_test_loss"][-1] for r in runs])
-    numbers["slope_f_minus_g"] = bootstrap_slope(widths, gap)
     numbers["net_test_loss"] = np.nanmean(net_loss, axis=1).tolist()
     numbers["lin_test_loss"] = np.nanmean(lin_loss, axis=1).tolist()
     numbers["lin_test_loss_smallest_width"] = float(np.nanmean(lin_loss[0]))
     numbers["net_test_loss_smallest_width"] = float(np.nanmean(net_loss[0]))
-    numbers["width_min"] = int(widths.min())
-    numbers["lin_minus_net_test_loss_smallest_width"] = (
-        numbers["lin_test_loss_smallest_width"] - numbers["net_test_loss_smallest_width"]
+    # paired: the net and its linearization share θ_0
+    numbers["lin_minus_net_test_loss_smallest_width"] = fits.bootstrap_mean(
+        lin_loss[0] - net_loss[0]
     )
-    lin_fig = {
-        "widths": widths,
-        "rmse_f_g": gap,
-        "net_test_loss": net_loss,
-        "lin_test_loss": lin_loss,
-    }
+    numbers["lin_minus_net_test_loss"] = [fits.bootstrap_mean(d) for d in lin_loss - net_loss]
+    lin_fig = {"widths": widths, "rmse_f_g": sup_gap, "net_test_loss": net_loss,
+               "lin_test_loss": lin_loss, "steps": steps,
+               "traj_rmse_f_g": _pad([np.nanmean(r["rmse_f_g"], 1) for r in runs])}  # fmt: skip
 
-    # E6: finite nets against the infinite-width predictors at the same time and at t = ∞
-    y_train, y_test, labels = data["y_train"], data["y_test"], data["labels_test"]
-    ntk = predict.gp_moments(kernels, y_train, np.array([t_final, np.inf]), lr=lr)
-    ntk_mse = predict.expected_test_mse(ntk["mean"], ntk["cov"], y_test)
-    nngp = predict.gp_moments(kernels, y_train, np.array([np.inf]), lr=lr, kernel="nngp")
-    nngp_mse = predict.expected_test_mse(nngp["mean"], nngp["cov"], y_test)
-    net_acc = np.stack([predict.accuracy(r["net_f_test"][-1], labels) for r in runs])
-    lin_acc = np.stack([predict.accuracy(r["lin_f_test"][-1], labels) for r in runs])
-    ntk_acc = predict.accuracy(ntk["mean"], labels)
-    # A single net's output carries its random initial function; averaging the seeds
-    # estimates the infinite ensemble's mean, which is what the NTK mean predicts.
-    ens_acc = np.array([predict.accuracy(np.nanmean(r["net_f_test"][-1], 0), labels) for r in runs])
-    gen_gap = np.abs(net_loss - ntk_mse[0])
-    numbers.update(
-        {
-            "ntk_test_loss_T": float(ntk_mse[0]),
-            "ntk_test_loss_inf": float(ntk_mse[1]),
-            "nngp_test_loss_inf": float(nngp_mse[0]),
-            "ntk_mean_accuracy_T": float(ntk_acc[0]),
-            "ntk_mean_accuracy_inf": float(ntk_acc[1]),
-            "nngp_mean_accuracy_inf": float(predict.accuracy(nngp["mean"], labels)[0]),
-            "net_accuracy": np.nanmean(net_acc, axis=1).tolist(),
-            "net_accuracy_widest": float(np.nanmean(net_acc[-1])),
-            "net_ensemble_accuracy": ens_acc.tolist(),
-            "net_test_loss_widest": float(np.nanmean(net_loss[-1])),
-            "slope_gap_to_ntk": bootstrap_slope(widths, gen_gap),
-            "diverged_runs": int(
-                sum(r["net_diverged"].sum() + r["lin_diverged"].sum() for r in runs)
-            ),
-        }
+    # E6: finite nets against the NTK Gaussian of neural-tangents at t = ∞ (nets converged)
+    x, y = np.asarray(data["x_train"][:n]), np.asarray(data["y_train"][:n])
+    x_test, y_test, labels = data["x_test"], data["y_test"], data["labels_test"]
+    mspec = model_spec(spec["model"], width=1, out_dim=1)
+    lr = float(np.median(runs[-1]["lr"]))  # irrelevant at t = ∞; the widest nets' rate
+    gp = nt_reference.nt_gp_moments(mspec, x, y, x_test, np.array([np.inf]), lr=lr)
+    sub = {
+        "ntk_train_train": kernels["ntk_train_train"][:n, :n],
+        "ntk_test_train": kernels["ntk_test_train"][:, :n],
+        "nngp_train_train": kernels["nngp_train_train"][:n, :n],
+        "nngp_test_train": kernels["nngp_test_train"][:, :n],
+        "nngp_test_test": kernels["nngp_test_test"],
+    }
+    ours = predict.gp_moments(sub, y, np.array([np.inf]), lr=lr)
+    nngp = predict.gp_moments(sub, y, np.array([np.inf]), lr=lr, kernel="nngp")
+    mean, cov = gp["mean"][0], gp["cov"][0]
+    bias_loss = float(_loss(mean, y_test))
+    variance_loss = float(0.5 * np.mean(np.diagonal(cov)))
+    # our recursion + spectral code against neural-tangents, and our spectral code alone on
+    # neural-tangents' own kernels (separates the two sources of difference)
+    numbers["nt_agreement"] = predict.gaussian_difference(ours, gp)
+    on_nt = predict.gp_moments(
+        nt_reference.nt_kernels(mspec, x, x_test), y, np.array([np.inf]), lr=lr
     )
+    numbers["nt_agreement_predict"] = predict.gaussian_difference(on_nt, gp)
+    numbers["ntk_condition"] = float(ours["condition_number"])
+    numbers["ntk_test_loss_inf"] = bias_loss + variance_loss
+    numbers["ntk_mean_test_loss_inf"] = bias_loss
+    numbers["nngp_test_loss_inf"] = float(predict.expected_test_mse(
+        nngp["mean"], nngp["cov"], y_test)[0])  # fmt: skip
+    net_f = np.stack([r["net_f_test_final"] for r in runs])  # (W, S, n*, K)
+    cen_f = np.stack([r["cen_f_test_final"] for r in runs])
+    cen_loss = _loss(cen_f, y_test)  # (W, S)
+    gap = {"standard": net_loss - (bias_loss + variance_loss), "centred": cen_loss - bias_loss}
+    gap_fig: dict[str, np.ndarray] = {}
+    for name, g in gap.items():
+        per_width = [fits.bootstrap_mean(v) for v in g]
+        numbers[f"gap_{name}"] = per_width
+        numbers[f"slope_gap_{name}"] = fits.widest_slope(widths, g, absolute=True)
+        gap_fig[f"gap_{name}"] = np.array([[p["mean"], p["lo"], p["hi"]] for p in per_width])
+    ens = [ensemble_gap(f, y_test, bias_loss, variance_loss, seed=i) for i, f in enumerate(net_f)]
+    ens_point = np.array([e[0] for e in ens])
+    ens_reps = np.stack([e[1] for e in ens], axis=1)  # (n_boot, W)
+    lo, hi = np.quantile(ens_reps, [(1 - fits.LEVEL) / 2, (1 + fits.LEVEL) / 2], axis=0)
+    numbers["gap_ensemble"] = [
+        {"mean": float(p), "lo": float(a), "hi": float(b), "level": fits.LEVEL,
+         "n_seeds": int(net_f.shape[1])} for p, a, b in zip(ens_point, lo, hi, strict=True)
+    ]  # fmt: skip
+    numbers["slope_gap_ensemble"] = fits.widest_slope_from_replicates(
+        widths, ens_point, ens_reps, n_seeds=int(net_f.shape[1]), absolute=True)  # fmt: skip
+    gap_fig["gap_ensemble"] = np.stack([ens_point, lo, hi], axis=1)
+    numbers["slope_gap_to_ntk"] = numbers["slope_gap_standard"]
+    for name in ("standard", "centred", "ensemble"):
+        numbers[f"gap_{name}_widest"] = numbers[f"gap_{name}"][-1]
+        numbers[f"gap_{name}_smallest"] = numbers[f"gap_{name}"][0]
+
+    net_acc = predict.accuracy(net_f, labels)  # (W, S)
+    cen_acc = predict.accuracy(cen_f, labels)
+    lin_acc = np.stack([predict.accuracy(r["lin_f_test_final"], labels) for r in runs])
+    ens_acc = predict.accuracy(net_f.mean(1), labels)
+    ntk_acc = float(predict.accuracy(mean, labels))
+    numbers.update({
+        "ntk_mean_accuracy_inf": ntk_acc,
+        "nngp_mean_accuracy_inf": float(predict.accuracy(nngp["mean"][0], labels)),
+        "net_accuracy": np.nanmean(net_acc, axis=1).tolist(),
+        "net_accuracy_widest": float(np.nanmean(net_acc[-1])),
+        "centred_accuracy": np.nanmean(cen_acc, axis=1).tolist(),
+        "centred_accuracy_widest": float(np.nanmean(cen_acc[-1])),
+        "net_ensemble_accuracy": ens_acc.tolist(),
+        "net_ensemble_accuracy_widest": float(ens_acc[-1]),
+        "net_test_loss_widest": float(np.nanmean(net_loss[-1])),
+        "centred_test_loss_widest": float(np.nanmean(cen_loss[-1])),
+        "diverged_runs": int(sum(r["net_diverged"].sum() + r["cen_diverged"].sum()
+                                 for r in runs)),
+    })  # fmt: skip
     gen_fig = {
         "widths": widths,
         "net_test_loss": net_loss,
         "lin_test_loss": lin_loss,
+        "centred_test_loss": cen_loss,
         "net_accuracy": net_acc,
         "lin_accuracy": lin_acc,
-        "ntk_test_loss": ntk_mse,
-        "nngp_test_loss": nngp_mse,
-        "ntk_accuracy": ntk_acc,
+        "centred_accuracy": cen_acc,
+        # the NTK Gaussian's expected test loss, and that of its mean (the centred limit)
+        "ntk_test_loss": np.array([bias_loss + variance_loss, bias_loss]),
+        "nngp_test_loss": np.array([numbers["nngp_test_loss_inf"]]),
+        "ntk_accuracy": np.array([ntk_acc]),
         "net_ensemble_accuracy": ens_acc,
+        **gap_fig,
     }
     return numbers, {"lazy": lazy_fig, "linearization": lin_fig, "generalization": gen_fig}
