@@ -41,6 +41,12 @@ TINY = {
                   "seeds": 2, "steps": 10},
     "cost": {"model": MODEL, "ns": [16, 32], "widths": [16, 512], "n_empirical": 8,
              "max_width_jacobian": 16},
+    "learning_curves": {"data": "tiny", "model": MODEL, "sizes": [4, 8, 16, 32, 100],
+                        "draws": 3, "mode_size": 8, "fit_sizes": [4, 32], "spectrum_fit": [2, 16],
+                        "net_sizes": [8], "widths": [8, 32], "seeds": 2, "steps": 10},
+    "conv_ntk": {"data": "tiny", "cnn": {"conv_layers": 1}, "fc_model": MODEL, "n_train": 8,
+                 "n_test": 8, "channels": [4, 16], "seeds": 2, "n_kernel": 3,
+                 "train_channels": [2], "train_seeds": 2, "steps": 5},
 }  # fmt: skip
 SCHEMA = yaml.safe_load((ROOT / "experiments/config.schema.yaml").read_text())
 CLAIMS = yaml.safe_load((ROOT / "experiments/claims.yaml").read_text())

@@ -208,6 +208,33 @@ def width_axis(ax, widths, label: str = "width $n$", *, infinity: bool = False) 
     return x_inf
 
 
+def mean_band(ax, x, y, *, label, color, marker="o", **kwargs) -> None:
+    """The mean over seeds (axis 1 of `y`) as a line with markers, the min–max range as a
+    band (none at a single x, where a band has no width)."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    ax.plot(x, np.nanmean(y, axis=1), marker=marker, color=color, label=label, **kwargs)
+    if y.shape[1] > 1 and len(x) > 1:
+        ax.fill_between(x, np.nanmin(y, axis=1), np.nanmax(y, axis=1), color=color, alpha=0.2, lw=0)
+
+
+def at_infinity(ax, x_inf, values, w0, *, styles, guide: bool = True) -> None:
+    """Infinite-width predictions at the ∞ tick (see `width_axis`), set 6 points apart so
+    equal values stay distinguishable; `styles` holds (label, marker, colour, filled) per
+    value. With `guide`, a dashed line carries the first one across from width `w0`."""
+    fig = ax.figure
+    for i, (value, (label, marker, color, filled)) in enumerate(zip(values, styles, strict=True)):
+        if i == 0 and guide:
+            ax.plot([w0, x_inf], [value, value], color=color, ls="--", lw=0.7)
+        shift = matplotlib.transforms.offset_copy(
+            ax.transData, fig=fig, x=6.0 * (i - (len(values) - 1) / 2), units="points"
+        )
+        ax.plot([x_inf], [value], marker, color=color, ms=5, ls="none", label=label,
+                mfc=color if filled else "white", transform=shift)  # fmt: skip
+    ax.update_datalim([(x_inf, v) for v in values])  # the shifted markers do not count
+    ax.margins(y=0.12)
+    ax.autoscale_view(scalex=False)
+
+
 def legend_below(ax, ncol: int = 2, *, gap_pt: float = 30.0, **kwargs) -> None:
     """A legend under the axes, so it never covers data: `gap_pt` points below the axes'
     bottom edge (clear of tick labels and the x label, however small the axes end up)."""

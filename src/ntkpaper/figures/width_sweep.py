@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import matplotlib.lines
-import matplotlib.transforms
 import numpy as np
 
 from ntkpaper import plotting
@@ -24,13 +23,6 @@ NET, LIN = plotting.colors(2)  # network, linearization (the same in E2 and E6)
 def _layer_styles(keys) -> dict[str, tuple[str, str]]:
     cols = plotting.colors(4)
     return {k: (cols[i], plotting.MARKERS[i]) for i, k in enumerate(LAYERS) if k in keys}
-
-
-def _mean_band(ax, x, y, *, label, color, marker="o", **kwargs):
-    mean = np.nanmean(y, axis=1)
-    ax.plot(x, mean, marker=marker, color=color, label=label, **kwargs)
-    if y.shape[1] > 1:
-        ax.fill_between(x, np.nanmin(y, axis=1), np.nanmax(y, axis=1), color=color, alpha=0.2, lw=0)
 
 
 def _slope_label(name: str, y: np.ndarray, x: np.ndarray) -> str:
@@ -52,9 +44,9 @@ def plot_lazy(data: Mapping[str, np.ndarray], path) -> None:
     styles = _layer_styles([k for k in LAYERS if f"final_rel_{k}" in data])
     for kind, (color, marker) in styles.items():
         rel, absolute = data[f"final_rel_{kind}"], data[f"final_abs_{kind}"]
-        _mean_band(a, w, rel, label=_slope_label(LAYER_LABEL[kind], rel, w), color=color,
+        plotting.mean_band(a, w, rel, label=_slope_label(LAYER_LABEL[kind], rel, w), color=color,
                    marker=marker)  # fmt: skip
-        _mean_band(b, w, absolute, label=LAYER_LABEL[kind], color=color, marker=marker)
+        plotting.mean_band(b, w, absolute, label=LAYER_LABEL[kind], color=color, marker=marker)
     outer = data["final_rel_input"] if "final_rel_input" in data else data["final_rel_all"]
     _reference(a, w, float(np.nanmin(outer[0])), -0.5, ":")
     if "final_rel_hidden" in data:
@@ -88,12 +80,14 @@ def plot_linearization(data: Mapping[str, np.ndarray], path) -> None:
     a, b = axes[0]
     w = data["widths"]
     gap = data["rmse_f_g"]
-    _mean_band(a, w, gap, label=_slope_label("RMSE$(f_T, g_T)$", gap, w), color="k")
+    plotting.mean_band(a, w, gap, label=_slope_label("RMSE$(f_T, g_T)$", gap, w), color="k")
     _reference(a, w, float(np.nanmin(gap[0])), -0.5, ":")
     a.set(yscale="log", ylabel=r"test RMSE of $f_T - g_T$")
     plotting.width_axis(a, w)
-    _mean_band(b, w, data["net_test_loss"], label="network $f_T$", color=NET)
-    _mean_band(b, w, data["lin_test_loss"], label="linearization $g_T$", color=LIN, marker="s")
+    plotting.mean_band(b, w, data["net_test_loss"], label="network $f_T$", color=NET)
+    plotting.mean_band(
+        b, w, data["lin_test_loss"], label="linearization $g_T$", color=LIN, marker="s"
+    )
     b.set(ylabel="test loss")
     plotting.width_axis(b, w)
     plotting.legend_below(a, ncol=1)
@@ -102,35 +96,18 @@ def plot_linearization(data: Mapping[str, np.ndarray], path) -> None:
     plotting.save(fig, path)
 
 
-def _infinite(ax, x_inf, values, w0, *, styles) -> None:
-    """Infinite-width predictions at the ∞ tick, set 6 points apart so equal values stay
-    distinguishable; a dashed guide carries the first one across the widths."""
-    fig = ax.figure
-    for i, (value, (label, marker, color, filled)) in enumerate(zip(values, styles, strict=True)):
-        if i == 0:
-            ax.plot([w0, x_inf], [value, value], color=color, ls="--", lw=0.7)
-        shift = matplotlib.transforms.offset_copy(
-            ax.transData, fig=fig, x=6.0 * (i - (len(values) - 1) / 2), units="points"
-        )
-        ax.plot([x_inf], [value], marker, color=color, ms=5, ls="none", label=label,
-                mfc=color if filled else "white", transform=shift)  # fmt: skip
-    ax.update_datalim([(x_inf, v) for v in values])  # the shifted markers do not count
-    ax.margins(y=0.12)
-    ax.autoscale_view(scalex=False)
-
-
 def plot_generalization(data: Mapping[str, np.ndarray], path) -> None:
     fig, axes = plotting.figure(3, height=2.8)
     a, b, c = axes[0]
     w = data["widths"]
     net, lin, ntk = data["net_test_loss"], data["lin_test_loss"], data["ntk_test_loss"]
-    _mean_band(a, w, net, label="network", color=NET)
-    _mean_band(a, w, lin, label="linearization", color=LIN, marker="s")
+    plotting.mean_band(a, w, net, label="network", color=NET)
+    plotting.mean_band(a, w, lin, label="linearization", color=LIN, marker="s")
     x_inf = plotting.width_axis(a, w, infinity=True)
-    _mean_band(a, w, data["centred_test_loss"], label="centred network $f - f_0$",
+    plotting.mean_band(a, w, data["centred_test_loss"], label="centred network $f - f_0$",
                color=plotting.colors(4)[2], marker="v")  # fmt: skip
     # Networks trained to convergence are compared with the limit at t = infinity.
-    _infinite(a, x_inf, [ntk[0], ntk[1], data["nngp_test_loss"][0]], w[0], styles=[
+    plotting.at_infinity(a, x_inf, [ntk[0], ntk[1], data["nngp_test_loss"][0]], w[0], styles=[
         ("NTK Gaussian (expected)", "D", "k", True),
         ("NTK mean", "D", "k", False),
         ("NNGP posterior", "v", "0.5", True),
@@ -149,13 +126,13 @@ def plot_generalization(data: Mapping[str, np.ndarray], path) -> None:
     b.axhline(0, color="0.4", lw=0.6, zorder=0)
     b.set(ylabel="gap to NTK Gaussian")
     plotting.width_axis(b, w)
-    _mean_band(c, w, data["net_accuracy"], label="network", color=NET)
-    _mean_band(c, w, data["lin_accuracy"], label="linearization", color=LIN, marker="s")
+    plotting.mean_band(c, w, data["net_accuracy"], label="network", color=NET)
+    plotting.mean_band(c, w, data["lin_accuracy"], label="linearization", color=LIN, marker="s")
     c.plot(w, data["net_ensemble_accuracy"], "^-", color=plotting.colors(4)[3],
            label="network, output averaged over seeds")  # fmt: skip
     x_inf = plotting.width_axis(c, w, infinity=True)
     acc = data["ntk_accuracy"]
-    _infinite(c, x_inf, [acc[0]], w[0], styles=[("NTK mean", "D", "k", True)])
+    plotting.at_infinity(c, x_inf, [acc[0]], w[0], styles=[("NTK mean", "D", "k", True)])
     c.set(ylabel="test accuracy")
     for ax in (a, b, c):
         plotting.legend_below(ax, ncol=1)
