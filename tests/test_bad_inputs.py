@@ -198,7 +198,7 @@ def test_strict_config_refusals_through_snakemake(tmp_path, text, message):
          "no instance 'nosuch' of kind 'width_sweep' in the config; configured: digits_relu"),
         ("results/figures/width_sweep/digits_relu/nosuch.pdf",
          "width_sweep has no figure 'nosuch'; its figures: lazy, linearization, generalization"),
-        ("results/figures/nokind/x/lazy.pdf", "no study kind 'nokind'; kinds: cost,"),
+        ("results/figures/nokind/x/lazy.pdf", "no study kind 'nokind'; kinds: conv_ntk, cost,"),
         ("results/instances/width_sweep/nosuch.json", "no instance 'nosuch' of kind"),
     ],
     ids=["instance", "figure", "kind", "instance-target"],

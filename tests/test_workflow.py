@@ -150,8 +150,9 @@ def jobs_after_editing(repo: Path, relpath: str) -> set[str]:
 PAPER = {"paper", "all"}  # the PDF, and the default target that names it
 REPORT = {"macros", "claims", "stage_costs"}  # read every numbers file
 STAGE_COSTS = {"stage_costs"}  # waits for every figure, to report every job's cost
-FIGURE_KINDS = ("cost", "early_stopping", "eigendecay", "gd_vs_sgd", "gp_prediction",
-                "kernel_convergence", "lr_limit", "width_sweep")  # fmt: skip
+FIGURE_KINDS = ("conv_ntk", "cost", "early_stopping", "eigendecay", "gd_vs_sgd",
+                "gp_prediction", "kernel_convergence", "learning_curves", "lr_limit",
+                "width_sweep")  # fmt: skip
 PLOTS = {f"plot[{kind}]" for kind in FIGURE_KINDS}
 
 
@@ -168,7 +169,8 @@ def stage(kind: str) -> set[str]:
             "src/ntkpaper/kernels.py",
             {"analytic_kernels", *stage("recursion_check"), *stage("cost"),
              *stage("kernel_convergence"), *stage("gp_prediction"), *stage("eigendecay"),
-             *stage("early_stopping"), "analyze_width_sweep", "plot[width_sweep]",
+             *stage("early_stopping"), *stage("learning_curves"), *stage("conv_ntk"),
+             "analyze_width_sweep", "plot[width_sweep]",
              *REPORT, *PAPER},
         ),
         # Restyling a figure redraws that kind's figures: no run, no analysis.

@@ -1,13 +1,14 @@
 """Large solves never take the process down.
 
 The OpenBLAS builds in the pinned numpy and scipy wheels (0.3.31 and 0.3.30) segfault in a
-multithreaded Cholesky of an SPD matrix at n = 16000 on AMD EPYC CPUs with AVX-512, where
-OpenBLAS picks its SkylakeX kernels (numpy, scipy and jax.numpy alike; OpenBLAS issues
-#2562, #5243 and #6013 describe this family of bugs). Measured on such a CPU: n = 16000
-crashes with the SkylakeX kernels and passes with OPENBLAS_CORETYPE=Haswell.
+multithreaded Cholesky of an SPD matrix at n = 16000 wherever OpenBLAS picks its AVX-512
+(SkylakeX) kernels (numpy, scipy and jax.numpy alike; OpenBLAS issues #2562, #5243 and
+#6013 describe this family of bugs). Measured on an AMD EPYC and on an Intel Xeon, 2
+threads: n = 16000 crashes with the SkylakeX kernels (one thread passes) and passes with
+OPENBLAS_CORETYPE=Haswell.
 
-`safe_environment()` detects that combination (the CPU's vendor, and the kernels the loaded
-OpenBLAS chose, from threadpoolctl) rather than assuming it, and returns the setting that
+`safe_environment()` detects the kernels the loaded OpenBLAS chose (from threadpoolctl)
+rather than assuming them, and returns the setting that
 routes around it. OpenBLAS reads it once, when it loads, so it must be in a process's
 environment from the start: the Snakefile puts it in the environment of every job, and
 benchmarks/run_all.py in every benchmark's. A user's own choice of OPENBLAS_CORETYPE wins.
@@ -17,21 +18,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 
 # OpenBLAS kernels that use AVX-512 (the ones the crash was seen with, and their successors).
 AVX512_CORES = frozenset({"SkylakeX", "Cooperlake", "SapphireRapids"})
 SAFE_CORE = "Haswell"  # AVX2 kernels: no crash at n = 16000, little slower here
-
-
-def cpu_vendor(cpuinfo: str | os.PathLike = "/proc/cpuinfo") -> str | None:
-    try:
-        for line in Path(cpuinfo).read_text().splitlines():
-            if line.startswith("vendor_id"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return None
 
 
 def openblas_cores() -> set[str]:
@@ -47,15 +37,13 @@ def openblas_cores() -> set[str]:
     }
 
 
-def safe_environment(
-    environ: Mapping[str, str] = os.environ, *, vendor: str | None = None, cores=None
-) -> dict[str, str]:
+def safe_environment(environ: Mapping[str, str] = os.environ, *, cores=None) -> dict[str, str]:
     """Environment variables that keep a child process's OpenBLAS out of the crash: empty
-    unless this is an AMD CPU whose OpenBLAS chose AVX-512 kernels."""
+    unless its OpenBLAS chose AVX-512 kernels (the CPU's vendor does not matter: AMD and
+    Intel crash alike)."""
     if "OPENBLAS_CORETYPE" in environ:
         return {}
-    vendor = cpu_vendor() if vendor is None else vendor
     cores = openblas_cores() if cores is None else set(cores)
-    if vendor == "AuthenticAMD" and cores & AVX512_CORES:
+    if cores & AVX512_CORES:
         return {"OPENBLAS_CORETYPE": SAFE_CORE}
     return {}
