@@ -14,10 +14,7 @@ from ntkpaper.figures import check as figure_check
 # Kinds whose figures do not pass yet, with the reason; the rest must pass. Every kind's
 # figures are checked on tiny runs in test_studies.py and on the quick build in
 # test_workflow.py; remove an entry once its figures pass.
-KNOWN_FAILING = {
-    "lr_limit": "E9 is being redesigned (issue 16 leaves figures/lr_limit.py to that work)",
-    "gd_vs_sgd": "E10 is being redesigned (issue 16 leaves figures/gd_vs_sgd.py to that work)",
-}
+KNOWN_FAILING: dict[str, str] = {}
 
 
 # ---------------------------------------------------------- what the check catches

@@ -4,14 +4,12 @@ small numerical helpers the studies rely on."""
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from ntkpaper import fits, infinite, keys, predict
 from ntkpaper._compat import nt
-from ntkpaper.models import MLPSpec, init_params, make_apply, stax_network
-from ntkpaper.studies import lr_limit
+from ntkpaper.models import MLPSpec, stax_network
 
 
 @pytest.fixture(scope="module")
@@ -67,16 +65,6 @@ def test_bootstrap_slope_recovers_a_power_law():
     y = 3.0 * widths[:, None] ** -0.5 * np.exp(0.05 * rng.normal(size=(4, 6)))
     fit = fits.bootstrap_slope(widths, y)
     assert abs(fit["slope"] + 0.5) < 0.05 and fit["lo"] < fit["slope"] < fit["hi"]
-
-
-def test_power_iteration_finds_the_full_ntk_top_eigenvalue():
-    spec = MLPSpec(width=32, depth=3, out_dim=3)
-    params = init_params(spec, key=keys.run_key(2), in_dim=4, dtype=jnp.float64)
-    x = jax.random.normal(keys.run_key(3), (12, 4))
-    full = nt.empirical_ntk_fn(make_apply(spec), trace_axes=(), vmap_axes=0)(x, None, params)
-    full = np.asarray(full).transpose(0, 2, 1, 3).reshape(36, 36)
-    lam = lr_limit.ntk_lambda_max(make_apply(spec), params, x, key=keys.run_key(4), iters=300)
-    np.testing.assert_allclose(lam, np.linalg.eigvalsh(full)[-1], rtol=1e-6)
 
 
 def test_singular_kernel_is_regularized_with_a_warning_not_nan(caplog):

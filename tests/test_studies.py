@@ -10,13 +10,15 @@ from __future__ import annotations
 import importlib
 import math
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import yaml
 
-from ntkpaper import config, data, infinite, io, keys, report, workflow
-from ntkpaper.models import model_spec
-from ntkpaper.studies import width_sweep
+from ntkpaper import config, data, infinite, io, keys, report, stability, workflow
+from ntkpaper.models import MLPSpec, init_ensemble, make_apply, model_spec
+from ntkpaper.studies import lr_limit, width_sweep
 
 from .conftest import ROOT
 from .test_figures import KNOWN_FAILING
@@ -35,10 +37,10 @@ TINY = {
                       "n_angles": 8},
     "recursion_check": {"depths": [1, 2], "b_stds": [0.1], "W_stds": [1.0, 1.5],
                         "activations": ["relu", "erf"], "n_points": 4, "timing_n": 16},
-    "lr_limit": {"data": "tiny", "model": MODEL, "width": 16, "lr_ratios": [0.5, 2.5],
-                 "seeds": 2, "steps": 10},
-    "gd_vs_sgd": {"data": "tiny", "model": MODEL, "width": 16, "lr": 5.0, "batch_sizes": [8],
-                  "seeds": 2, "steps": 10},
+    "lr_limit": {"data": "tiny", "model": MODEL, "width": 16, "train_subset": 8,
+                 "lr_grid": {"lo": 0.5, "hi": 4, "per_octave": 1}, "seeds": 2, "steps": 10},
+    "gd_vs_sgd": {"data": "tiny", "model": MODEL, "widths": [8, 32], "train_subset": 16,
+                  "batch_sizes": [8, 4], "seeds": 2, "steps": 10, "records": 3},
     "cost": {"model": MODEL, "ns": [16, 32], "widths": [16, 512], "n_empirical": 8,
              "max_width_jacobian": 16},
     "learning_curves": {"data": "tiny", "model": MODEL, "sizes": [4, 8, 16, 32, 100],
@@ -204,3 +206,73 @@ def test_nt_gaussian_and_ours_agree():
     assert predict.gaussian_difference(on_nt, nt_gp) < 1e-12
     assert predict.gaussian_difference(ours, nt_gp) < 1e-7
     assert nt_gp["mean"].shape == (2, 16, 1) and nt_gp["cov"].shape == (2, 16, 16)
+
+
+def test_ratio_grid_brackets_the_powers_of_two():
+    r = lr_limit.ratio_grid(0.5, 16, 3)
+    assert len(r) == 17 and r[0] <= 0.5 and r[-1] >= 16
+    np.testing.assert_allclose(r[1:] / r[:-1], 2 ** (1 / 3))
+    powers = 2.0 ** np.arange(-1, 5)
+    assert np.min(np.abs(np.log2(r)[:, None] - np.log2(powers)[None]) * 3) == pytest.approx(0.5)
+
+
+def test_outcome_bracket_and_phases_from_loss_curves():
+    ratios = np.array([0.5, 1.5, 3.0, 6.0])
+    # (ratios, steps + 1, seeds = 2): converged, converged, (seed 0 converges, seed 1 blows
+    # up), diverged by ending above its start.
+    loss = np.ones((4, 3, 2))
+    loss[0, -1] = loss[1, -1] = 0.1
+    loss[2, -1] = [0.1, np.nan]
+    loss[3, -1] = 1.5
+    conv, div = lr_limit.outcome(loss)
+    assert conv.tolist() == [[True, True], [True, True], [True, False], [False, False]]
+    assert div.tolist() == [[False, False], [False, False], [False, True], [True, True]]
+    lower, upper = lr_limit.bracket(ratios, conv, div)
+    assert lower.tolist() == [3.0, 1.5] and upper.tolist() == [6.0, 3.0]
+    assert lr_limit.phases(ratios, conv, div)[:, 0].tolist() == [0, 1, 1, 2]
+    record = lr_limit.bracket_interval(lower, upper)
+    assert record["lo"] >= 1.5 and record["hi"] <= 6.0 and record["lo"] < record["value"]
+    never = lr_limit.bracket_interval(np.array([3.0, 3.0]), np.array([6.0, np.nan]))
+    assert np.isnan(never["lo"]) and np.isnan(never["hi"])
+
+
+def test_gd_losses_of_the_linearized_model_follow_the_kernel_exactly():
+    """The chunked loop (steps not a multiple of the chunk, blow-ups frozen) against the
+    closed form r_t = (I − ηΘ/m)^t r_0 of GD on the linearized model."""
+    spec = MLPSpec(width=24, depth=3, out_dim=2)
+    params = init_ensemble(spec, key=keys.run_key(1), in_dim=4, n_seeds=2, dtype=jnp.float32)
+    x = np.asarray(jax.random.normal(keys.run_key(2), (6, 4)))
+    y = np.asarray(jax.random.normal(keys.run_key(3), (6, 2)))
+    kernels = stability.ensemble_full_ntk(spec, params, x)
+    eta = np.array([0.5, 1.3]) * stability.gd_bound(kernels, y.size)  # converges, diverges
+    steps = lr_limit.CHUNK + 7
+    out = lr_limit.gd_losses(make_apply(spec), params, x, y, eta, steps, linearize=True)
+    assert out["blew_up"].tolist() == [False, True]
+    f0 = np.asarray(jax.vmap(lambda p: make_apply(spec)(p, x))(params), np.float64)
+    r = (f0 - y).reshape(2, -1)
+    expected = []
+    for _ in range(steps + 1):
+        expected.append(0.5 * np.mean(r**2, axis=1))
+        r = r - (eta[:, None] / y.size) * np.einsum("sij,sj->si", kernels, r)
+    expected = np.array(expected)
+    np.testing.assert_allclose(out["loss"][:, 0], expected[:, 0], rtol=2e-3)
+    blown = np.flatnonzero(np.isnan(out["loss"][:, 1]))
+    assert blown.size and np.all(expected[blown[0] :, 1] > 1e5 * expected[0, 1])
+
+
+def test_cost_exponents_use_the_largest_sizes_and_record_the_spread_over_rounds():
+    from ntkpaper.studies import cost
+
+    ns = np.array([64, 128, 256, 512, 1024])
+    # A fixed overhead dominates the small sizes; the rounds differ by a few per cent.
+    times = (0.5 + 1e-8 * ns[:, None] ** 3) * np.array([1.0, 1.03, 0.98])
+    fit = cost.round_exponent(ns, times, 3)
+    assert fit["n_from"] == 256 and fit["n_rounds"] == 3
+    assert fit["lo"] <= fit["slope"] <= fit["hi"] and 1.5 < fit["slope"] < 3.0
+    everything = cost.round_exponent(ns, times, 5)
+    assert everything["slope"] < fit["slope"]  # the overhead flattens a fit over all sizes
+    ratio = cost.round_ratio(np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 2.0]))
+    assert (ratio["ratio"], ratio["lo"], ratio["hi"]) == (1.0, 0.5, 1.5)
+    calls = []
+    out = cost.timed_rounds({"f": lambda: calls.append(1)}, 2)
+    assert out["f"].shape == (2,) and len(calls) >= 3  # a warm-up, then fast calls repeated

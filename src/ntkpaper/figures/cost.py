@@ -24,7 +24,8 @@ def plot_cost(data: Mapping[str, np.ndarray], path) -> None:
         ("kernel_nt", "analytic NTK, neural-tangents", NT, "s"),
         ("solve", r"NTK-GP mean at $t=\infty$ (solve)", SOLVE, "D"),
     ):
-        slope = loglog_slope(ns, data[key])[0]
+        fit = ns >= data["fit_from"]  # the exponent is fitted over the largest sizes only
+        slope = loglog_slope(ns[fit], data[key][fit])[0]
         a.plot(ns, data[key], "-", marker=marker, color=color,
                label=f"{label} (slope ${slope:.2f}$)")  # fmt: skip
     a.set(yscale="log", ylabel="seconds")

@@ -1,4 +1,4 @@
-"""Figures of the gd_vs_sgd study, drawn from the data files its analysis wrote."""
+"""Figures of the gd_vs_sgd study (E10, optimizers against their linearization)."""
 
 from __future__ import annotations
 
@@ -8,24 +8,43 @@ import numpy as np
 
 from ntkpaper import plotting
 
+# Momentum and Adam can end at nearly the same values: momentum is drawn broad underneath,
+# Adam thin and dashed on top, so that each stays visible where they coincide.
+LINES = {"momentum": {"lw": 2.6, "ms": 5.5, "zorder": 2.1}, "adam": {"ls": "--", "zorder": 2.2}}
 
-def plot_gd_vs_sgd(data: Mapping[str, np.ndarray], path) -> None:
-    fig, axes = plotting.figure(2, height=2.1, width=0.75)
-    a, b = axes[0]
-    steps = np.maximum(data["record_steps"], 1)
-    full = data["batch_sizes"][0]
-    for color, bs, gap, loss in zip(
-        plotting.colors(len(data["batch_sizes"])),
-        data["batch_sizes"],
-        data["gap"],
-        data["net_test_loss"],
-        strict=True,
-    ):
-        label = f"GD (full batch {bs})" if bs == full else f"SGD, batch {bs}"
-        a.plot(steps, np.nanmean(gap, axis=1), color=color, label=label)
-        b.plot(steps, np.nanmean(loss, axis=1), color=color, label=label)
-    a.set(xscale="log", yscale="log", xlabel="step $t$", ylabel="test RMSE, network vs linear")
-    b.set(xscale="log", xlabel="step $t$", ylabel="network test loss")
-    a.legend(fontsize=6)
+
+def _mean_band(ax, x, y, *, color, **style):
+    """Mean over seeds (columns) with markers, the seeds' range as a band."""
+    ax.plot(x, np.nanmean(y, axis=1), color=color, **style)
+    ax.fill_between(x, np.nanmin(y, axis=1), np.nanmax(y, axis=1), color=color, alpha=0.15, lw=0)
+
+
+def plot_optimizers(data: Mapping[str, np.ndarray], path) -> None:
+    fig, axes = plotting.figure(3, height=2.3)
+    a, b, c = axes[0]
+    w = data["widths"]
+    names = [str(n) for n in data["names"]]
+    labels = [str(s) for s in data["labels"]]
+    colors = plotting.colors(len(names))
+    gd = names.index("gd")
+    for i, (name, label) in enumerate(zip(names, labels, strict=True)):
+        style = {"color": colors[i], "marker": plotting.MARKERS[i], "label": label}
+        style |= LINES.get(name, {})
+        _mean_band(a, w, data["gap"][i], **style)
+        _mean_band(c, w, data["param_dist"][i], **style)
+        if name != "gd":
+            ratio = data["gap"][i] / data["gap"][gd]  # paired seeds: same initialization
+            _mean_band(b, w, ratio, **style)
+    ref = np.nanmean(data["gap"][gd][0])
+    a.plot(w, ref * (w / w[0]) ** -0.5, "k:", lw=0.8, label=r"$\propto n^{-1/2}$")
+    a.set(yscale="log", ylabel=r"RMSE$(f_T, g_T)$")
+    b.axhline(1.0, color="k", lw=0.8, ls=":")
+    b.set(yscale="log", ylabel="ratio to GD")
+    c.set(yscale="log", ylabel=r"$\|\theta_T - \theta_0\|$")
+    for ax in (a, b, c):
+        plotting.width_axis(ax, w)
+    plotting.legend_below(a, ncol=1)
+    plotting.legend_below(b, ncol=1)
+    plotting.legend_below(c, ncol=1)
     plotting.panel_labels(axes)
     plotting.save(fig, path)

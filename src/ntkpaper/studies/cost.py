@@ -1,13 +1,19 @@
-"""E11: what the NTK costs — kernels Ω(n²), the kernel solve O(n³), the empirical NTK by
+"""E11: what the NTK costs — kernels Ω(N²), the kernel solve O(N³), the empirical NTK by
 implementation — measured side by side in one run (ratios, not only times).
 
+Timings on a shared machine move between builds, so a claim about them is decided by an
+interval that records that spread: every quantity is timed in ``rounds`` interleaved rounds
+(all sizes, or all implementations, once per round, after one compiling call), and each
+exponent or ratio is computed per round; its record is the median over rounds with the
+rounds' range as its interval. Exponents are fitted over the ``fit_sizes`` largest sizes
+only, where the leading term dominates (at small N fixed overheads flatten the curves).
 The workflow runs a size that fits the paper's time budget; `make bench` runs the larger
-suite in benchmarks/. Timings take the median of a few repeats after one compiling call.
+suite in benchmarks/.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jax
@@ -21,7 +27,7 @@ from ntkpaper import keys, predict
 from ntkpaper.empirical import empirical_ntk, nt_empirical_ntk, ntk_flops
 from ntkpaper.fits import loglog_slope
 from ntkpaper.models import init_params, model_spec, stax_network
-from ntkpaper.timing import median_time
+from ntkpaper.timing import median_time, time_call
 
 # How the workflow runs this kind (read by ntkpaper.workflow without importing this module).
 WORKFLOW = {"priority": 40, "mem_mb": 10000}
@@ -33,8 +39,61 @@ def matmul_gflops(n: int = 2048, dtype=jnp.float32) -> float:
     return 2 * n**3 / median_time(lambda: f(a)) / 1e9
 
 
+# Within a round, a call shorter than MIN_SECONDS is repeated (up to MAX_CALLS calls, or until
+# MIN_SECONDS have passed) and the round keeps the fastest: a millisecond timing is otherwise
+# at the mercy of whatever else the machine runs at that moment.
+MIN_SECONDS = 0.2
+MAX_CALLS = 10
+
+
+def timed_rounds(
+    fns: Mapping[str, Callable[[], Any]], rounds: int, *, warm_up: bool = True
+) -> dict[str, np.ndarray]:
+    """Wall times (rounds,) of each fn: one compiling call each (``warm_up``), then `rounds`
+    rounds that call every fn in turn, so that a disturbance of the machine spreads over them;
+    a round's time is the fastest of its calls (see MIN_SECONDS)."""
+    if warm_up:
+        for fn in fns.values():
+            time_call(fn)
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            calls, spent, best = 0, 0.0, np.inf
+            while calls == 0 or (spent < MIN_SECONDS and calls < MAX_CALLS):
+                seconds = time_call(fn)[0]
+                calls, spent, best = calls + 1, spent + seconds, min(best, seconds)
+            times[name].append(best)
+    return {name: np.array(t) for name, t in times.items()}
+
+
+def round_exponent(ns: np.ndarray, times: np.ndarray, fit_sizes: int) -> dict[str, Any]:
+    """Log-log slope of time against N over the `fit_sizes` largest N, per round (columns of
+    times (sizes, rounds)): the median over rounds with the rounds' range."""
+    keep = np.argsort(ns)[-fit_sizes:]
+    slopes = np.array([loglog_slope(ns[keep], t[keep])[0] for t in times.T])
+    return {
+        "slope": float(np.median(slopes)),
+        "lo": float(slopes.min()),
+        "hi": float(slopes.max()),
+        "n_rounds": len(slopes),
+        "n_from": int(ns[keep].min()),
+    }
+
+
+def round_ratio(num: np.ndarray, den: np.ndarray) -> dict[str, Any]:
+    """Per-round time ratio num/den: the median with the rounds' range."""
+    ratios = np.asarray(num) / np.asarray(den)
+    return {
+        "ratio": float(np.median(ratios)),
+        "lo": float(ratios.min()),
+        "hi": float(ratios.max()),
+        "n_rounds": len(ratios),
+    }
+
+
 def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
     ns = np.array(spec["ns"])
+    rounds = spec["rounds"]
     x_all = datasets.prepare(
         "digits", {"source": "digits", "n_train": 1797}, key=keys.fold(key, "digits")
     )["x_train"]
@@ -48,35 +107,28 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
     model = spec["model"]
     arch = model_spec(model, width=1, out_dim=1)
     kernel_fn = jax.jit(stax_network(arch)[2], static_argnames="get")
-    out: dict[str, Any] = {"ns": ns}
-    t_ours, t_nt, t_solve = [], [], []
+    fns: dict[str, Callable[[], Any]] = {}
+    solves: dict[str, Callable[[], Any]] = {}
     for n in ns:
         x = jnp.asarray(x_all[:n])
-        t_nt.append(median_time(lambda x=x: kernel_fn(x, None, "ntk")))
-        t_ours.append(
-            median_time(
-                lambda x=x: (
-                    own.kernels(
-                        x,
-                        depth=arch.depth,
-                        activation=arch.activation,
-                        W_std=arch.W_std,
-                        b_std=arch.b_std,
-                    ).ntk
-                )
-            )
+        fns[f"kernel_nt/{n}"] = lambda x=x: kernel_fn(x, None, "ntk")
+        fns[f"kernel_ours/{n}"] = lambda x=x: (
+            own.kernels(
+                x, depth=arch.depth, activation=arch.activation, W_std=arch.W_std, b_std=arch.b_std
+            ).ntk
         )
         k = np.asarray(kernel_fn(x, None, ("ntk", "nngp")).ntk)
         kern = {"ntk_train_train": k, "ntk_test_train": k[:10]}
         y = np.ones((n, 1))
-        t_solve.append(
-            median_time(
-                lambda kern=kern, y=y: predict.gp_moments(
-                    kern, y, np.array([np.inf]), lr=1.0, compute_cov=False
-                )["mean"]
-            )
-        )
-    out.update(kernel_ours=np.array(t_ours), kernel_nt=np.array(t_nt), solve=np.array(t_solve))
+        solves[f"solve/{n}"] = lambda kern=kern, y=y: predict.gp_moments(
+            kern, y, np.array([np.inf]), lr=1.0, compute_cov=False
+        )["mean"]
+    times = timed_rounds(fns, rounds)
+    times |= timed_rounds(solves, rounds, warm_up=False)  # numpy: nothing to compile
+    out: dict[str, Any] = {"ns": ns}
+    for name in ("kernel_ours", "kernel_nt", "solve"):
+        out[f"{name}_rounds"] = np.stack([times[f"{name}/{n}"] for n in ns])  # (sizes, rounds)
+        out[name] = out[f"{name}_rounds"].min(axis=1)  # the least disturbed round
     # Empirical NTK of a finite net: ours (layerwise) against neural-tangents.
     widths = np.array(spec["widths"])
     n_emp = spec["n_empirical"]
@@ -85,17 +137,20 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
     for width in widths:
         mspec = model_spec(model, width=int(width), out_dim=1)
         params = init_params(mspec, key=keys.fold(key, "params", int(width)), in_dim=x.shape[1])
-        emp["ours"].append(median_time(lambda m=mspec, p=params: empirical_ntk(m, p, x)))
-        emp["nt3"].append(median_time(lambda m=mspec, p=params: nt_empirical_ntk(m, p, x, None, 3)))
-        small = width <= spec["max_width_jacobian"]
-        emp["nt1"].append(
-            median_time(lambda m=mspec, p=params: nt_empirical_ntk(m, p, x, None, 1), repeats=1)
-            if small
-            else np.nan
-        )
-        emp["gflops"].append(ntk_flops(mspec, x.shape[1], n_emp)["total"] / emp["ours"][-1] / 1e9)
+        impl = {
+            "ours": lambda m=mspec, p=params: empirical_ntk(m, p, x),
+            "nt3": lambda m=mspec, p=params: nt_empirical_ntk(m, p, x, None, 3),
+        }
+        if width <= spec["max_width_jacobian"]:
+            impl["nt1"] = lambda m=mspec, p=params: nt_empirical_ntk(m, p, x, None, 1)
+        t = timed_rounds(impl, rounds)
+        for name in ("ours", "nt3", "nt1"):
+            emp[name].append(t.get(name, np.full(rounds, np.nan)))
+        emp["gflops"].append(ntk_flops(mspec, x.shape[1], n_emp)["total"] / t["ours"] / 1e9)
+    out.update({f"emp_{k}_rounds": np.array(v) for k, v in emp.items()})  # (widths, rounds)
+    out.update({f"emp_{k}": np.array(v).min(axis=1) for k, v in emp.items() if k != "gflops"})
     out.update(
-        {f"emp_{k}": np.array(v) for k, v in emp.items()},
+        emp_gflops=np.array(emp["gflops"]).max(axis=1),
         widths=widths,
         n_empirical=np.asarray(n_emp),
         matmul_gflops=np.asarray(matmul_gflops()),
@@ -108,41 +163,43 @@ def analyze(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     (run,) = runs  # one run file: this kind is not sharded
     ns, widths = run["ns"], run["widths"]
+    fit = min(spec["fit_sizes"], len(ns))
+    empirical = {}
+    for i, w in enumerate(widths):
+        ours, nt3, nt1 = (run[f"emp_{k}_rounds"][i] for k in ("ours", "nt3", "nt1"))
+        empirical[f"w{int(w)}"] = {
+            "ours_s": float(run["emp_ours"][i]),
+            "nt3_s": float(run["emp_nt3"][i]),
+            "nt1_s": float(run["emp_nt1"][i]),
+            "ratio_nt3": round_ratio(ours, nt3),
+            "ratio_nt1": round_ratio(ours, nt1),
+            "gflops": float(run["emp_gflops"][i]),
+            "matmul_fraction": float(run["emp_gflops"][i] / run["matmul_gflops"]),
+        }
     numbers = {
         "ns": ns.tolist(),
         "n_max": int(ns.max()),
-        "exponent_kernel_ours": loglog_slope(ns, run["kernel_ours"])[0],
-        "exponent_kernel_nt": loglog_slope(ns, run["kernel_nt"])[0],
-        "exponent_solve": loglog_slope(ns, run["solve"])[0],
-        "kernel_ratio_largest_n": float(run["kernel_ours"][-1] / run["kernel_nt"][-1]),
+        "rounds": int(run["solve_rounds"].shape[1]),
+        "fit_sizes": fit,
+        "fit_from": int(np.sort(ns)[-fit]),
+        "exponent_kernel_ours": round_exponent(ns, run["kernel_ours_rounds"], fit),
+        "exponent_kernel_nt": round_exponent(ns, run["kernel_nt_rounds"], fit),
+        "exponent_solve": round_exponent(ns, run["solve_rounds"], fit),
+        # Over every size, for comparison: what the fit gives when overheads are included.
+        "exponent_solve_all_sizes": loglog_slope(ns, run["solve"])[0],
+        "kernel_ratio_largest_n": round_ratio(
+            run["kernel_ours_rounds"][-1], run["kernel_nt_rounds"][-1]
+        ),
         "kernel_s_largest_n": float(run["kernel_ours"][-1]),
         "solve_s_largest_n": float(run["solve"][-1]),
         "n_empirical": int(run["n_empirical"]),
         "matmul_gflops": float(run["matmul_gflops"]),
-        "empirical": {
-            f"w{int(w)}": {
-                "ours_s": float(o),
-                "nt3_s": float(s),
-                "nt1_s": float(j),
-                "ratio_nt3": float(o / s),
-                "ratio_nt1": float(o / j),
-                "gflops": float(g),
-                "matmul_fraction": float(g / run["matmul_gflops"]),
-            }
-            for w, o, s, j, g in zip(
-                widths,
-                run["emp_ours"],
-                run["emp_nt3"],
-                run["emp_nt1"],
-                run["emp_gflops"],
-                strict=True,
-            )
-        },
+        "empirical": empirical,
         "widths": widths.tolist(),
         "width_widest": int(widths.max()),
     }
     numbers["empirical_widest"] = numbers["empirical"][f"w{int(widths.max())}"]
-    fig = {
+    fig = {"fit_from": np.asarray(numbers["fit_from"])} | {
         k: run[k]
         for k in (
             "ns",

@@ -1,8 +1,18 @@
-"""E10: the linear picture is a statement about full-batch gradient descent.
+"""E10: how far each optimizer takes a network from its linearization, across widths.
 
-A network and its linearization are trained from the same initialization with the same
-learning rate and the same minibatch sequence, for full-batch GD and for SGD at several
-batch sizes; we compare how far the network ends from its linear model, and its test loss.
+Lee et al. (2019) find the linearized model g tracks the trained network f for gradient
+descent and its variants. Here, at every width, each seed's network and its linearization
+train from the same initialization with the same optimizer, learning rate and minibatch
+sequence (``train.train``), for the optimizers of ``OPTIMIZERS``: full-batch GD, minibatch
+SGD at two batch sizes, and heavy-ball momentum and Adam, both on the full batch.
+The distance is the test RMSE between f_T and g_T after the same number of steps.
+
+Learning rates are a fraction ``lr_fraction`` of each optimizer's stable range on the
+linearized model at initialization, per seed (``ntkpaper.stability``): 2m/λ_max(Θ) for GD;
+the smallest 2bK/λ_max(Θ_BB) over the first batches the run draws for SGD; 2(1 + β)m/λ_max(Θ)
+for heavy-ball momentum β; and for Adam, whose normalized step has no such bound, the
+range over which its first step, −η·sign(∇L), decreases the linearized loss. The kind
+keeps its old name (gd_vs_sgd) so that the workflow's targets stay stable.
 """
 
 from __future__ import annotations
@@ -10,81 +20,192 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+import optax
 
-from ntkpaper import keys, train
+import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
+from ntkpaper import keys, stability, train
 from ntkpaper.finite import init_width
-from ntkpaper.fits import bootstrap_ratio
+from ntkpaper.fits import bootstrap_ratio, bootstrap_slope
 from ntkpaper.models import make_apply
 
-# How the workflow runs this kind (read by ntkpaper.workflow without importing this module).
-WORKFLOW = {}
+# name: (batch: "full" | "large" | "small", optimizer); "large"/"small" are the configured
+# batch sizes. Momentum and Adam take the full batch, so that each differs from GD in the
+# optimizer alone (and momentum's stable range is exact: on minibatches heavy-ball momentum
+# at half its full-batch range diverged on the linearized model at every width we tried).
+OPTIMIZERS = {
+    "gd": ("full", "sgd"),
+    "sgd_large": ("large", "sgd"),
+    "sgd_small": ("small", "sgd"),
+    "momentum": ("full", "momentum"),
+    "adam": ("full", "adam"),
+}
+LABELS = {
+    "gd": "GD (full batch)",
+    "sgd_large": "SGD, batch {large}",
+    "sgd_small": "SGD, batch {small}",
+    "momentum": "GD + momentum (full batch)",
+    "adam": "Adam (full batch)",
+}
+
+# SGD's range is the smallest bound over the first BOUND_BATCHES batches a run draws (every
+# batch's eigenvalues cost a decomposition; the runs' divergence flags check the rest).
+BOUND_BATCHES = 50
+
+# How the workflow runs this kind (read by ntkpaper.workflow without importing this module):
+# one job per width, its seeds vmapped.
+WORKFLOW = {"shard_by": "widths", "priority": 12}
+
+
+def batch_size(spec: Mapping[str, Any], which: str) -> int | None:
+    large, small = sorted(spec["batch_sizes"], reverse=True)
+    return {"full": None, "large": large, "small": small}[which]
+
+
+def make_optimizer(kind: str, momentum: float):
+    if kind == "sgd":
+        return optax.sgd
+    if kind == "momentum":
+        return lambda lr: optax.sgd(lr, momentum=momentum)
+    return optax.adam
+
+
+def drawn_batches(key, steps: int, *, n: int, batch: int) -> np.ndarray:
+    """The example indices of every minibatch ``train.train`` draws in ``steps`` steps."""
+    draw = jax.jit(jax.vmap(lambda t: train.batch_indices(key, t, n=n, batch_size=batch)))
+    return np.asarray(draw(jnp.arange(steps)))
+
+
+def learning_rates(spec, mspec, params0, x, y, key) -> dict[str, np.ndarray]:
+    """Per optimizer, the per-seed learning rate: lr_fraction of its stable range."""
+    n, n_out = y.shape
+    kernels = stability.ensemble_full_ntk(mspec, params0, x)
+    apply_fn = make_apply(mspec)
+    ranges = {"gd": stability.gd_bound(kernels, y.size)}
+    for which in ("large", "small"):
+        b = batch_size(spec, which)
+        steps = min(spec["steps"], BOUND_BATCHES)
+        batches = drawn_batches(keys.fold(key, "batches", b), steps, n=n, batch=b)
+        ranges[f"sgd_{which}"] = np.array([stability.sgd_bound(k, batches, n_out) for k in kernels])
+    ranges["momentum"] = (1 + spec["momentum"]) * ranges["gd"]  # stability.momentum_bound
+    adam = jax.jit(jax.vmap(lambda p: stability.adam_first_step_bound(apply_fn, p, x, y)))
+    ranges["adam"] = np.asarray(adam(params0), np.float64)
+    return {name: spec["lr_fraction"] * r for name, r in ranges.items()}
 
 
 def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> dict[str, Any]:
-    x, y = data["x_train"], data["y_train"]
+    (width,) = spec["widths"]
+    n = spec["train_subset"]
+    x = jnp.asarray(data["x_train"][:n], jnp.float32)
+    y = jnp.asarray(data["y_train"][:n], jnp.float32)
     mspec, params0 = init_width(
         spec["model"],
-        width=spec["width"],
+        width=width,
         out_dim=y.shape[1],
         in_dim=x.shape[1],
         seeds=spec["seeds"],
         key=key,
     )
-    # Full batch first (batch size n), then the configured minibatch sizes, largest first.
-    batches = [len(x), *sorted((b for b in spec["batch_sizes"] if b < len(x)), reverse=True)]
-    record_steps = train.log_spaced_steps(spec["steps"], 20)
-    out: dict[str, list] = {}
-    for b in batches:
-        for prefix, lin in (("net", False), ("lin", True)):
-            rec, _ = train.train(
-                make_apply(mspec),
+    apply_fn = make_apply(mspec)
+    lrs = learning_rates(spec, mspec, params0, x, y, key)
+    record_steps = train.log_spaced_steps(spec["steps"], spec["records"])
+    out: dict[str, Any] = {"width": np.asarray(width), "record_steps": record_steps}
+    for name, (which, kind) in OPTIMIZERS.items():
+        b = batch_size(spec, which)
+        optimizer = make_optimizer(kind, spec["momentum"])
+        for prefix, linearize in (("net", False), ("lin", True)):
+            record, _ = train.train(
+                apply_fn,
                 params0,
                 x,
                 y,
                 data["x_test"],
                 data["y_test"],
-                lr=spec["lr"],
+                lr=lrs[name],
                 steps=spec["steps"],
                 record_steps=record_steps,
-                batch_size=None if b == len(x) else b,
-                linearize=lin,
-                key=keys.fold(key, "batches", b),
+                batch_size=b,
+                linearize=linearize,
+                key=keys.fold(key, "batches", b) if b else None,
+                make_optimizer=optimizer,
             )
-            out.setdefault(f"{prefix}_f_test", []).append(rec.f_test)
-            out.setdefault(f"{prefix}_test_loss", []).append(rec.test_loss)
-            out.setdefault(f"{prefix}_train_loss", []).append(rec.train_loss)
-    return {
-        "batch_sizes": np.array(batches),
-        "record_steps": record_steps,
-        **{k: np.stack(v) for k, v in out.items()},
-    }
+            out[f"{name}_{prefix}_f_test"] = record.f_test[[0, -1]]
+            out[f"{name}_{prefix}_train_loss"] = record.train_loss
+            out[f"{name}_{prefix}_param_dist"] = record.param_dist[-1]
+            out[f"{name}_{prefix}_diverged"] = record.diverged
+        out[f"{name}_lr"] = lrs[name]
+    return out
+
+
+def _rms(a: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.mean(np.square(a), axis=(-2, -1)))
 
 
 def analyze(
     runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    (run,) = runs  # one run file: this kind is not sharded
-    # (n_batches, n_records, n_seeds): RMSE between network and linear model on test inputs
-    gap = np.sqrt(np.mean((run["net_f_test"] - run["lin_f_test"]) ** 2, axis=(-2, -1)))
-    final_gap = np.nanmean(gap[:, -1], axis=1)
-    # Seeds share their initialization across batch sizes: the ratio is over paired seeds.
-    ratio = bootstrap_ratio(gap[-1, -1], gap[0, -1])
-    numbers = {
-        "batch_sizes": run["batch_sizes"].tolist(),
-        "gap_f_g": final_gap.tolist(),
-        "gap_ratio_smallest_batch_to_gd": ratio["ratio"],
-        "gap_ratio_interval": ratio,
-        "gap_change_percent": 100 * (ratio["ratio"] - 1),
-        "net_test_loss": np.nanmean(run["net_test_loss"][:, -1], axis=1).tolist(),
-        "lin_test_loss": np.nanmean(run["lin_test_loss"][:, -1], axis=1).tolist(),
-        "smallest_batch": int(run["batch_sizes"][-1]),
+    runs = sorted(runs, key=lambda r: int(r["width"]))
+    widths = np.array([int(r["width"]) for r in runs])
+    large, small = sorted(spec["batch_sizes"], reverse=True)
+
+    def stack(field: str) -> np.ndarray:
+        return np.stack([r[field] for r in runs])
+
+    gap, move, dist, loss, lr = {}, {}, {}, {}, {}
+    for name in OPTIMIZERS:
+        f, g = stack(f"{name}_net_f_test"), stack(f"{name}_lin_f_test")  # (W, 2, S, n, K)
+        gap[name] = _rms(f[:, -1] - g[:, -1])  # (widths, seeds)
+        move[name] = _rms(f[:, -1] - f[:, 0])
+        dist[name] = stack(f"{name}_net_param_dist")
+        curve = stack(f"{name}_net_train_loss")  # (widths, records, seeds)
+        loss[name] = curve[:, -1] / curve[:, 0]
+        lr[name] = stack(f"{name}_lr")
+    widest = len(widths) - 1
+    numbers: dict[str, Any] = {
+        "widths": widths.tolist(),
+        "width_min": int(widths.min()),
+        "width_max": int(widths.max()),
+        "decades": float(np.log10(widths.max() / widths.min())),
+        "batch_large": int(large),
+        "batch_small": int(small),
+        "bound_batches": BOUND_BATCHES,
+        "slope": {name: bootstrap_slope(widths, gap[name]) for name in OPTIMIZERS},
+        "gap_widest": {name: float(np.nanmean(gap[name][widest])) for name in OPTIMIZERS},
+        "gap_narrowest": {name: float(np.nanmean(gap[name][0])) for name in OPTIMIZERS},
+        "to_gd": {
+            name: [bootstrap_ratio(gap[name][w], gap["gd"][w]) for w in range(len(widths))]
+            for name in OPTIMIZERS
+            if name != "gd"
+        },
+        "param_dist_widest": {name: float(np.nanmean(dist[name][widest])) for name in OPTIMIZERS},
+        "train_loss_ratio_max": {name: float(np.nanmax(loss[name])) for name in OPTIMIZERS},
+        "diverged_runs": int(
+            sum(stack(f"{n}_{p}_diverged").sum() for n in OPTIMIZERS for p in ("net", "lin"))
+        ),
+        "lr_narrowest": {name: float(np.nanmean(lr[name][0])) for name in OPTIMIZERS},
+        "lr_widest": {name: float(np.nanmean(lr[name][widest])) for name in OPTIMIZERS},
+    }
+    numbers["to_gd_widest"] = {name: r[widest] for name, r in numbers["to_gd"].items()}
+    numbers["adam_to_gd_widest"] = numbers["to_gd"]["adam"][widest]
+    numbers["adam_to_gd_narrowest"] = numbers["to_gd"]["adam"][0]
+    # How far each network's function and parameters moved, relative to GD's (widest width).
+    numbers["move_to_gd_widest"] = {
+        name: float(np.nanmean(move[name][widest]) / np.nanmean(move["gd"][widest]))
+        for name in OPTIMIZERS
+    }
+    numbers["param_dist_to_gd_widest"] = {
+        name: float(np.nanmean(dist[name][widest]) / np.nanmean(dist["gd"][widest]))
+        for name in OPTIMIZERS
     }
     fig = {
-        "batch_sizes": run["batch_sizes"],
-        "record_steps": run["record_steps"],
-        "gap": gap,
-        "net_test_loss": run["net_test_loss"],
-        "lin_test_loss": run["lin_test_loss"],
+        "widths": widths,
+        "names": np.array(list(OPTIMIZERS)),
+        "labels": np.array([LABELS[n].format(large=large, small=small) for n in OPTIMIZERS]),
+        "gap": np.stack([gap[n] for n in OPTIMIZERS]),  # (optimizers, widths, seeds)
+        "move": np.stack([move[n] for n in OPTIMIZERS]),
+        "param_dist": np.stack([dist[n] for n in OPTIMIZERS]),
+        "train_loss": np.stack([loss[n] for n in OPTIMIZERS]),
     }
-    return numbers, {"gd_vs_sgd": fig}
+    return numbers, {"optimizers": fig}

@@ -1,0 +1,138 @@
+"""How large a learning rate each optimizer takes on the linearized model: the full empirical
+NTK and the stability bounds read from it (E9, E10).
+
+Loss L = 0.5·mean((f − Y)²) over the m = Y.size entries (``train.mse_loss``). On the
+linearized model a full-batch GD step is f_{t+1} − Y = (I − (η/m)Θ)(f_t − Y), with Θ = J Jᵀ
+the (n·K)×(n·K) empirical NTK at initialization (every output pair, no trace average), so
+
+* gradient descent is stable iff η < η_crit = 2m/λ_max(Θ)  (``gd_bound``);
+* heavy-ball momentum β (``optax.sgd(η, momentum=β)``: v ← βv + g, θ ← θ − ηv) is stable iff
+  η < 2(1 + β)m/λ_max(Θ): the eigenvalue-λ mode follows z² − (1 + β − ηλ/m)z + β = 0, whose
+  roots stay inside the unit circle iff 0 < ηλ/m < 2(1 + β)  (``momentum_bound``; the bound
+  neural-tangents' ``predict.max_learning_rate`` documents for momentum);
+* a minibatch step on batch B (loss averaged over its b·K entries) updates the batch's own
+  outputs by −(η/(bK))Θ_BB(f_B − Y_B): it is a contraction on its batch iff
+  η < 2bK/λ_max(Θ_BB). ``sgd_bound`` takes the smallest such bound over the batches a run
+  will draw, so that every step of the run is one;
+* Adam has no such bound: its step is normalized coordinate by coordinate. After bias
+  correction its first step is exactly −η·sign(∇L(θ_0)) (ε aside). Along that direction the
+  linearized loss is the parabola 0.5/m·‖r_0 − ηJs‖², decreasing for 0 < η < 2η_1 with
+  η_1 = ⟨r_0, Js⟩/‖Js‖² (``adam_first_step_bound`` returns 2η_1). We take that as Adam's
+  range, the analogue for its first step of GD's bound.
+
+``full_ntk`` is exact and never forms a Jacobian: for the paper's MLP the gradient of output
+k with respect to layer l's weights is s_l·a_l ⊗ δ^k_{l+1} (notation of ``empirical``), so
+
+    Θ[(x, k), (x', k')] = Σ_l ⟨δ^k_{l+1}(x), δ^{k'}_{l+1}(x')⟩ · g_l(x, x'),
+
+with δ^k_L = e_k (the output layer contributes g_{L-1}(x, x')·[k = k']) and g_l the layer's
+input Gram (``empirical._layer_grams``). Indices are example-major, (x, k) → x·K + k, the
+order of ``Y.reshape(-1)``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
+from ntkpaper import train
+from ntkpaper.empirical import _bias_scale, _dot, _layers, _weight_scales
+from ntkpaper.models import MLPSpec, Params, activation_derivative, activation_fn, params_dtype
+
+
+def _input_gram(spec: MLPSpec, a: jax.Array) -> jax.Array:
+    """g_l for feature-major layer inputs a (n_l, n): the Gram of ∂h/∂(W_l, b_l) per unit."""
+    gram = _dot(a, a, 0, 0)
+    if spec.parameterization == "ntk":
+        return (spec.W_std**2 / a.shape[0]) * gram + spec.b_std**2
+    return gram + 1.0
+
+
+@functools.partial(jax.jit, static_argnames="spec")
+def full_ntk(spec: MLPSpec, params: Params, x: jax.Array) -> jax.Array:
+    """The full empirical NTK on x: (n·K, n·K), example-major (see the module docstring)."""
+    kernels, biases = _layers(params)
+    x = jnp.asarray(x).astype(params_dtype(params))
+    sigma, sigma_prime = activation_fn(spec.activation), activation_derivative(spec.activation)
+    scales, bias_scale = _weight_scales(spec, kernels), _bias_scale(spec)
+    n, n_out, depth = x.shape[0], spec.out_dim, spec.depth
+
+    a, inputs, slopes = x.T, [x.T], []
+    for layer in range(depth - 1):
+        h = scales[layer] * _dot(kernels[layer], a, 0, 0) + bias_scale * biases[layer][:, None]
+        a = sigma(h)
+        inputs.append(a)
+        slopes.append(sigma_prime(h))
+
+    def expand(g: jax.Array) -> jax.Array:  # g(x, x') on every output pair (k, k')
+        return jnp.repeat(jnp.repeat(g, n_out, axis=0), n_out, axis=1)
+
+    theta = jnp.kron(_input_gram(spec, inputs[depth - 1]), jnp.eye(n_out, dtype=x.dtype))
+    if depth >= 2:
+        # δ_{L-1} for every output at once, (units, n, K): σ'(h_{L-1}) ⊙ s·W_{L-1}[:, k].
+        delta = slopes[depth - 2][:, :, None] * (scales[depth - 1] * kernels[depth - 1])[:, None]
+        for layer in range(depth - 2, -1, -1):
+            flat = delta.reshape(delta.shape[0], n * n_out)
+            theta = theta + _dot(flat, flat, 0, 0) * expand(_input_gram(spec, inputs[layer]))
+            if layer:  # δ_layer = s·(W_layer δ_{layer+1}) ⊙ σ'(h_layer)
+                back = _dot(kernels[layer], flat, 1, 0).reshape(-1, n, n_out)
+                delta = scales[layer] * back * slopes[layer - 1][:, :, None]
+    return 0.5 * (theta + theta.T)
+
+
+def ensemble_full_ntk(spec: MLPSpec, params: Params, x: jax.Array) -> np.ndarray:
+    """``full_ntk`` of every member of params stacked on a leading axis, float64 numpy
+    (members one after another: each kernel is already large matmuls)."""
+    members = jax.tree.leaves(params)[0].shape[0]
+    return np.stack(
+        [
+            np.asarray(full_ntk(spec, train.seed_params(params, i), x), np.float64)
+            for i in range(members)
+        ]
+    )
+
+
+def lambda_max(kernel: np.ndarray) -> np.ndarray:
+    """Largest eigenvalue of each symmetric kernel in a stack (..., N, N), float64."""
+    return np.linalg.eigvalsh(np.asarray(kernel, np.float64))[..., -1]
+
+
+def gd_bound(kernel: np.ndarray, m: int) -> np.ndarray:
+    """η_crit = 2m/λ_max(Θ) of full-batch GD on the linearized model."""
+    return 2.0 * m / lambda_max(kernel)
+
+
+def momentum_bound(kernel: np.ndarray, m: int, momentum: float) -> np.ndarray:
+    """2(1 + β)m/λ_max(Θ): heavy-ball GD's bound on the linearized model."""
+    return (1.0 + momentum) * gd_bound(kernel, m)
+
+
+def batch_rows(batches: np.ndarray, n_out: int) -> np.ndarray:
+    """Example-major kernel rows of each batch of example indices (n_batches, b) → (.., b·K)."""
+    batches = np.asarray(batches)
+    return (batches[..., :, None] * n_out + np.arange(n_out)).reshape(*batches.shape[:-1], -1)
+
+
+def sgd_bound(kernel: np.ndarray, batches: Sequence[np.ndarray], n_out: int) -> float:
+    """min over the batches B of 2·|B|·K/λ_max(Θ_BB): every step a contraction on its batch."""
+    rows = batch_rows(np.asarray(batches), n_out)
+    blocks = np.asarray(kernel)[rows[:, :, None], rows[:, None, :]]
+    return float(np.min(2.0 * rows.shape[1] / lambda_max(blocks)))
+
+
+def adam_first_step_bound(apply_fn, params: Params, x: jax.Array, y: jax.Array) -> jax.Array:
+    """2η_1: the learning rates below it make Adam's first step, −η·sign(∇L(θ_0)), decrease
+    the loss of the linearized model (see the module docstring)."""
+
+    def loss(p: Params) -> jax.Array:
+        residual = apply_fn(p, x) - y
+        return 0.5 * jnp.vdot(residual, residual) / residual.size
+
+    sign = jax.tree.map(jnp.sign, jax.grad(loss)(params))
+    f0, js = jax.jvp(lambda p: apply_fn(p, x), (params,), (sign,))
+    return 2.0 * jnp.vdot(f0 - y, js) / jnp.vdot(js, js)
