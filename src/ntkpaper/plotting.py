@@ -64,6 +64,12 @@ def sequential(n: int) -> list[str]:
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")  # tell apart series that may coincide
 
 
+def log_marks(n: int, count: int = 14) -> list[int]:
+    """About `count` indices of n points, evenly spaced on a log axis (a `markevery`): dense
+    markers on a log-spaced series would bury the lines drawn with them."""
+    return sorted({int(np.rint(i)) for i in np.geomspace(1, n, count) - 1})
+
+
 def figure(ncols: int = 1, nrows: int = 1, *, height: float = 2.1, width: float = 1.0):
     """A figure `width` × the text width wide, `height` inches per row."""
     plt.rcParams.update(STYLE)
@@ -116,6 +122,7 @@ def readable_log_axes(fig) -> None:
                 ticks = [m * 10.0**e for e in np.arange(first, last + 1) for m in subs]
                 ticks = [t for t in ticks if lo <= t <= hi]
                 if len(ticks) >= 2:
+                    ticks = _spaced(ticks, _length_pt(ax, axis), lo, hi, axis is ax.yaxis)
                     break
             else:  # less than a factor of 1.25: the ends and the middle, two digits each
                 ticks = sorted({float(f"{t:.2g}") for t in np.geomspace(lo, hi, 3)})
@@ -123,6 +130,25 @@ def readable_log_axes(fig) -> None:
             axis.set_major_formatter(matplotlib.ticker.FuncFormatter(tick_text))
             axis.set_minor_locator(matplotlib.ticker.LogLocator(subs="auto"))
             axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+
+
+def _length_pt(ax, axis) -> float:
+    """The axes' length along `axis`, in points, once the layout has run."""
+    ax.figure.draw_without_rendering()
+    box = ax.get_window_extent()
+    return (box.height if axis is ax.yaxis else box.width) * 72.0 / ax.figure.dpi
+
+
+def _spaced(ticks, length_pt: float, lo: float, hi: float, vertical: bool) -> list[float]:
+    """Ticks kept from the largest down while each is a label's size (12 pt up the y axis,
+    22 pt along x) from the one kept before it: integer multiples crowd a short log axis."""
+    need = 12.0 if vertical else 22.0
+    span = np.log10(hi / lo)
+    kept: list[float] = []
+    for t in sorted(ticks, reverse=True):
+        if not kept or np.log10(kept[-1] / t) / span * length_pt >= need:
+            kept.append(t)
+    return sorted(kept) if len(kept) >= 2 else [min(ticks), max(ticks)]
 
 
 def time_axis(ax, label: str = "step $t$") -> None:

@@ -25,7 +25,8 @@ def plot_early_stopping(data: Mapping[str, np.ndarray], path) -> None:
     a, b, c = axes[0]
     t = data["times"]
     a.plot(t, data["test_mse"], color="k", label="NTK mean predictor ($f_0 = 0$)")
-    a.plot(data["times_expected"], data["test_mse_expected"], color="0.7", lw=2.2,
+    # Thick and pale under the networks, which follow it: both stay visible.
+    a.plot(data["times_expected"], data["test_mse_expected"], color="0.6", lw=3.2,
            label="NTK, one network (mean + init variance)")  # fmt: skip
     a.axhline(data["inf_test_mse"], color="k", ls="-.", lw=0.8, label=r"NTK mean, $t=\infty$")
     b.plot(t, data["test_acc"], color="k", label="NTK mean: test accuracy")

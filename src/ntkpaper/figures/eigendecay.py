@@ -39,6 +39,7 @@ def plot_spectrum(data: Mapping[str, np.ndarray], path) -> None:
     freqs, mu = data["circle_freqs"], data["circle_mu"]
     sel = (freqs >= 1) & (mu > 0)
     b.plot(freqs[sel], mu[sel], "o", ms=3, color="0.2", mfc="white", mew=0.7, ls="none",
+           markevery=plotting.log_marks(int(sel.sum())),
            label=r"$\mu_k$, kernel on the whole circle")  # fmt: skip
     sampled = data["circle_sampled_mu"]
     sel = (freqs >= 1) & (sampled > 0)
@@ -60,6 +61,7 @@ def plot_spectrum(data: Mapping[str, np.ndarray], path) -> None:
     depths = sorted({int(re.search(r"L=(\d+)", s).group(1)) for s in labels})
     for label, ratio in zip(labels, data["parity_ratios"], strict=True):
         p.plot(data["parity_k"], np.where(np.abs(ratio) < 1e-9, 0.0, ratio), label=label,
+               markevery=plotting.log_marks(len(data["parity_k"]), 10),
                **_variant_style(label, depths))  # fmt: skip
     p.set(xscale="log", ylim=(-0.05, 1.1), xlabel="odd frequency $k$",
           ylabel=r"$\mu_k / \sqrt{\mu_{k-1}\mu_{k+1}}$")  # fmt: skip
@@ -111,9 +113,9 @@ def plot_mode_rates(data: Mapping[str, np.ndarray], path) -> None:
     n_modes = pred.size
     cols = plotting.sequential(n_modes)
     every = max(len(t) // 7, 1)
-    # Modes 2, 3, ... decay at similar rates: each is shifted down by a factor 3 from the
+    # Modes 2, 3, ... decay at similar rates: each is shifted down by a factor 10 from the
     # one before, so that no curve hides another.
-    shift = 3.0 ** -np.arange(n_modes)
+    shift = 10.0 ** -np.arange(n_modes)
     for k in range(n_modes):
         a.plot(t, shift[k] * np.nanmean(data["norms"][:, :, k], 0), color=cols[k], lw=1.1,
                label=f"$k = {k + 1}$")  # fmt: skip
@@ -122,7 +124,7 @@ def plot_mode_rates(data: Mapping[str, np.ndarray], path) -> None:
                zorder=3)  # fmt: skip
     floor = 0.3 * shift[-1] * np.nanmin(np.nanmean(data["norms"][:, :, -1], 0))
     a.set(yscale="log", xlabel="step $t$", ylim=(min(floor, 1e-3), 1.5),
-          ylabel=r"$\|c_k(t)\| / \|c_k(0)\|$, times $3^{1-k}$")  # fmt: skip
+          ylabel=r"$\|c_k(t)\| / \|c_k(0)\|$, times $10^{1-k}$")  # fmt: skip
     ratio = data["measured"] / pred  # (seeds, modes)
     ks = np.arange(1, n_modes + 1)
     b.axhline(1.0, color="k", lw=0.8, ls=":")

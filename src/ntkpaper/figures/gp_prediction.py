@@ -24,8 +24,9 @@ def plot_gp_prediction(data: Mapping[str, np.ndarray], path) -> None:
             lw=0,
             label="NTK Gaussian, 10–90%",
         )
-        ax.plot(g, data["gp_p50"], color=gp_color, label="NTK Gaussian, median")
-        ax.plot(g, data[f"w{w}_p50"], color=finite_color, label=f"n = {w}, median")
+        # The wide nets' median lies on the Gaussian's: a thick line under a thin one.
+        ax.plot(g, data["gp_p50"], color=gp_color, lw=3.0, label="NTK Gaussian, median")
+        ax.plot(g, data[f"w{w}_p50"], color=finite_color, lw=0.9, label=f"n = {w}, median")
         for p in (10, 90):
             ax.plot(
                 g,

@@ -120,9 +120,9 @@ def plot_generalization(data: Mapping[str, np.ndarray], path) -> None:
               plotting.colors(4)[3], "^"))  # fmt: skip
     for i, (key, label, color, marker) in enumerate(series):
         mid, lo, hi = np.asarray(data[key], np.float64).T
-        shift = w * (1 + 0.06 * (i - 1))  # side by side, never on top of each other
-        b.errorbar(shift, mid, yerr=[mid - lo, hi - mid], marker=marker, color=color, ms=4,
-                   capsize=2, lw=0.8, label=label)  # fmt: skip
+        shift = w * (1 + 0.12 * (i - 1))  # side by side, never on top of each other
+        b.errorbar(shift, mid, yerr=[mid - lo, hi - mid], marker=marker, color=color, ms=3,
+                   capsize=3, lw=0.8, elinewidth=1.0, label=label)  # fmt: skip
     b.axhline(0, color="0.4", lw=0.6, zorder=0)
     b.set(ylabel="gap to NTK Gaussian")
     plotting.width_axis(b, w)
