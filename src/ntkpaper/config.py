@@ -48,6 +48,9 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return f"config key '{where}': {error.instance!r} is not allowed; expected one of {allowed}"
     if error.validator == "required":
         return f"config key '{where}': {error.message}"
+    if error.validator == "oneOf" and "description" in error.schema:
+        expected = error.schema["description"]
+        return f"config key '{where}': {error.instance!r} is not valid; expected {expected}"
     return f"config key '{where}': {error.message}"
 
 

@@ -39,7 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
-from ntkpaper import keys, predict, spectral, train
+from ntkpaper import keys, predict, rates, spectral, train
 from ntkpaper.models import init_ensemble, make_apply, model_spec
 
 N_TIMES = 200  # closed-form time grid, log-spaced steps
@@ -250,7 +250,10 @@ def run(
     key,
     kernels: Mapping[str, np.ndarray],
 ) -> dict[str, np.ndarray]:
+    rate = rates.resolve(spec["lr"], kernels["ntk_train_train"], m=data["y_train"].size)
+    spec = {**spec, "lr": rate["lr"]}
     out = closed_form(spec, data, kernels, key=key)
+    out["eta_crit"] = np.float64(rate["eta_crit"])
     t_val = out["times"][int(np.argmin(out["val_mse"]))]
     out.update(train_nets(spec, data, key=key, extra_steps=(out["t_spectral"], t_val)))
     return out
@@ -339,15 +342,13 @@ def analyze(
     (run,) = runs  # one run file: this kind is not sharded
     table = rules(run)
     gram = run["gram_values"]
-    lr, m = float(run["lr"]), int(run["m"])
     times = run["times"]
     numbers: dict[str, Any] = {
-        "lr": lr, "top_k": int(run["top_k"]), "eps": float(run["eps"]),
+        **rates.numbers(run), "top_k": int(run["top_k"]), "eps": float(run["eps"]),
         "val_fraction": float(run["val_fraction"]), "n_train": int(run["n_train"]),
         "n_test": int(run["n_test"]), "n_validation": int(run["n_validation"]),
         "noise_fraction": float(run["noise_fraction"]),
         "noise_percent": 100 * float(run["noise_fraction"]),
-        "eta_over_eta_crit": float(lr / spectral.critical_learning_rate(gram, m=m)),
         "top_k_trace_fraction": float(np.sum(gram[: int(run["top_k"])]) / np.sum(gram)),
         "t_max": float(times[-1]),
         **table,

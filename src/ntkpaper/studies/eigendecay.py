@@ -65,7 +65,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
-from ntkpaper import fits, keys, spectral, train
+from ntkpaper import fits, keys, rates, spectral, train
 from ntkpaper.empirical import ensemble_empirical_ntk
 from ntkpaper.models import init_ensemble, make_apply, model_spec, stax_network
 
@@ -226,8 +226,13 @@ def run(
 ) -> dict[str, np.ndarray]:
     widths = np.asarray(sorted(spec["widths"]), np.int64)
     n_modes = max(int(spec["n_modes"]), 2)
+    n_sub = _subset(spec, data)
+    # The rate of the one-output runs (m = n_sub); the K-output runs use K·η (see above).
+    rate = rates.resolve(spec["lr"], kernels["ntk_train_train"][:n_sub, :n_sub], m=n_sub)
+    spec = {**spec, "lr": rate["lr"]}
     out: dict[str, np.ndarray] = {
-        "widths": widths, "lr": np.float64(spec["lr"]), "steps": np.int64(spec["steps"]),
+        "widths": widths, "lr": np.float64(rate["lr"]), "eta_crit": np.float64(rate["eta_crit"]),
+        "steps": np.int64(spec["steps"]),
         "seeds": np.int64(spec["seeds"]), "depth": np.int64(spec["model"]["depth"]),
         "b_std": np.float64(spec["model"]["b_std"]),
         "fit_range": np.asarray(spec["fit_range"], np.int64),
@@ -242,7 +247,6 @@ def run(
         out[f"parity_mu_{name}"] = circle_coefficients(model, n_circle // 2)
 
     # (b), (c) on a subset of the training set
-    n_sub = _subset(spec, data)
     x = np.asarray(data["x_train"][:n_sub], np.float32)
     y = np.asarray(data["y_train"][:n_sub], np.float32)
     eig = spectral.eigendecompose(kernels["ntk_train_train"][:n_sub, :n_sub])
@@ -308,7 +312,7 @@ def analyze(
     lr, widths, times = float(run["lr"]), run["widths"], run["record_steps"].astype(np.float64)
     lo, hi = (int(v) for v in run["fit_range"])
     numbers: dict[str, Any] = {
-        "lr": lr, "steps": int(run["steps"]), "seeds": int(run["seeds"]),
+        **rates.numbers(run), "steps": int(run["steps"]), "seeds": int(run["seeds"]),
         "widths": widths.tolist(), "width_min": int(widths.min()),
         "width_max": int(widths.max()), "depth": int(run["depth"]), "b_std": float(run["b_std"]),
         "n_train": int(run["n_train"]), "fit_lo": lo, "fit_hi": hi,
@@ -403,7 +407,6 @@ def analyze(
         "train_subset": int(n_sub),
         "lambda2": float(run["subset_values"][1]), "lambda1": float(run["subset_values"][0]),
         "eta_lambda2_over_m": float(lr * gram[1] / n_sub),
-        "eta_over_eta_crit": float(lr / spectral.critical_learning_rate(gram, m=n_sub)),
         "pc2_rate_predicted": float(rate_gd[1]), "pc2_rate_predicted_flow": float(rate_flow[1]),
         "pc2_flow_over_gd": float(rate_flow[1] / rate_gd[1]),
         "pc2_calibration_ratio": float(calib / rate_gd[1]),

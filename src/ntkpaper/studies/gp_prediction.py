@@ -29,7 +29,7 @@ import numpy as np
 from scipy.stats import norm
 
 from ntkpaper import data as datasets
-from ntkpaper import fits, infinite, nt_reference, predict, train
+from ntkpaper import fits, infinite, nt_reference, predict, rates, train
 from ntkpaper.finite import init_width
 from ntkpaper.full_batch_gd import full_batch_gd
 from ntkpaper.models import ensemble_apply, model_spec
@@ -47,17 +47,21 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
     y_train = datasets.circle_target(x_train)
     mspec = model_spec(spec["model"], width=1, out_dim=1)
     times = np.array([float(spec["steps"]), np.inf])
-    gp = nt_reference.nt_gp_moments(mspec, x_train, y_train, x_test, times, lr=spec["lr"])
-    ours = predict.gp_moments(infinite.analytic_kernels(mspec, x_train, x_test), y_train, times,
-                              lr=spec["lr"])  # fmt: skip
+    analytic = infinite.analytic_kernels(mspec, x_train, x_test)
+    rate = rates.resolve(spec["lr"], analytic["ntk_train_train"], m=len(x_train))
+    lr = rate["lr"]
+    gp = nt_reference.nt_gp_moments(mspec, x_train, y_train, x_test, times, lr=lr)
+    ours = predict.gp_moments(analytic, y_train, times, lr=lr)
     on_nt = predict.gp_moments(nt_reference.nt_kernels(mspec, x_train, x_test), y_train, times,
-                               lr=spec["lr"])  # fmt: skip
+                               lr=lr)  # fmt: skip
     std = np.sqrt(np.clip(np.diagonal(gp["cov"], axis1=1, axis2=2), 0, None))  # (2, n_angles)
     out: dict[str, Any] = {
         "gammas": gammas,
         "train_angles": TRAIN_ANGLES,
         "y_train": y_train,
         "widths": np.array(spec["widths"]),
+        "lr": np.float64(lr),
+        "eta_crit": np.float64(rate["eta_crit"]),
         "gp_mean": gp["mean"][1, :, 0],
         "gp_std": std[1],
         "gp_mean_T": gp["mean"][0, :, 0],
@@ -69,7 +73,7 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
         wspec, params0 = init_width(
             spec["model"], width=width, out_dim=1, in_dim=2, seeds=spec["seeds"], key=key
         )
-        params = full_batch_gd(wspec, params0, x_train, y_train, lr=spec["lr"], steps=spec["steps"])
+        params = full_batch_gd(wspec, params0, x_train, y_train, lr=lr, steps=spec["steps"])
         f_test = np.asarray(ensemble_apply(wspec, params, x_test), np.float64)
         out[f"w{width}_f_test"] = f_test[:, :, 0]  # (seeds, n_angles)
         out[f"w{width}_train_loss"] = train.ensemble_mse_loss(
@@ -112,6 +116,7 @@ def analyze(
 
     n_nets = int(min(len(f) for f in nets))
     numbers = {
+        **rates.numbers(run),
         "widths": widths.tolist(),
         "n_nets": n_nets,
         "mean_distance": [fits.bootstrap_statistic(f, d_mean) for f in nets],

@@ -32,7 +32,7 @@ import numpy as np
 
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper import data as datasets
-from ntkpaper import fits, infinite, keys, train
+from ntkpaper import fits, infinite, keys, rates, train
 from ntkpaper.empirical import ensemble_layerwise_ntk
 from ntkpaper.fits import bootstrap_slope
 from ntkpaper.full_batch_gd import DEFAULT_FLUSH_EVERY, full_batch_gd
@@ -61,8 +61,13 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
     probe = datasets.circle(gammas)
     x_train = datasets.circle(datasets.random_angles(spec["n_train"], key=keys.fold(key, "x")))
     y_train = datasets.circle_target(x_train)
-    analytic = infinite.analytic_kernels(model_spec(spec["model"], width=1, out_dim=1), X0, probe)
+    limit_spec = model_spec(spec["model"], width=1, out_dim=1)
+    analytic = infinite.analytic_kernels(limit_spec, X0, probe)
+    train_ntk = infinite.analytic_kernels(limit_spec, x_train, x_train[:1])["ntk_train_train"]
+    rate = rates.resolve(spec["lr"], train_ntk, m=len(x_train))
     out: dict[str, Any] = {
+        "lr": np.float64(rate["lr"]),
+        "eta_crit": np.float64(rate["eta_crit"]),
         "gammas": gammas,
         "widths": np.array(spec["widths"]),
         "analytic": analytic["ntk_test_train"][:, 0],
@@ -79,7 +84,7 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
             else:
                 params0 = _init_chunk(mspec, key=key, width=width, seeds=chunk)
             before.append(np.asarray(ensemble_layerwise_ntk(mspec, params0, x0, xp))[:, :, 0, :])
-            params = full_batch_gd(mspec, params0, x_train, y_train, lr=spec["lr"],
+            params = full_batch_gd(mspec, params0, x_train, y_train, lr=rate["lr"],
                                    steps=spec["steps"])  # fmt: skip
             del params0
             after.append(np.asarray(ensemble_layerwise_ntk(mspec, params, x0, xp))[:, :, 0, :])
@@ -120,6 +125,7 @@ def analyze(
         np.stack, (deviation, drift, inflation, layer_drift)
     )
     numbers = {
+        **rates.numbers(run),
         "widths": widths.tolist(),
         "widths_text": ", ".join(str(int(w)) for w in widths),
         "widest_widths_text": ", ".join(str(int(w)) for w in np.sort(widths)[-fits.WIDEST_K :]),

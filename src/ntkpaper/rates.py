@@ -1,0 +1,31 @@
+"""Learning rates given as a number or as a fraction of the critical rate.
+
+With the loss 0.5·mean((f − y)²) over m = n·K entries, gradient descent on the linearized
+model moves the residual by r ← (I − ηΘ/m)·r, which is stable while η·λ_max(Θ)/m < 2:
+η_crit = 2m/λ_max. A config's `lr: {eta_crit: 0.5}` means half of η_crit of the analytic NTK
+on that study's own training set (what is stable depends on the architecture: the same
+absolute rate can be 0.2 η_crit for one net and 2 η_crit for another). Every training study
+records the resolved rate and η_crit, so the paper can give both."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ntkpaper.spectral import critical_learning_rate
+
+
+def resolve(lr: float | Mapping[str, Any], ntk_train: np.ndarray, m: int) -> dict[str, float]:
+    """{"lr": the absolute rate of a config's `lr` (a number, or {eta_crit: fraction}),
+    "eta_crit": 2m/λ_max of `ntk_train`}."""
+    eta_crit = critical_learning_rate(np.linalg.eigvalsh(np.asarray(ntk_train, np.float64)), m=m)
+    value = float(lr["eta_crit"]) * eta_crit if isinstance(lr, Mapping) else float(lr)
+    return {"lr": value, "eta_crit": eta_crit}
+
+
+def numbers(run: Mapping[str, Any]) -> dict[str, float]:
+    """The rate of a run file (its "lr" and "eta_crit") as numbers for the paper."""
+    lr, eta_crit = float(run["lr"]), float(run["eta_crit"])
+    return {"lr": lr, "eta_crit": eta_crit, "eta_over_eta_crit": lr / eta_crit}
