@@ -46,11 +46,17 @@ tex:
 # CONFIG: your own overlay file(s), merged over the config as quick.yaml is.
 # A run killed hard leaves Snakemake's lock behind: unlock removes it when no Snakemake runs
 # here (and stops, naming the pid, when one does), so rerunning the same command resumes.
+# The overlay files are read strictly first (ntkpaper.config): a YAML syntax error or a
+# duplicated key is refused naming the file and line, and an empty overlay is left out.
+overlays = files=$$($(BIN)/python -m ntkpaper.config $(1)) &&
+
 paper: venv tex unlock
-	$(BIN)/snakemake --cores $(CORES) $(TARGETS) $(if $(CONFIG),--configfile $(CONFIG))
+	@$(call overlays,$(CONFIG)) set -x && \
+	$(BIN)/snakemake --cores $(CORES) $(TARGETS) $${files:+--configfile $$files}
 
 quick: venv tex unlock
-	$(BIN)/snakemake --cores $(CORES) $(TARGETS) --configfile experiments/quick.yaml $(CONFIG)
+	@$(call overlays,experiments/quick.yaml $(CONFIG)) set -x && \
+	$(BIN)/snakemake --cores $(CORES) $(TARGETS) --configfile $$files
 
 unlock: venv
 	@$(BIN)/python -m ntkpaper.locks .

@@ -209,6 +209,32 @@ def test_unknown_targets_say_what_exists(tmp_path, target, message):
     assert nothing_written(repo)
 
 
+@pytest.mark.parametrize(
+    ("text", "returncode", "message"),
+    [
+        ("experiments:\n  width_sweep: {digits_relu: {seeds: 2}\n", 1,
+         r"ConfigError: config file \S*mine.yaml, line 3, column 1: not valid YAML"),
+        ("experiments:\n  width_sweep:\n    digits_relu:\n      seeds: 2\n      seeds: 4\n", 1,
+         r"ConfigError: config file \S*mine.yaml, line 5: key 'seeds' given twice"),
+        ("# nothing here yet\n", 0, r"--configfile experiments/quick.yaml\n"),
+    ],
+    ids=["syntax", "duplicate-key", "empty-is-a-no-op"],
+)  # fmt: skip
+def test_make_reads_overlays_strictly_before_snakemake(tmp_path, text, returncode, message):
+    """Snakemake's own loader refuses these with a message that names no file (or, for an
+    empty file, refuses a no-op): `make` reads the overlays first (ntkpaper.config)."""
+    repo = copy_repo(tmp_path / "repo")
+    (repo / ".venv").symlink_to(ROOT / ".venv")
+    (tmp_path / "mine.yaml").write_text(text)
+    env = {**os.environ, "PYTHONPATH": str(repo / "src")}
+    out = subprocess.run(["make", "-s", "quick", f"CONFIG={tmp_path / 'mine.yaml'}",
+                          "TARGETS=--dry-run", "CORES=2"], cwd=repo, capture_output=True,
+                         text=True, env=env, timeout=300)  # fmt: skip
+    assert out.returncode == (0 if returncode == 0 else 2), out.stdout[-2000:] + out.stderr
+    assert re.search(message, out.stderr), out.stderr[-2000:]
+    assert nothing_written(repo)
+
+
 def test_config_files_are_read_strictly(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("datasets:\n  digits: {n_train: 5\n")

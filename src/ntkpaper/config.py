@@ -242,3 +242,29 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
 def instances(config: Mapping[str, Any], kind: str) -> list[str]:
     """Names of the configured instances of an experiment kind (sorted, stable)."""
     return sorted(config.get("experiments", {}).get(kind) or {})
+
+
+def overlay_files(paths: list[str]) -> list[str]:
+    """The config files to hand to Snakemake's --configfile: each read strictly first (a
+    syntax error or a duplicate key is a ConfigError naming the file and line, where
+    Snakemake's own loader names neither), the empty ones left out (an empty overlay is a
+    no-op; Snakemake would refuse it)."""
+    return [path for path in paths if read_config_file(path)]
+
+
+def main(argv: list[str]) -> int:
+    """`python -m ntkpaper.config FILE...`: print the non-empty config files, or the error."""
+    import sys
+
+    try:
+        print(" ".join(overlay_files(argv)))
+    except ConfigError as err:
+        print(f"ConfigError: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))
