@@ -19,6 +19,7 @@ from ntkpaper.io import git_state  # noqa: E402
 from ntkpaper.workflow import code_inputs, study_kind, study_kinds  # noqa: E402
 
 RESULTS = "results"
+MACHINE = 100  # all of profiles/default/config.yaml's `machine`: a run job holding it runs alone
 
 # Jobs inherit this environment: keep OpenBLAS out of its large-Cholesky crash on affected
 # CPUs (ntkpaper.blas; nothing changes elsewhere).

@@ -46,6 +46,7 @@ for _kind, _study in STUDY_KINDS.items():
         threads: 2
         resources:
             mem_mb=_study.mem_mb,
+            machine=MACHINE if _study.exclusive else 1,
         script:
             "../scripts/run_study.py"
 

@@ -99,6 +99,9 @@ class StudyKind:
     mem_mb: int = 4000  # declared peak memory of the run job
     priority: int = 0  # long jobs first, so none starts last and leaves a core idle
     test_points: bool = True  # evaluates on the data set's test split (when it reads one)
+    # The run job has the machine to itself (its numbers are timings: a job beside it would
+    # put the other jobs' load into them). See `machine` in profiles/default/config.yaml.
+    exclusive: bool = False
 
     def shards(self, spec: dict) -> list[str]:
         """Names of an instance's run jobs: ``widths-16``, ... or ``all``."""
