@@ -273,6 +273,9 @@ def test_cost_exponents_use_the_largest_sizes_and_record_the_spread_over_rounds(
     assert everything["slope"] < fit["slope"]  # the overhead flattens a fit over all sizes
     ratio = cost.round_ratio(np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 2.0]))
     assert (ratio["ratio"], ratio["lo"], ratio["hi"]) == (1.0, 0.5, 1.5)
+    # From five rounds on, one disturbed round at either end does not set the range.
+    five = cost.round_ratio(np.array([1.0, 2.0, 2.1, 2.2, 8.0]), np.full(5, 2.0))
+    assert (five["ratio"], five["lo"], five["hi"]) == (1.05, 1.0, 1.1)
     calls = []
     out = cost.timed_rounds({"f": lambda: calls.append(1)}, 2)
     assert out["f"].shape == (2,) and len(calls) >= 3  # a warm-up, then fast calls repeated
