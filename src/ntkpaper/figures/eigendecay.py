@@ -119,7 +119,10 @@ def plot_mode_rates(data: Mapping[str, np.ndarray], path) -> None:
     for k in range(n_modes):
         a.plot(t, shift[k] * np.nanmean(data["norms"][:, :, k], 0), color=cols[k], lw=1.1,
                label=f"$k = {k + 1}$")  # fmt: skip
-        x, y = plotting.positive(t, shift[k] * data["theory"][:, k])
+        # The theory down to a tenth of its start, where the next mode's curves begin: a fast
+        # mode's markers would otherwise land on (and under) the slower modes' curves.
+        theory = data["theory"][:, k]
+        x, y = plotting.positive(t, np.where(theory >= 0.1, shift[k] * theory, np.nan))
         a.plot(x, y, "o", color=cols[k], mfc="white", ms=3.2, mew=0.8, markevery=every,
                zorder=3)  # fmt: skip
     floor = 0.3 * shift[-1] * np.nanmin(np.nanmean(data["norms"][:, :, -1], 0))
