@@ -11,6 +11,7 @@ is one line naming the key path and what was expected.
 from __future__ import annotations
 
 import copy
+import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -254,8 +255,6 @@ def overlay_files(paths: list[str]) -> list[str]:
 
 def main(argv: list[str]) -> int:
     """`python -m ntkpaper.config FILE...`: print the non-empty config files, or the error."""
-    import sys
-
     try:
         print(" ".join(overlay_files(argv)))
     except ConfigError as err:
@@ -265,6 +264,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    import sys
-
     raise SystemExit(main(sys.argv[1:]))

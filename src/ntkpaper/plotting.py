@@ -139,15 +139,21 @@ def _length_pt(ax, axis) -> float:
     return (box.height if axis is ax.yaxis else box.width) * 72.0 / ax.figure.dpi
 
 
-def _spaced(ticks, length_pt: float, lo: float, hi: float, vertical: bool) -> list[float]:
-    """Ticks kept from the largest down while each is a label's size (12 pt up the y axis,
-    22 pt along x) from the one kept before it: integer multiples crowd a short log axis."""
-    need = 12.0 if vertical else 22.0
-    span = np.log10(hi / lo)
+def _apart(values, min_gap: float, span: float) -> set[float]:
+    """The values kept from the largest down, each at least `min_gap` of a log span `span`
+    (decades) below the one kept before it: labels that never print over each other."""
     kept: list[float] = []
-    for t in sorted(ticks, reverse=True):
-        if not kept or np.log10(kept[-1] / t) / span * length_pt >= need:
-            kept.append(t)
+    for v in sorted(values, reverse=True):
+        if not kept or np.log10(kept[-1] / v) / span >= min_gap:
+            kept.append(v)
+    return set(kept)
+
+
+def _spaced(ticks, length_pt: float, lo: float, hi: float, vertical: bool) -> list[float]:
+    """Ticks a label's size apart (12 pt up the y axis, 22 pt along x): integer multiples
+    crowd a short log axis."""
+    need = 12.0 if vertical else 22.0
+    kept = _apart(ticks, need / length_pt, np.log10(hi / lo))
     return sorted(kept) if len(kept) >= 2 else [min(ticks), max(ticks)]
 
 
@@ -203,15 +209,10 @@ def log_ticks(ax, values, *, axis: str = "x", min_gap: float = 0.22, fmt=None) -
     is always labelled), so neighbours such as 1024 and 1600 never print over each other."""
     values = sorted(float(v) for v in values)
     fmt = fmt or (lambda v: f"{v:g}")
-    span = max(np.log10(values[-1] / values[0]), 1e-12)
-    labels, right = [], None
-    for v in reversed(values):
-        show = right is None or np.log10(right / v) / span >= min_gap
-        labels.append(fmt(v) if show else "")
-        right = v if show else right
+    shown = _apart(values, min_gap, max(np.log10(values[-1] / values[0]), 1e-12))
     (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
     target = ax.xaxis if axis == "x" else ax.yaxis
-    target.set_ticks(values, labels[::-1])
+    target.set_ticks(values, [fmt(v) if v in shown else "" for v in values])
     target.set_minor_locator(matplotlib.ticker.NullLocator())
 
 

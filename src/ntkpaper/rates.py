@@ -12,15 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
-from ntkpaper.spectral import critical_learning_rate
+from ntkpaper.train import critical_lr
 
 
-def resolve(lr: float | Mapping[str, Any], ntk_train: np.ndarray, m: int) -> dict[str, float]:
+def resolve(lr: float | Mapping[str, Any], ntk_train, m: int) -> dict[str, float]:
     """{"lr": the absolute rate of a config's `lr` (a number, or {eta_crit: fraction}),
     "eta_crit": 2m/λ_max of `ntk_train`}."""
-    eta_crit = critical_learning_rate(np.linalg.eigvalsh(np.asarray(ntk_train, np.float64)), m=m)
+    eta_crit = critical_lr(ntk_train, m)
     value = float(lr["eta_crit"]) * eta_crit if isinstance(lr, Mapping) else float(lr)
     return {"lr": value, "eta_crit": eta_crit}
 
