@@ -28,6 +28,10 @@ if "JAX_PLATFORMS" not in os.environ:
 # and predictions run in it); training chooses float32 explicitly through its dtypes.
 jax.config.update("jax_enable_x64", True)
 
+# No persistent compilation cache (jax_compilation_cache_dir), although compiling is most of
+# a small job's CPU: with jax 0.5.3 on CPU, a width-sweep shard loaded from that cache by a
+# second process returned the initial parameters untrained (param_dist 0, a wrong f_T),
+# silently. Measured 2026-12-01: CPU 6.0 s cold, 2.1 s warm, wrong numbers.
 PINNED = {"jax": "0.5.3", "jaxlib": "0.5.3", "neural-tangents": "0.6.5", "flax": "0.10.6"}
 
 # neural-tangents' structured-derivatives empirical NTK (implementation 3) reaches for two
