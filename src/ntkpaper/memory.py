@@ -101,18 +101,11 @@ class Data:
         return self.n_train + self.n_test
 
 
-def _nets(spec, d: Data, *, widths=None, seeds=None, points=0, jacobian=0, out_dim=None):
-    model = spec["model"]
+def _nets(spec, d: Data, *, widths=None, seeds=None, points=0, jacobian=0) -> tuple[Net, ...]:
+    """One ensemble per width of `spec` (or `widths`), its seeds held together."""
+    seeds, depth = seeds or spec["seeds"], spec["model"]["depth"]
     return tuple(
-        Net(
-            w,
-            model["depth"],
-            seeds or spec["seeds"],
-            points,
-            d.in_dim,
-            out_dim or d.out_dim,
-            jacobian,
-        )
+        Net(w, depth, seeds, points, in_dim=d.in_dim, out_dim=d.out_dim, jacobian=jacobian)
         for w in (widths if widths is not None else spec["widths"])
     )
 
