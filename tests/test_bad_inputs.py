@@ -243,3 +243,21 @@ def test_config_files_are_read_strictly(tmp_path):
     (tmp_path / "empty.yaml").write_text("# nothing yet\n")
     assert cfg.read_config_file(tmp_path / "empty.yaml") == {}
     assert cfg.load(ROOT / "experiments/config.yaml", tmp_path / "empty.yaml") == BASE
+
+
+def test_job_too_big_for_memory_is_refused_through_snakemake(tmp_path):
+    """A width-65536, depth-3 sweep (issue 17: it died with XLA's out-of-memory traceback
+    after prepare_data had run): refused before any job, naming the file, the key, the
+    estimate (ntkpaper.memory) and the limit."""
+    (tmp_path / "big.yaml").write_text(
+        "experiments:\n  width_sweep:\n    digits_relu: {widths: [64, 65536], model: {depth: 3}}\n"
+    )
+    out, repo = snakemake_in_copy(tmp_path, "--configfile", str(tmp_path / "big.yaml"))
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert re.search(
+        r"ConfigError: config key 'experiments.width_sweep.digits_relu.widths' \(set in "
+        r"\S*big.yaml\): the run job of width_sweep 'digits_relu' at widths-65536 needs an "
+        r"estimated \d+ MB, more than the \d+ MB of .*; use fewer seeds, smaller widths",
+        out.stderr,
+    ), out.stderr[-2000:]
+    assert nothing_written(repo)

@@ -21,7 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import copy_repo
+from ntkpaper import config, memory
+
+from .conftest import ROOT, copy_repo
 
 pytestmark = pytest.mark.slurm
 TIMEOUT_S = 1800  # the instance takes well under a minute locally; queueing and polling add more
@@ -185,8 +187,20 @@ def allocated_tres(job_id: str, *, use_sacct: bool) -> dict[str, str]:
     return dict(item.split("=", 1) for item in tres.split(","))
 
 
+def _quick_width_sweep_mb() -> int:
+    """The mem_mb the quick config's width sweep jobs declare (ntkpaper.memory's estimate;
+    the same for each of its small widths)."""
+    quick = config.load(ROOT / "experiments/config.yaml", ROOT / "experiments/quick.yaml")
+    spec = quick["experiments"]["width_sweep"]["digits_relu"]
+    declared = {memory.run_mb("width_sweep", {**spec, "widths": [w]}, quick["datasets"])
+                for w in spec["widths"]}  # fmt: skip
+    (mb,) = declared
+    return mb
+
+
 @pytest.mark.parametrize(
-    ("rule", "cpus", "mem_mb"), [("run_width_sweep", 2, 3000), ("prepare_data", 1, 1000)]
+    ("rule", "cpus", "mem_mb"),
+    [("run_width_sweep", 2, _quick_width_sweep_mb()), ("prepare_data", 1, 1000)],
 )
 def test_slurm_allocated_what_the_rule_declares(slurm_run, rule, cpus, mem_mb):
     """A rule's `threads` and `resources: mem_mb` reach sbatch as CPUs and memory."""

@@ -14,6 +14,7 @@ from ntkpaper.config import (  # noqa: E402
     read_config_file,
     validate,
 )
+from ntkpaper import memory  # noqa: E402
 from ntkpaper.blas import safe_environment  # noqa: E402
 from ntkpaper.io import git_state  # noqa: E402
 from ntkpaper.workflow import code_inputs, study_kind, study_kinds  # noqa: E402
@@ -28,11 +29,23 @@ os.environ.update(safe_environment())
 STUDY_KINDS = {name: study_kind(name) for name in study_kinds()}
 
 # Every config or data mistake fails here, in seconds, before any job runs or writes.
+# A run job that cannot fit is refused here too: its estimated peak (ntkpaper.memory) against
+# the machine's memory (MemTotal, or NTKPAPER_MEM_MB) and the `--resources mem_mb` cap.
 try:
-    for _file in workflow.configfiles:  # Snakemake keeps the last of a duplicated key
-        read_config_file(_file)
+    # each file read strictly (Snakemake keeps the last of a duplicated key), in merge order:
+    # the Snakefile's `configfile:`, then the --configfile overlays over it
+    _overlays = [str(f) for f in workflow.overwrite_configfiles]
+    _order = [f for f in map(str, workflow.configfiles) if f not in _overlays] + _overlays
+    _files = [(f, read_config_file(f)) for f in _order]
     config = validate(config)
     check_test_points(config, {k: s.test_points for k, s in STUDY_KINDS.items()})
+    _limits = {"this machine's memory (MemTotal, or NTKPAPER_MEM_MB)": memory.machine_mb()}
+    _cap = workflow.global_resources.get("mem_mb")  # --resources mem_mb=..., or the profile's
+    _cap = getattr(_cap, "value", _cap)  # a snakemake Resource in Snakemake 9
+    if isinstance(_cap, int | float) and _cap > 0:
+        _limits["the mem_mb cap of --resources (or the profile)"] = int(_cap)
+    _limit_name, _limit = min(_limits.items(), key=lambda item: item[1])
+    memory.check(config, STUDY_KINDS, _limit, _limit_name, _files)
     check_writable(RESULTS)
 except ConfigError as err:
     sys.stderr.write(f"\nConfigError: {err}\n\n")

@@ -16,6 +16,6 @@ rule analytic_kernels:
     priority: 90  # the spectral studies wait for these kernels (seconds each)
     threads: 2
     resources:
-        mem_mb=4000,
+        mem_mb=lambda w: memory.analytic_kernels_mb(config["datasets"][w.dataset], ARCHS[w.arch]),
     script:
         "../scripts/analytic_kernels.py"

@@ -1,11 +1,16 @@
 # Every study kind runs the same way: compute (`run`, one job per shard: per width for a width
 # sweep, one job otherwise) → numbers and figure data (`analyze`) → figures (rule `plot`).
 # Each kind is a compute module ntkpaper/studies/<kind>.py (run, analyze, and a WORKFLOW
-# literal naming its inputs, sharding and resources) and a figures module
+# literal naming its inputs, sharding and scheduling) and a figures module
 # ntkpaper/figures/<kind>.py (plot_<figure>); both are read here without importing them.
 
 def run_file(kind, name, shard):
     return f"{RESULTS}/finite/{kind}/{name}/{shard}.npz"
+
+
+def shard_spec(kind, wildcards):
+    """The spec one run job sees (a sharded list narrowed to the job's value)."""
+    return STUDY_KINDS[kind].shard_spec(spec(kind, wildcards.name), wildcards.shard)
 
 
 def study_inputs(kind, name, stage):
@@ -33,7 +38,7 @@ for _kind, _study in STUDY_KINDS.items():
             run=run_file(_kind, "{name}", "{shard}"),
         params:
             kind=_kind,
-            spec=lambda w, kind=_kind: STUDY_KINDS[kind].shard_spec(spec(kind, w.name), w.shard),
+            spec=lambda w, kind=_kind: shard_spec(kind, w),
             seed=config["seed"],
             run_id=lambda w, kind=_kind: [kind, w.name],
         wildcard_constraints:
@@ -45,7 +50,8 @@ for _kind, _study in STUDY_KINDS.items():
         priority: _study.priority
         threads: 2
         resources:
-            mem_mb=_study.mem_mb,
+            # estimated from the shard's spec and data sizes (ntkpaper.memory), per shard
+            mem_mb=lambda w, kind=_kind: memory.run_mb(kind, shard_spec(kind, w), config["datasets"]),
             machine=MACHINE if _study.exclusive else 1,
         script:
             "../scripts/run_study.py"

@@ -8,7 +8,8 @@ so building the DAG imports no JAX, neural-tangents or matplotlib.
   nothing else. ``modules`` names what a script imports by name at run time
   (``importlib.import_module(f"ntkpaper.studies.{kind}")``).
 * `study_kind(name)`: a kind's figures (the ``plot_<figure>`` functions of
-  ``ntkpaper/figures/<kind>.py``) and its ``WORKFLOW`` literal (inputs, sharding, resources)
+  ``ntkpaper/figures/<kind>.py``) and its ``WORKFLOW`` literal (inputs, sharding, scheduling;
+  each run job's ``mem_mb`` is estimated by ``ntkpaper.memory``)
   from ``ntkpaper/studies/<kind>.py``.
 """
 
@@ -96,7 +97,6 @@ class StudyKind:
     run_inputs: tuple[str, ...] = ("data",)  # "data" applies only when the spec names one
     analyze_inputs: tuple[str, ...] = ()
     shard_by: str | None = None  # a list in the spec: one run job per value
-    mem_mb: int = 4000  # declared peak memory of the run job
     priority: int = 0  # long jobs first, so none starts last and leaves a core idle
     test_points: bool = True  # evaluates on the data set's test split (when it reads one)
     # The run job has the machine to itself (its numbers are timings: a job beside it would

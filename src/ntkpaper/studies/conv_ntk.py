@@ -36,7 +36,7 @@ from ntkpaper import cnn, infinite, keys, predict, train
 from ntkpaper.fits import bootstrap_slope
 from ntkpaper.models import model_spec
 
-WORKFLOW = {"mem_mb": 3000, "priority": 30}
+WORKFLOW = {"priority": 30}
 
 READOUTS = ("flatten", "pool")
 # neural-tangents README, "Performance" (google/neural-tangents): milliseconds per NTK entry of

@@ -30,7 +30,7 @@ from ntkpaper.models import init_params, model_spec, stax_network
 from ntkpaper.timing import median_time, time_call
 
 # How the workflow runs this kind (read by ntkpaper.workflow without importing this module).
-WORKFLOW = {"priority": 40, "mem_mb": 10000, "exclusive": True}
+WORKFLOW = {"priority": 40, "exclusive": True}
 
 
 def matmul_gflops(n: int = 2048, dtype=jnp.float32) -> float:

@@ -46,7 +46,7 @@ from ntkpaper.models import init_ensemble, make_apply, model_spec
 
 # How the workflow runs this kind (read by ntkpaper.workflow without importing this module):
 # the population kernel is assembled from the data set's cached kernel blocks.
-WORKFLOW = {"run_inputs": ["data", "kernels"], "mem_mb": 3000, "priority": 30}
+WORKFLOW = {"run_inputs": ["data", "kernels"], "priority": 30}
 
 N_MODE_BINS = 24
 

@@ -49,7 +49,6 @@ from ntkpaper.models import ensemble_apply, make_apply, model_spec
 WORKFLOW = {
     "shard_by": "widths",
     "analyze_inputs": ["data", "kernels"],
-    "mem_mb": 3000,
     "priority": 35,
 }
 
