@@ -227,9 +227,10 @@ def test_make_reads_overlays_strictly_before_snakemake(tmp_path, text, returncod
     (repo / ".venv").symlink_to(ROOT / ".venv")
     (tmp_path / "mine.yaml").write_text(text)
     env = {**os.environ, "PYTHONPATH": str(repo / "src")}
-    out = subprocess.run(["make", "-s", "quick", f"CONFIG={tmp_path / 'mine.yaml'}",
-                          "TARGETS=--dry-run", "CORES=2"], cwd=repo, capture_output=True,
-                         text=True, env=env, timeout=300)  # fmt: skip
+    # -o: the shared venv's stamp counts as current (a copy's newer pins must not reinstall it)
+    out = subprocess.run(["make", "-s", "-o", ".venv/.installed", "quick",
+                          f"CONFIG={tmp_path / 'mine.yaml'}", "TARGETS=--dry-run", "CORES=2"],
+                         cwd=repo, capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
     assert out.returncode == (0 if returncode == 0 else 2), out.stdout[-2000:] + out.stderr
     assert re.search(message, out.stderr), out.stderr[-2000:]
     assert nothing_written(repo)
