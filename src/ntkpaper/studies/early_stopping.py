@@ -344,7 +344,8 @@ def analyze(
     gram = run["gram_values"]
     times = run["times"]
     numbers: dict[str, Any] = {
-        **rates.numbers(run), "top_k": int(run["top_k"]), "eps": float(run["eps"]),
+        **rates.numbers(run["lr"], run["eta_crit"]),
+        "top_k": int(run["top_k"]), "eps": float(run["eps"]),
         "val_fraction": float(run["val_fraction"]), "n_train": int(run["n_train"]),
         "n_test": int(run["n_test"]), "n_validation": int(run["n_validation"]),
         "noise_fraction": float(run["noise_fraction"]),

@@ -312,7 +312,8 @@ def analyze(
     lr, widths, times = float(run["lr"]), run["widths"], run["record_steps"].astype(np.float64)
     lo, hi = (int(v) for v in run["fit_range"])
     numbers: dict[str, Any] = {
-        **rates.numbers(run), "steps": int(run["steps"]), "seeds": int(run["seeds"]),
+        **rates.numbers(run["lr"], run["eta_crit"]),
+        "steps": int(run["steps"]), "seeds": int(run["seeds"]),
         "widths": widths.tolist(), "width_min": int(widths.min()),
         "width_max": int(widths.max()), "depth": int(run["depth"]), "b_std": float(run["b_std"]),
         "n_train": int(run["n_train"]), "fit_lo": lo, "fit_hi": hi,
