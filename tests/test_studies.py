@@ -74,8 +74,7 @@ def _round_trip(arrays, path):
 
 def _run_round_trip(module, run, path):
     """Through the run file, as run_study.py writes and analyze_study.py reads it."""
-    if not hasattr(module, "Run"):  # TODO(issue 13): every kind declares its Run
-        return _round_trip(run, path)
+    assert isinstance(run, module.Run), "run returns the kind's Run record"
     run.to_npz(path)
     return module.Run.from_npz(path)
 

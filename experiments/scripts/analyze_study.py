@@ -18,9 +18,9 @@ def main(inputs, outputs, params):
     runs = runs.split(",") if isinstance(runs, str) else list(runs)
     extra = {name: io.read_npz(path) for name, path in inputs.items() if name != "runs"}
     # a run file that does not match the kind's Run record fails here, naming file and key
-    # (TODO(issue 13): the kinds not yet converted still read a dict of arrays)
-    read = study.Run.from_npz if hasattr(study, "Run") else io.read_npz
-    numbers, figures = study.analyze([read(f) for f in runs], spec=params["spec"], **extra)
+    numbers, figures = study.analyze(
+        [study.Run.from_npz(f) for f in runs], spec=params["spec"], **extra
+    )
     numbers["config"] = params["spec"]  # the paper quotes its settings from here too
     io.write_json(outputs["numbers"], numbers)
     for name, arrays in figures.items():

@@ -21,10 +21,7 @@ def main(inputs, outputs, params):
         key=keys.run_key(params["seed"], *params["run_id"]),
         **{name: io.read_npz(path) for name, path in inputs.items() if name in ("data", "kernels")},
     )
-    if hasattr(study, "Run"):
-        result.to_npz(outputs["run"])  # the kind's Run record
-    else:  # TODO(issue 13): the kinds not yet converted still return a dict of arrays
-        io.write_npz(outputs["run"], **result)
+    result.to_npz(outputs["run"])  # the kind's Run record
     io.write_provenance(outputs["run"], config=params["spec"], seed=params["seed"], started=started)
 
 
