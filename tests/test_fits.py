@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -79,12 +81,13 @@ def test_ensemble_gap_is_unbiased_for_exact_draws():
 
 def test_convergence_criterion():
     steps = np.array([0, 1, 5, 50, 100])
-    run = {"record_steps": steps,
-           "net_train_loss": np.array([[1.0, 1.0], [0.5, 0.5], [1e-2, 1e-2], [1e-4, 1e-3],
-                                       [1e-5, 1e-5]]),
-           "net_param_dist": np.array([[0, 0], [1, 1], [2, 2], [3.0, 3.0], [3.03, 3.2]]),
-           "net_diverged": np.array([False, False])}  # fmt: skip
+    loss = np.array([[1.0, 1.0], [0.5, 0.5], [1e-2, 1e-2], [1e-4, 1e-3], [1e-5, 1e-5]])
+    dist = np.array([[0, 0], [1, 1], [2, 2], [3.0, 3.0], [3.03, 3.2]])
+    net = width_sweep.Training(steps=steps, train_loss=loss, test_loss=loss, param_dist=dist,
+                               param_rel_dist=dist, layer_dist=dist[..., None],
+                               layer_rel_dist=dist[..., None], diverged=np.array([False, False]),
+                               f_test_final=np.zeros((2, 3, 1)))  # fmt: skip
     # seed 0: loss 1e-5 ≤ 1e-4, distance +1% over T/2..T; seed 1: +6.7%
-    np.testing.assert_array_equal(width_sweep.converged(run, "net"), [True, False])
-    run["net_diverged"] = np.array([True, False])
-    np.testing.assert_array_equal(width_sweep.converged(run, "net"), [False, False])
+    np.testing.assert_array_equal(width_sweep.converged(net), [True, False])
+    net = dataclasses.replace(net, diverged=np.array([True, False]))
+    np.testing.assert_array_equal(width_sweep.converged(net), [False, False])

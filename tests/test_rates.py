@@ -22,8 +22,7 @@ def test_relative_rate_is_the_fraction_of_two_m_over_lambda_max():
     assert half["lr"] == pytest.approx(0.5 * half["eta_crit"])
     absolute = rates.resolve(3.0, k, m=12)
     assert absolute["lr"] == 3.0 and absolute["eta_crit"] == half["eta_crit"]
-    run = {"lr": np.float64(absolute["lr"]), "eta_crit": np.float64(absolute["eta_crit"])}
-    assert rates.numbers(run)["eta_over_eta_crit"] == pytest.approx(3.0 / half["eta_crit"])
+    assert rates.numbers(**absolute)["eta_over_eta_crit"] == pytest.approx(3.0 / half["eta_crit"])
 
 
 @pytest.mark.parametrize(("fraction", "converges"), [(0.95, True), (1.05, False)])

@@ -7,6 +7,7 @@ here they only join the claims check."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import math
 
@@ -71,6 +72,13 @@ def _round_trip(arrays, path):
     return io.read_npz(path)
 
 
+def _run_round_trip(module, run, path):
+    """Through the run file, as run_study.py writes and analyze_study.py reads it."""
+    assert isinstance(run, module.Run), "run returns the kind's Run record"
+    run.to_npz(path)
+    return module.Run.from_npz(path)
+
+
 _NUMBERS: dict[str, dict] = {}  # each kind runs once per session; later tests reuse it
 
 
@@ -86,7 +94,8 @@ def run_kind(kind: str, tiny, tmp_path):
         return {n: tiny[n] for n in names if n != "data" or "data" in spec}
 
     runs = [
-        _round_trip(
+        _run_round_trip(
+            module,
             module.run(study.shard_spec(spec, shard), key=keys.run_key(0, kind), **inputs("run")),
             tmp_path / f"{shard}.npz",
         )
@@ -146,23 +155,29 @@ def test_layer_type_change_groups_input_hidden_output():
     hidden; relative change is the group's change over the group's initial norm."""
     dist = np.array([[[3.0, 1.0, 2.0, 4.0]]])  # (records, seeds, layers): L = 4
     norm0 = np.array([[[6.0, 2.0, 2.0, 8.0]]])
-    run = {
-        "net_layer_dist": dist,
-        "net_layer_rel_dist": dist / norm0,
-        "net_param_dist": np.array([[np.sqrt(30.0)]]),
-        "net_param_rel_dist": np.array([[np.sqrt(30.0 / 108.0)]]),
-    }
-    out = width_sweep.layer_type_change(run)
+    net = width_sweep.Training(
+        steps=np.array([10]),
+        train_loss=np.ones((1, 1)),
+        test_loss=np.ones((1, 1)),
+        param_dist=np.array([[np.sqrt(30.0)]]),
+        param_rel_dist=np.array([[np.sqrt(30.0 / 108.0)]]),
+        layer_dist=dist,
+        layer_rel_dist=dist / norm0,
+        diverged=np.array([False]),
+        f_test_final=np.zeros((1, 2, 1)),
+    )
+    out = width_sweep.layer_type_change(net)
     np.testing.assert_allclose(out["abs_input"], [[3.0]])
     np.testing.assert_allclose(out["abs_hidden"], [[np.sqrt(5.0)]])
     np.testing.assert_allclose(out["abs_output"], [[4.0]])
     np.testing.assert_allclose(out["rel_input"], [[0.5]])
     np.testing.assert_allclose(out["rel_hidden"], [[np.sqrt(5.0 / 8.0)]])
     np.testing.assert_allclose(out["rel_output"], [[0.5]])
-    np.testing.assert_allclose(out["rel_all"], run["net_param_rel_dist"])
+    np.testing.assert_allclose(out["rel_all"], net.param_rel_dist)
     two_layers = width_sweep.layer_type_change(
-        {k: v[..., [0, 3]] if v.ndim == 3 else v for k, v in run.items()}
-    )
+        dataclasses.replace(net, layer_dist=dist[..., [0, 3]],
+                            layer_rel_dist=(dist / norm0)[..., [0, 3]])
+    )  # fmt: skip
     assert "abs_hidden" not in two_layers  # depth 2 has no hidden-to-hidden layer
 
 

@@ -57,9 +57,17 @@ def _check_numbers(numbers: dict, tmp_path) -> dict:
 
 
 def _round_trip(arrays: dict, tmp_path) -> dict[str, np.ndarray]:
-    path = tmp_path / "run.npz"
+    """A figure's data through its .npz, as plot.py reads it."""
+    path = tmp_path / "figure.npz"
     io.write_npz(path, **arrays)
     return io.read_npz(path)  # allow_pickle=False: only plain arrays survive
+
+
+def _run_round_trip(run, tmp_path):
+    """A run through its run file, as run_study.py writes and analyze_study.py reads it."""
+    path = tmp_path / "run.npz"
+    run.to_npz(path)
+    return type(run).from_npz(path)
 
 
 # ----------------------------------------------------------------------------- E7
@@ -70,8 +78,8 @@ def test_eigendecay_end_to_end(digits, tmp_path):
     spec = {"data": "tiny", "model": MODEL, "widths": [32, 16], "seeds": 2, "lr": 2.0,
             "steps": 12, "fit_range": [2, 12], "n_modes": 3, "circle_points": 32,
             "train_subset": 40}  # fmt: skip
-    arrays = eigendecay.run(spec, d, key=keys.run_key(0, "eigendecay", "tiny"), kernels=kernels)
-    numbers, figures = eigendecay.analyze([_round_trip(arrays, tmp_path)], spec=spec)
+    run = eigendecay.run(spec, d, key=keys.run_key(0, "eigendecay", "tiny"), kernels=kernels)
+    numbers, figures = eigendecay.analyze([_run_round_trip(run, tmp_path)], spec=spec)
     loaded = _check_numbers(numbers, tmp_path)
     assert loaded["widths"] == [16, 32] and loaded["train_subset"] == 40
     assert loaded["digits_min_positive"] and loaded["digits_exponent"] < 0
@@ -146,8 +154,8 @@ def _es_spec(widths):
 def test_early_stopping_end_to_end(noisy_digits, tmp_path, widths):
     d, kernels = noisy_digits
     spec = _es_spec(widths)
-    arrays = early_stopping.run(spec, d, key=keys.run_key(0, "es", "tiny"), kernels=kernels)
-    numbers, figures = early_stopping.analyze([_round_trip(arrays, tmp_path)], spec=spec)
+    run = early_stopping.run(spec, d, key=keys.run_key(0, "es", "tiny"), kernels=kernels)
+    numbers, figures = early_stopping.analyze([_run_round_trip(run, tmp_path)], spec=spec)
     loaded = _check_numbers(numbers, tmp_path)
     assert loaded["net"]["width"] == widths
     assert loaded["n_validation"] == 16 and loaded["noise_fraction"] == pytest.approx(0.25)
@@ -174,9 +182,9 @@ def test_early_stopping_end_to_end(noisy_digits, tmp_path, widths):
     decay = np.abs(dyn.decay(loaded["spectral"]["t"]))[: spec["top_k"]]
     assert np.all(decay <= spec["eps"]) and np.any(decay > spec["eps"] * 0.5)
     # the closed-form curve passes through the t = ∞ value (kernel regression)
-    assert arrays["test_mse"][-1] == pytest.approx(loaded["infinite"]["test_mse"], rel=1e-6)
+    assert run.test_mse[-1] == pytest.approx(loaded["infinite"]["test_mse"], rel=1e-6)
     if widths:
-        assert loaded["spectral"]["t"] in arrays["net_steps"]
+        assert loaded["spectral"]["t"] in run.net.steps
         assert loaded["net"]["width"] == widths and loaded["net_widest"]["width"] == widths[-1]
         assert loaded["net_widest"]["test_mse_spectral"] > 0
     else:  # the paper's macros exist for every configuration, as an em dash

@@ -1,5 +1,6 @@
 """Numbers and figure data of one study instance (ntkpaper.studies.<kind>.analyze), from its
-run files (one per shard) and, for kinds that read them, its data and kernels.
+run files (one per shard, each read as the kind's ``Run`` record) and, for kinds that read
+them, its data and kernels.
 
     python experiments/scripts/analyze_study.py --params p.yaml \
         --input runs=/tmp/run.npz --output numbers=/tmp/n.json lr_limit=/tmp/lr_limit.npz
@@ -16,7 +17,10 @@ def main(inputs, outputs, params):
     runs = inputs["runs"]
     runs = runs.split(",") if isinstance(runs, str) else list(runs)
     extra = {name: io.read_npz(path) for name, path in inputs.items() if name != "runs"}
-    numbers, figures = study.analyze([io.read_npz(f) for f in runs], spec=params["spec"], **extra)
+    # a run file that does not match the kind's Run record fails here, naming file and key
+    numbers, figures = study.analyze(
+        [study.Run.from_npz(f) for f in runs], spec=params["spec"], **extra
+    )
     numbers["config"] = params["spec"]  # the paper quotes its settings from here too
     io.write_json(outputs["numbers"], numbers)
     for name, arrays in figures.items():

@@ -1,5 +1,5 @@
 """Run one study instance's computation, or one shard of it (ntkpaper.studies.<kind>.run),
-and save its arrays.
+and save the kind's ``Run`` record it returns (``Run.to_npz``; ntkpaper.records).
 
     python experiments/scripts/run_study.py --params p.yaml \
         --input data=results/data/digits.npz --output run=/tmp/run.npz
@@ -16,12 +16,12 @@ from ntkpaper import cli, io, keys
 def main(inputs, outputs, params):
     started = time.time()
     study = importlib.import_module(f"ntkpaper.studies.{params['kind']}")
-    arrays = study.run(
+    result = study.run(
         params["spec"],
         key=keys.run_key(params["seed"], *params["run_id"]),
         **{name: io.read_npz(path) for name, path in inputs.items() if name in ("data", "kernels")},
     )
-    io.write_npz(outputs["run"], **arrays)
+    result.to_npz(outputs["run"])  # the kind's Run record
     io.write_provenance(outputs["run"], config=params["spec"], seed=params["seed"], started=started)
 
 

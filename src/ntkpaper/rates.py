@@ -23,7 +23,7 @@ def resolve(lr: float | Mapping[str, Any], ntk_train, m: int) -> dict[str, float
     return {"lr": value, "eta_crit": eta_crit}
 
 
-def numbers(run: Mapping[str, Any]) -> dict[str, float]:
-    """The rate of a run file (its "lr" and "eta_crit") as numbers for the paper."""
-    lr, eta_crit = float(run["lr"]), float(run["eta_crit"])
+def numbers(lr: float, eta_crit: float) -> dict[str, float]:
+    """A run's rate and critical rate (as `resolve` gave them) as numbers for the paper."""
+    lr, eta_crit = float(lr), float(eta_crit)
     return {"lr": lr, "eta_crit": eta_crit, "eta_over_eta_crit": lr / eta_crit}

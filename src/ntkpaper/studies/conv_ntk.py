@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -35,6 +36,7 @@ import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper import cnn, infinite, keys, predict, train
 from ntkpaper.fits import bootstrap_slope
 from ntkpaper.models import model_spec
+from ntkpaper.records import Record
 
 WORKFLOW = {"priority": 30}
 
@@ -44,6 +46,47 @@ READOUTS = ("flatten", "pool")
 PUBLISHED = {"readme_pool_ms_v100": 2.7001, "readme_flatten_ms_v100": 0.0046510,
              "readme_version": "0.2.1"}  # fmt: skip
 BLOCK = 40  # tile size of the analytic CNTK: pooling holds BLOCK²·(H·W)² covariances per layer
+
+
+@dataclass(frozen=True)
+class Cost(Record):
+    """What computing one readout's analytic CNTK cost, after a warm-up tile."""
+
+    wall_per_entry: float  # seconds per kernel entry computed
+    cpu_per_entry: float  # process CPU seconds per entry
+    entries: int
+    wall: float  # seconds in all
+
+
+@dataclass(frozen=True)
+class Readout(Record):
+    """One readout of the conv net (flattening or global average pooling)."""
+
+    ratio_12: float  # λ_1/λ_2 of its analytic CNTK on the training images
+    condition: float  # λ_max/λ_min
+    mean_T: np.ndarray  # (n_test, K) kernel regression after `steps` GD steps
+    mean: np.ndarray  # (n_test, K) and at t = ∞
+    lr: float  # lr_ratio·η_crit of the analytic CNTK
+    cost: Cost
+    deviation: np.ndarray  # (channels, seeds) relative Frobenius deviation at init
+    cpu_concentration: float  # CPU seconds of the concentration measurement
+    net_f_test: np.ndarray  # (train_channels, train_seeds, n_test, K) at the end
+    net_train_loss: np.ndarray  # (train_channels, train_seeds) at the end
+    cpu_training: float  # CPU seconds of training the finite CNNs
+
+
+@dataclass(frozen=True)
+class Run(Record):
+    """The whole instance (not sharded)."""
+
+    n_train: int
+    n_test: int
+    y_test: np.ndarray  # (n_test, K)
+    labels_test: np.ndarray  # (n_test,)
+    fc_mean: np.ndarray  # (n_test, K) the fully connected NTK's prediction at t = ∞
+    channels: np.ndarray  # (C,) ascending, of the concentration measurement
+    train_channels: np.ndarray  # (C_t,) ascending, of the finite CNNs
+    readouts: dict[str, Readout]  # keyed as READOUTS
 
 
 def _split(spec, data) -> dict[str, np.ndarray]:
@@ -86,43 +129,45 @@ def _eta_crit(kernels, m: int) -> float:
     return train.critical_lr(kernels["ntk_train_train"], m)
 
 
-def run(spec, data, *, key) -> dict[str, np.ndarray]:
+def run(spec, data, *, key) -> Run:
     d = _split(spec, data)
-    out: dict[str, np.ndarray] = {
-        "n_train": np.int64(len(d["x_train"])), "n_test": np.int64(len(d["x_test"])),
-        "y_test": d["y_test"], "labels_test": d["labels_test"],
-    }  # fmt: skip
     # the fully connected NTK on the same split
     fc = infinite.analytic_kernels(model_spec(spec["fc_model"], width=1, out_dim=1),
                                    d["x_train"], d["x_test"])  # fmt: skip
     m = d["y_train"].size
     lr_fc = spec["lr_ratio"] * _eta_crit(fc, m)
-    out["fc_mean"] = _kernel_predictions(fc, d["y_train"], lr_fc, spec["steps"])[1]
+    fc_mean = _kernel_predictions(fc, d["y_train"], lr_fc, spec["steps"])[1]
     # the analytic CNTK per readout, timed; predictions; finite CNNs
+    readouts = {}
     for readout in READOUTS:
         cspec = _spec(spec, channels=1, readout=readout, out_dim=1)
         kernels, cost = timed_kernels(cspec, d["x_train"], d["x_test"])
         lr = float(spec["lr_ratio"] * _eta_crit(kernels, m))
         values = np.linalg.eigvalsh(kernels["ntk_train_train"])[::-1]
-        out[f"{readout}_ratio_12"] = np.float64(values[0] / values[1])
-        out[f"{readout}_condition"] = np.float64(values[0] / values[-1])
         means = _kernel_predictions(kernels, d["y_train"], lr, spec["steps"])
-        out.update({f"{readout}_mean_T": means[0], f"{readout}_mean": means[1],
-                    f"{readout}_lr": np.float64(lr),
-                    **{f"{readout}_cost_{k}": np.float64(v) for k, v in cost.items()}})  # fmt: skip
         cpu = time.process_time()
-        out.update(_concentration(spec, d["x_train"], kernels["ntk_train_train"], readout,
-                                  key=key))  # fmt: skip
-        out[f"{readout}_cpu_concentration"] = np.float64(time.process_time() - cpu)
+        deviation = _concentration(spec, d["x_train"], kernels["ntk_train_train"], readout,
+                                   key=key)  # fmt: skip
+        cpu_concentration = time.process_time() - cpu
         cpu = time.process_time()
-        out.update(_finite(spec, d, readout, lr, key=key))
-        out[f"{readout}_cpu_training"] = np.float64(time.process_time() - cpu)
-    return out
+        net_f_test, net_train_loss = _finite(spec, d, readout, lr, key=key)
+        readouts[readout] = Readout(
+            ratio_12=float(values[0] / values[1]), condition=float(values[0] / values[-1]),
+            mean_T=means[0], mean=means[1], lr=lr, cost=Cost(**cost), deviation=deviation,
+            cpu_concentration=cpu_concentration, net_f_test=net_f_test,
+            net_train_loss=net_train_loss, cpu_training=time.process_time() - cpu,
+        )  # fmt: skip
+    return Run(n_train=len(d["x_train"]), n_test=len(d["x_test"]), y_test=d["y_test"],
+               labels_test=d["labels_test"], fc_mean=fc_mean,
+               channels=np.array(sorted(spec["channels"])),
+               train_channels=np.array(sorted(spec["train_channels"])),
+               readouts=readouts)  # fmt: skip
 
 
-def _concentration(spec, x_train, analytic, readout: str, *, key) -> dict[str, np.ndarray]:
+def _concentration(spec, x_train, analytic, readout: str, *, key) -> np.ndarray:
     """Relative Frobenius deviation of each seed's empirical NTK on the first ``n_kernel``
-    training points from the analytic one (``analytic``: its train×train block)."""
+    training points from the analytic one (``analytic``: its train×train block), at each of
+    the channel counts (ascending): (channels, seeds)."""
     n = int(min(spec["n_kernel"], len(x_train)))
     x = np.asarray(x_train[:n], np.float64)
     analytic = analytic[:n, :n]
@@ -134,10 +179,10 @@ def _concentration(spec, x_train, analytic, readout: str, *, key) -> dict[str, n
             params = cnn.init_params(cspec, key=jax.random.fold_in(k, s), dtype=jnp.float32)
             emp = np.asarray(cnn.empirical_ntk(cspec, params, x), np.float64)
             devs[i, s] = np.linalg.norm(emp - analytic) / np.linalg.norm(analytic)
-    return {f"{readout}_deviation": devs, "channels": np.array(sorted(spec["channels"]))}
+    return devs
 
 
-def _finite(spec, d, readout: str, lr: float, *, key) -> dict[str, np.ndarray]:
+def _finite(spec, d, readout: str, lr: float, *, key) -> tuple[np.ndarray, np.ndarray]:
     """Final test outputs of finite CNNs, (n_channels, seeds, n_test, K), and train losses."""
     k_out = d["y_train"].shape[1]
     f_test, losses = [], []
@@ -150,9 +195,7 @@ def _finite(spec, d, readout: str, lr: float, *, key) -> dict[str, np.ndarray]:
                              record_steps=[0, int(spec["steps"])])  # fmt: skip
         f_test.append(np.asarray(rec.f_test[-1], np.float64))
         losses.append(np.asarray(rec.train_loss[-1], np.float64))
-    return {f"{readout}_net_f_test": np.stack(f_test),
-            f"{readout}_net_train_loss": np.stack(losses),
-            "train_channels": np.array(sorted(spec["train_channels"]))}  # fmt: skip
+    return np.stack(f_test), np.stack(losses)
 
 
 # ----------------------------------------------------------------------------- analysis
@@ -175,46 +218,47 @@ def paired_difference(a: np.ndarray, b: np.ndarray, *, n_boot: int = 2000, seed:
             "level": level, "n_points": len(a)}  # fmt: skip
 
 
-def analyze(runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]):
+def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
     (run,) = runs
-    y, labels = run["y_test"], run["labels_test"]
-    correct = {"fc": np.argmax(run["fc_mean"], -1) == labels}
+    y, labels = run.y_test, run.labels_test
+    correct = {"fc": np.argmax(run.fc_mean, -1) == labels}
     numbers: dict[str, Any] = {
-        "n_train": int(run["n_train"]), "n_test": int(run["n_test"]),
+        "n_train": int(run.n_train), "n_test": int(run.n_test),
         "conv_layers": int(spec["cnn"]["conv_layers"]),
         "filter_size": int(spec["cnn"]["filter_size"]), "fc_depth": int(spec["fc_model"]["depth"]),
-        "channels": run["channels"].tolist(), "channels_min": int(run["channels"].min()),
-        "channels_max": int(run["channels"].max()), "seeds": int(spec["seeds"]),
-        "n_kernel": int(spec["n_kernel"]), "train_channels": run["train_channels"].tolist(),
+        "channels": run.channels.tolist(), "channels_min": int(run.channels.min()),
+        "channels_max": int(run.channels.max()), "seeds": int(spec["seeds"]),
+        "n_kernel": int(spec["n_kernel"]), "train_channels": run.train_channels.tolist(),
         "train_seeds": int(spec["train_seeds"]), "steps": int(spec["steps"]),
-        "fc_accuracy": float(correct["fc"].mean()), "fc_mse": float(_mse(run["fc_mean"], y)),
+        "fc_accuracy": float(correct["fc"].mean()), "fc_mse": float(_mse(run.fc_mean, y)),
         "image_pixels": int(np.prod(spec["image_shape"][:2])),
         "receptive_field": 1 + spec["cnn"]["conv_layers"] * (spec["cnn"]["filter_size"] - 1),
     }  # fmt: skip
-    channels = run["channels"].astype(np.float64)
-    acc_fig: dict[str, np.ndarray] = {"train_channels": run["train_channels"]}
+    channels = run.channels.astype(np.float64)
+    acc_fig: dict[str, np.ndarray] = {"train_channels": run.train_channels}
     conc_fig: dict[str, np.ndarray] = {"channels": channels}
     for readout in READOUTS:
-        correct[readout] = np.argmax(run[f"{readout}_mean"], -1) == labels
-        acc_t = float(predict.accuracy(run[f"{readout}_mean_T"], labels))
-        nets = run[f"{readout}_net_f_test"]  # (C, S, n_test, K)
+        r = run.readouts[readout]
+        correct[readout] = np.argmax(r.mean, -1) == labels
+        acc_t = float(predict.accuracy(r.mean_T, labels))
+        nets = r.net_f_test  # (C, S, n_test, K)
         net_acc = predict.accuracy(nets, labels)  # (C, S)
         net_mse = _mse(nets, y)
-        dev = run[f"{readout}_deviation"]
+        dev = r.deviation
         numbers.update({
             f"{readout}_accuracy": float(correct[readout].mean()),
-            f"{readout}_mse": float(_mse(run[f"{readout}_mean"], y)),
+            f"{readout}_mse": float(_mse(r.mean, y)),
             f"{readout}_accuracy_T": acc_t,
-            f"{readout}_mse_T": float(_mse(run[f"{readout}_mean_T"], y)),
-            f"{readout}_cost_per_entry": float(run[f"{readout}_cost_wall_per_entry"]),
-            f"{readout}_cost_cpu_per_entry": float(run[f"{readout}_cost_cpu_per_entry"]),
-            f"{readout}_cost_us": 1e6 * float(run[f"{readout}_cost_wall_per_entry"]),
-            f"{readout}_kernel_seconds": float(run[f"{readout}_cost_wall"]),
+            f"{readout}_mse_T": float(_mse(r.mean_T, y)),
+            f"{readout}_cost_per_entry": float(r.cost.wall_per_entry),
+            f"{readout}_cost_cpu_per_entry": float(r.cost.cpu_per_entry),
+            f"{readout}_cost_us": 1e6 * float(r.cost.wall_per_entry),
+            f"{readout}_kernel_seconds": float(r.cost.wall),
             f"{readout}_net_accuracy": net_acc.mean(1).tolist(),
             f"{readout}_net_accuracy_widest": float(net_acc[-1].mean()),
             f"{readout}_net_mse": net_mse.mean(1).tolist(),
             f"{readout}_net_mse_widest": float(net_mse[-1].mean()),
-            f"{readout}_net_train_loss_max": float(np.nanmax(run[f"{readout}_net_train_loss"])),
+            f"{readout}_net_train_loss_max": float(np.nanmax(r.net_train_loss)),
             f"{readout}_deviation": dev.mean(1).tolist(),
             f"{readout}_deviation_widest": float(dev[-1].mean()),
             f"{readout}_local_slope_widest": float(
@@ -224,18 +268,18 @@ def analyze(runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
             else None,
             f"{readout}_slope_deviation": bootstrap_slope(channels, dev)
             if len(channels) > 1 else None,
-            f"{readout}_lr": float(run[f"{readout}_lr"]),
-            f"{readout}_cpu_concentration": float(run[f"{readout}_cpu_concentration"]),
-            f"{readout}_cpu_training": float(run[f"{readout}_cpu_training"]),
-            f"{readout}_ratio_12": float(run[f"{readout}_ratio_12"]),
-            f"{readout}_condition": float(run[f"{readout}_condition"]),
+            f"{readout}_lr": float(r.lr),
+            f"{readout}_cpu_concentration": float(r.cpu_concentration),
+            f"{readout}_cpu_training": float(r.cpu_training),
+            f"{readout}_ratio_12": float(r.ratio_12),
+            f"{readout}_condition": float(r.condition),
         })  # fmt: skip
         acc_fig.update({f"{readout}_net_accuracy": net_acc, f"{readout}_net_mse": net_mse,
                         f"{readout}_accuracy": np.float64(correct[readout].mean()),
                         f"{readout}_accuracy_T": np.float64(acc_t),
                         f"{readout}_mse_T": np.float64(numbers[f"{readout}_mse_T"]),
                         f"{readout}_mse": np.float64(numbers[f"{readout}_mse"])})  # fmt: skip
-        cost = [run[f"{readout}_cost_wall_per_entry"], run[f"{readout}_cost_cpu_per_entry"]]
+        cost = [r.cost.wall_per_entry, r.cost.cpu_per_entry]
         conc_fig.update({f"{readout}_deviation": dev, f"{readout}_cost": np.array(cost)})
     numbers.update({
         "pool_minus_fc_accuracy": paired_difference(correct["pool"], correct["fc"]),

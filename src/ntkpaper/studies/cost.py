@@ -14,6 +14,7 @@ suite in benchmarks/.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -27,6 +28,7 @@ from ntkpaper import keys, predict
 from ntkpaper.empirical import empirical_ntk, nt_empirical_ntk, ntk_flops
 from ntkpaper.fits import loglog_slope
 from ntkpaper.models import init_params, model_spec, stax_network
+from ntkpaper.records import Record
 from ntkpaper.timing import median_time, time_call
 
 # How the workflow runs this kind (read by ntkpaper.workflow without importing this module).
@@ -96,7 +98,29 @@ def round_ratio(num: np.ndarray, den: np.ndarray) -> dict[str, Any]:
     return {"ratio": float(np.median(ratios)), "lo": lo, "hi": hi, "n_rounds": len(ratios)}
 
 
-def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Run(Record):
+    """The whole instance (not sharded): every timing's rounds, in seconds (the analysis
+    takes each one's least disturbed round)."""
+
+    ns: np.ndarray  # (sizes,)
+    kernel_ours: np.ndarray  # (sizes, rounds) analytic NTK, our recursion
+    kernel_nt: np.ndarray  # (sizes, rounds) analytic NTK, neural-tangents
+    solve: np.ndarray  # (sizes, rounds) the NTK Gaussian's mean at t = ∞
+    widths: np.ndarray  # (widths,)
+    n_empirical: int
+    matmul_gflops: float
+    # empirical NTK of a finite net: "ours", "nt3", "nt1" (NaN above max_width_jacobian),
+    # (widths, rounds) seconds; "gflops": (widths, rounds) our achieved rate
+    empirical: dict[str, np.ndarray]
+
+
+def best(rounds: np.ndarray) -> np.ndarray:
+    """Per size or width, the least disturbed round."""
+    return rounds.min(axis=1)
+
+
+def run(spec: Mapping[str, Any], data=None, *, key) -> Run:
     ns = np.array(spec["ns"])
     rounds = spec["rounds"]
     x_all = datasets.prepare(
@@ -130,10 +154,10 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
         )["mean"]
     times = timed_rounds(fns, rounds)
     times |= timed_rounds(solves, rounds, warm_up=False)  # numpy: nothing to compile
-    out: dict[str, Any] = {"ns": ns}
-    for name in ("kernel_ours", "kernel_nt", "solve"):
-        out[f"{name}_rounds"] = np.stack([times[f"{name}/{n}"] for n in ns])  # (sizes, rounds)
-        out[name] = out[f"{name}_rounds"].min(axis=1)  # the least disturbed round
+    analytic = {
+        name: np.stack([times[f"{name}/{n}"] for n in ns])  # (sizes, rounds)
+        for name in ("kernel_ours", "kernel_nt", "solve")
+    }
     # Empirical NTK of a finite net: ours (layerwise) against neural-tangents.
     widths = np.array(spec["widths"])
     n_emp = spec["n_empirical"]
@@ -152,69 +176,56 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
         for name in ("ours", "nt3", "nt1"):
             emp[name].append(t.get(name, np.full(rounds, np.nan)))
         emp["gflops"].append(ntk_flops(mspec, x.shape[1], n_emp)["total"] / t["ours"] / 1e9)
-    out.update({f"emp_{k}_rounds": np.array(v) for k, v in emp.items()})  # (widths, rounds)
-    out.update({f"emp_{k}": np.array(v).min(axis=1) for k, v in emp.items() if k != "gflops"})
-    out.update(
-        emp_gflops=np.array(emp["gflops"]).max(axis=1),
-        widths=widths,
-        n_empirical=np.asarray(n_emp),
-        matmul_gflops=np.asarray(matmul_gflops()),
-    )
-    return out
+    return Run(ns=ns, **analytic, widths=widths, n_empirical=n_emp, matmul_gflops=matmul_gflops(),
+               empirical={k: np.array(v) for k, v in emp.items()})  # fmt: skip
 
 
 def analyze(
-    runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
+    runs: Sequence[Run], *, spec: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     (run,) = runs  # one run file: this kind is not sharded
-    ns, widths = run["ns"], run["widths"]
+    ns, widths = run.ns, run.widths
     fit = min(spec["fit_sizes"], len(ns))
+    emp = {k: best(v) for k, v in run.empirical.items() if k != "gflops"}
+    gflops = run.empirical["gflops"].max(axis=1)  # the least disturbed round
     empirical = {}
     for i, w in enumerate(widths):
-        ours, nt3, nt1 = (run[f"emp_{k}_rounds"][i] for k in ("ours", "nt3", "nt1"))
+        ours, nt3, nt1 = (run.empirical[k][i] for k in ("ours", "nt3", "nt1"))
         empirical[f"w{int(w)}"] = {
-            "ours_s": float(run["emp_ours"][i]),
-            "nt3_s": float(run["emp_nt3"][i]),
-            "nt1_s": float(run["emp_nt1"][i]),
+            "ours_s": float(emp["ours"][i]),
+            "nt3_s": float(emp["nt3"][i]),
+            "nt1_s": float(emp["nt1"][i]),
             "ratio_nt3": round_ratio(ours, nt3),
             "ratio_nt1": round_ratio(ours, nt1),
-            "gflops": float(run["emp_gflops"][i]),
-            "matmul_fraction": float(run["emp_gflops"][i] / run["matmul_gflops"]),
+            "gflops": float(gflops[i]),
+            "matmul_fraction": float(gflops[i] / run.matmul_gflops),
         }
     numbers = {
         "ns": ns.tolist(),
         "n_max": int(ns.max()),
-        "rounds": int(run["solve_rounds"].shape[1]),
+        "rounds": int(run.solve.shape[1]),
         "fit_sizes": fit,
         "fit_from": int(np.sort(ns)[-fit]),
-        "exponent_kernel_ours": round_exponent(ns, run["kernel_ours_rounds"], fit),
-        "exponent_kernel_nt": round_exponent(ns, run["kernel_nt_rounds"], fit),
-        "exponent_solve": round_exponent(ns, run["solve_rounds"], fit),
+        "exponent_kernel_ours": round_exponent(ns, run.kernel_ours, fit),
+        "exponent_kernel_nt": round_exponent(ns, run.kernel_nt, fit),
+        "exponent_solve": round_exponent(ns, run.solve, fit),
         # Over every size, for comparison: what the fit gives when overheads are included.
-        "exponent_solve_all_sizes": loglog_slope(ns, run["solve"])[0],
-        "kernel_ratio_largest_n": round_ratio(
-            run["kernel_ours_rounds"][-1], run["kernel_nt_rounds"][-1]
-        ),
-        "kernel_s_largest_n": float(run["kernel_ours"][-1]),
-        "solve_s_largest_n": float(run["solve"][-1]),
-        "n_empirical": int(run["n_empirical"]),
-        "matmul_gflops": float(run["matmul_gflops"]),
+        "exponent_solve_all_sizes": loglog_slope(ns, best(run.solve))[0],
+        "kernel_ratio_largest_n": round_ratio(run.kernel_ours[-1], run.kernel_nt[-1]),
+        "kernel_s_largest_n": float(best(run.kernel_ours)[-1]),
+        "solve_s_largest_n": float(best(run.solve)[-1]),
+        "n_empirical": run.n_empirical,
+        "matmul_gflops": run.matmul_gflops,
         "empirical": empirical,
         "widths": widths.tolist(),
         "width_widest": int(widths.max()),
     }
     numbers["empirical_widest"] = numbers["empirical"][f"w{int(widths.max())}"]
-    fig = {"fit_from": np.asarray(numbers["fit_from"])} | {
-        k: run[k]
-        for k in (
-            "ns",
-            "kernel_ours",
-            "kernel_nt",
-            "solve",
-            "widths",
-            "emp_ours",
-            "emp_nt3",
-            "emp_nt1",
-        )
+    fig = {
+        "fit_from": np.asarray(numbers["fit_from"]),
+        "ns": ns,
+        **{k: best(getattr(run, k)) for k in ("kernel_ours", "kernel_nt", "solve")},
+        "widths": widths,
+        **{f"emp_{k}": emp[k] for k in ("ours", "nt3", "nt1")},
     }
     return numbers, {"cost": fig}

@@ -32,6 +32,7 @@ nets are compared with that curve, their seed average with the mean.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -41,6 +42,7 @@ import numpy as np
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper import keys, predict, rates, spectral, train
 from ntkpaper.models import init_ensemble, make_apply, model_spec
+from ntkpaper.records import Record
 
 N_TIMES = 200  # closed-form time grid, log-spaced steps
 N_RECORDS = 30  # recording steps of the finite nets (plus the rules' stop times)
@@ -52,6 +54,61 @@ RULES = ("spectral", "validation", "validation_refit", "oracle", "infinite")
 
 # How the workflow runs this kind (read by ntkpaper.workflow without importing this module).
 WORKFLOW = {"run_inputs": ["data", "kernels"], "priority": 15}
+
+
+@dataclass(frozen=True)
+class Nets(Record):
+    """The finite nets, every width's seeds trained for ``steps``; without widths only
+    ``widths`` (empty) and ``steps`` are stored."""
+
+    widths: np.ndarray  # (W,) int64, ascending
+    steps: np.ndarray  # (R,) int64 recording steps (log-spaced ∪ the rules' stop times)
+    test_mse: np.ndarray | None = None  # (W, R, S)
+    test_acc: np.ndarray | None = None  # (W, R, S)
+    ens_test_mse: np.ndarray | None = None  # (W, R) of the seeds' average
+    ens_test_acc: np.ndarray | None = None  # (W, R)
+    diverged: np.ndarray | None = None  # (W, S) bool
+
+
+@dataclass(frozen=True)
+class Run(Record):
+    """The whole instance (not sharded): the closed-form curves on the time grid ``times``
+    (T,), the rules' stop times, and the finite nets."""
+
+    lr: float
+    eta_crit: float
+    top_k: int
+    eps: float
+    t_end: float  # the finite nets' last step
+    val_fraction: float
+    m: int  # y.size
+    n_train: int
+    n_test: int
+    noise_fraction: float  # of the training labels
+    gram_values: np.ndarray  # (n_train,) eigenvalues of Θ, descending
+    times: np.ndarray  # (T,) float64 steps
+    t_spectral: float
+    test_mse: np.ndarray  # (T,)
+    test_acc: np.ndarray  # (T,)
+    train_noisy_fit: np.ndarray  # (T,) fraction of corrupted points fitted to their label
+    times_expected: np.ndarray  # (T_var,) the coarse grid of the init-variance curve
+    test_mse_expected: np.ndarray  # (T_var,) of one net, its init variance included
+    inf_test_mse: float  # t = ∞: kernel regression
+    inf_test_acc: float
+    inf_test_mse_expected: float
+    inf_train_noisy_fit: float
+    val_mse: np.ndarray  # (T,) of the held-out predictor on the validation points
+    held_test_mse: np.ndarray  # (T,) of the held-out predictor on the test set
+    held_test_acc: np.ndarray  # (T,)
+    n_validation: int
+    trace_fractions: np.ndarray  # (F,) as TRACE_FRACTIONS
+    k_trace: np.ndarray  # (F,) the smallest k holding that fraction of the trace
+    t_trace: np.ndarray  # (F,) the spectral rule's stop time with that k
+    k_grid: np.ndarray  # (N_k,) int64 values of k
+    k_grid_t: np.ndarray  # (N_k,) the spectral rule's stop time with each
+    k_grid_test_mse: np.ndarray  # (N_k,)
+    k_grid_test_acc: np.ndarray  # (N_k,)
+    net: Nets
 
 
 # ----------------------------------------------------------------------------- closed form
@@ -119,8 +176,9 @@ def closed_form(
     kernels: Mapping[str, np.ndarray],
     *,
     key,
-) -> dict[str, np.ndarray]:
-    """Test-error curves of the infinite-width predictor and every rule's stop time."""
+) -> dict[str, Any]:
+    """Test-error curves of the infinite-width predictor and every rule's stop time: the
+    fields of `Run` but eta_crit and net."""
     lr, top_k, eps = float(spec["lr"]), int(spec["top_k"]), float(spec["eps"])
     y, y_test = np.asarray(data["y_train"], np.float64), np.asarray(data["y_test"], np.float64)
     labels_test = data["labels_test"]
@@ -210,16 +268,14 @@ def closed_form(
 
 def train_nets(
     spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key, extra_steps=()
-) -> dict[str, np.ndarray]:
+) -> Nets:
     """Test MSE / accuracy of finite nets (widths × seeds) at log-spaced steps ∪ extra_steps."""
     widths = sorted(int(w) for w in spec["widths"])
     steps = int(spec["steps"])
     extra = [int(t) for t in extra_steps if 0 <= t <= steps]
     record_steps = np.union1d(train.log_spaced_steps(steps, N_RECORDS), extra).astype(np.int64)
-    out: dict[str, np.ndarray] = {"net_widths": np.asarray(widths, np.int64),
-                                  "net_steps": record_steps}  # fmt: skip
     if not widths:
-        return out
+        return Nets(widths=np.asarray(widths, np.int64), steps=record_steps)
     x, y = data["x_train"], data["y_train"]
     mse, acc, ens_mse, ens_acc, diverged = [], [], [], [], []
     for width in widths:
@@ -237,10 +293,9 @@ def train_nets(
         ens_mse.append(test_mse(ens, data["y_test"]))
         ens_acc.append(predict.accuracy(ens, data["labels_test"]))
         diverged.append(rec.diverged)
-    out.update({"net_test_mse": np.stack(mse), "net_test_acc": np.stack(acc),
-                "net_ens_test_mse": np.stack(ens_mse), "net_ens_test_acc": np.stack(ens_acc),
-                "net_diverged": np.stack(diverged)})  # fmt: skip
-    return out
+    return Nets(widths=np.asarray(widths, np.int64), steps=record_steps,
+                test_mse=np.stack(mse), test_acc=np.stack(acc), ens_test_mse=np.stack(ens_mse),
+                ens_test_acc=np.stack(ens_acc), diverged=np.stack(diverged))  # fmt: skip
 
 
 def run(
@@ -249,14 +304,13 @@ def run(
     *,
     key,
     kernels: Mapping[str, np.ndarray],
-) -> dict[str, np.ndarray]:
+) -> Run:
     rate = rates.resolve(spec["lr"], kernels["ntk_train_train"], m=data["y_train"].size)
     spec = {**spec, "lr": rate["lr"]}
     out = closed_form(spec, data, kernels, key=key)
-    out["eta_crit"] = np.float64(rate["eta_crit"])
     t_val = out["times"][int(np.argmin(out["val_mse"]))]
-    out.update(train_nets(spec, data, key=key, extra_steps=(out["t_spectral"], t_val)))
-    return out
+    nets = train_nets(spec, data, key=key, extra_steps=(out["t_spectral"], t_val))
+    return Run(**out, eta_crit=float(rate["eta_crit"]), net=nets)
 
 
 # ----------------------------------------------------------------------------- analysis
@@ -268,29 +322,29 @@ def _at(times: np.ndarray, values: np.ndarray, t: float) -> float:
     return float(values[idx[0]]) if idx.size else float("nan")
 
 
-def rules(run: Mapping[str, np.ndarray]) -> dict[str, dict[str, Any]]:
+def rules(run: Run) -> dict[str, dict[str, Any]]:
     """Stop time, test MSE and accuracy of each stopping rule (closed form)."""
-    times, mse, acc = run["times"], run["test_mse"], run["test_acc"]
-    t_spec = float(run["t_spectral"])
-    i_val = int(np.argmin(run["val_mse"]))
+    times, mse, acc = run.times, run.test_mse, run.test_acc
+    t_spec = float(run.t_spectral)
+    i_val = int(np.argmin(run.val_mse))
     t_val = float(times[i_val])
     t_orc, _ = spectral.oracle_stop(times, mse)
     out = {
         "spectral": {"t": t_spec, "test_mse": _at(times, mse, t_spec),
                      "test_acc": _at(times, acc, t_spec),
-                     "noisy_fit": _at(times, run["train_noisy_fit"], t_spec)},
-        "validation": {"t": t_val, "test_mse": float(run["held_test_mse"][i_val]),
-                       "test_acc": float(run["held_test_acc"][i_val]),
-                       "val_mse": float(run["val_mse"][i_val])},
+                     "noisy_fit": _at(times, run.train_noisy_fit, t_spec)},
+        "validation": {"t": t_val, "test_mse": float(run.held_test_mse[i_val]),
+                       "test_acc": float(run.held_test_acc[i_val]),
+                       "val_mse": float(run.val_mse[i_val])},
         "validation_refit": {"t": t_val, "test_mse": _at(times, mse, t_val),
                              "test_acc": _at(times, acc, t_val),
-                             "noisy_fit": _at(times, run["train_noisy_fit"], t_val)},
+                             "noisy_fit": _at(times, run.train_noisy_fit, t_val)},
         "oracle": {"t": t_orc, "test_mse": _at(times, mse, t_orc),
                    "test_acc": _at(times, acc, t_orc),
-                   "noisy_fit": _at(times, run["train_noisy_fit"], t_orc)},
-        "infinite": {"t": None, "test_mse": float(run["inf_test_mse"]),
-                     "test_acc": float(run["inf_test_acc"]),
-                     "noisy_fit": float(run["inf_train_noisy_fit"])},
+                   "noisy_fit": _at(times, run.train_noisy_fit, t_orc)},
+        "infinite": {"t": None, "test_mse": float(run.inf_test_mse),
+                     "test_acc": float(run.inf_test_acc),
+                     "noisy_fit": float(run.inf_train_noisy_fit)},
     }  # fmt: skip
     for rule in out.values():
         rule["ratio_to_oracle"] = rule["test_mse"] / out["oracle"]["test_mse"]
@@ -304,21 +358,21 @@ NET_FIELDS = ("width", "test_mse_spectral", "test_acc_spectral", "test_mse_valid
               "t_best", "ens_test_mse_final", "ens_test_acc_final")  # fmt: skip
 
 
-def _finite_numbers(run: Mapping[str, np.ndarray], stops: Mapping[str, float]) -> dict[str, Any]:
+def _finite_numbers(nets: Nets, stops: Mapping[str, float]) -> dict[str, Any]:
     """Per-width lists (``net``) and the widest width's scalars (``net_widest``; None
     without finite nets, so the paper's macros exist for every configuration)."""
-    widths = run["net_widths"]
+    widths = nets.widths
     per_width: dict[str, list] = {name: [] for name in NET_FIELDS}
-    steps = run["net_steps"]
+    steps = nets.steps
     for i, width in enumerate(widths):
-        mse = np.nanmean(run["net_test_mse"][i], axis=1)  # (R,) mean over seeds
-        acc = np.nanmean(run["net_test_acc"][i], axis=1)
+        mse = np.nanmean(nets.test_mse[i], axis=1)  # (R,) mean over seeds
+        acc = np.nanmean(nets.test_acc[i], axis=1)
         best = int(np.nanargmin(mse))
         row = {"width": int(width), "test_mse_final": float(mse[-1]),
                "test_acc_final": float(acc[-1]), "test_mse_best": float(mse[best]),
                "t_best": int(steps[best]),
-               "ens_test_mse_final": float(run["net_ens_test_mse"][i, -1]),
-               "ens_test_acc_final": float(run["net_ens_test_acc"][i, -1])}  # fmt: skip
+               "ens_test_mse_final": float(nets.ens_test_mse[i, -1]),
+               "ens_test_acc_final": float(nets.ens_test_acc[i, -1])}  # fmt: skip
         for name, t in stops.items():
             idx = np.flatnonzero(steps == t)
             row[f"test_mse_{name}"] = float(mse[idx[0]]) if idx.size else None
@@ -331,25 +385,26 @@ def _finite_numbers(run: Mapping[str, np.ndarray], stops: Mapping[str, float]) -
             name: (values[-1] if values else None) for name, values in per_width.items()
         },
         "net_steps": int(steps[-1]) if widths.size else None,
-        "net_seeds": int(run["net_test_mse"].shape[2]) if widths.size else None,
-        "net_diverged": int(run["net_diverged"].sum()) if widths.size else 0,
+        "net_seeds": int(nets.test_mse.shape[2]) if widths.size else None,
+        "net_diverged": int(nets.diverged.sum()) if widths.size else 0,
     }
 
 
 def analyze(
-    runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
+    runs: Sequence[Run], *, spec: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     (run,) = runs  # one run file: this kind is not sharded
     table = rules(run)
-    gram = run["gram_values"]
-    times = run["times"]
+    gram = run.gram_values
+    times = run.times
     numbers: dict[str, Any] = {
-        **rates.numbers(run), "top_k": int(run["top_k"]), "eps": float(run["eps"]),
-        "val_fraction": float(run["val_fraction"]), "n_train": int(run["n_train"]),
-        "n_test": int(run["n_test"]), "n_validation": int(run["n_validation"]),
-        "noise_fraction": float(run["noise_fraction"]),
-        "noise_percent": 100 * float(run["noise_fraction"]),
-        "top_k_trace_fraction": float(np.sum(gram[: int(run["top_k"])]) / np.sum(gram)),
+        **rates.numbers(run.lr, run.eta_crit),
+        "top_k": int(run.top_k), "eps": float(run.eps),
+        "val_fraction": float(run.val_fraction), "n_train": int(run.n_train),
+        "n_test": int(run.n_test), "n_validation": int(run.n_validation),
+        "noise_fraction": float(run.noise_fraction),
+        "noise_percent": 100 * float(run.noise_fraction),
+        "top_k_trace_fraction": float(np.sum(gram[: int(run.top_k)]) / np.sum(gram)),
         "t_max": float(times[-1]),
         **table,
         "ratio_spectral_to_oracle": table["spectral"]["ratio_to_oracle"],
@@ -361,49 +416,49 @@ def analyze(
         "acc_gain_spectral_vs_infinite": table["spectral"]["test_acc"]
         - table["infinite"]["test_acc"],
         "t_ratio_spectral_to_oracle": table["spectral"]["t"] / table["oracle"]["t"],
-        "best_test_acc": float(np.max(run["test_acc"])),
-        "expected_test_mse_spectral": _at(run["times_expected"], run["test_mse_expected"],
+        "best_test_acc": float(np.max(run.test_acc)),
+        "expected_test_mse_spectral": _at(run.times_expected, run.test_mse_expected,
                                           table["spectral"]["t"]),
-        "expected_test_mse_oracle": _at(run["times_expected"], run["test_mse_expected"],
+        "expected_test_mse_oracle": _at(run.times_expected, run.test_mse_expected,
                                         table["oracle"]["t"]),
-        "expected_test_mse_infinite": float(run["inf_test_mse_expected"]),
-        "k_grid_best_k": int(run["k_grid"][int(np.argmin(run["k_grid_test_mse"]))]),
-        "k_grid_best_ratio_to_oracle": float(np.min(run["k_grid_test_mse"])
+        "expected_test_mse_infinite": float(run.inf_test_mse_expected),
+        "k_grid_best_k": int(run.k_grid[int(np.argmin(run.k_grid_test_mse))]),
+        "k_grid_best_ratio_to_oracle": float(np.min(run.k_grid_test_mse)
                                              / table["oracle"]["test_mse"]),
     }  # fmt: skip
-    for frac, k, t in zip(run["trace_fractions"], run["k_trace"], run["t_trace"], strict=True):
-        mse_k = _at(times, run["test_mse"], float(t))
+    for frac, k, t in zip(run.trace_fractions, run.k_trace, run.t_trace, strict=True):
+        mse_k = _at(times, run.test_mse, float(t))
         numbers[f"k_trace_{round(100 * frac)}"] = int(k)
         numbers[f"trace_{round(100 * frac)}"] = {
             "k": int(k), "t": int(t), "test_mse": mse_k,
-            "test_acc": _at(times, run["test_acc"], float(t)),
+            "test_acc": _at(times, run.test_acc, float(t)),
             "ratio_to_oracle": mse_k / table["oracle"]["test_mse"],
-            "noisy_fit": _at(times, run["train_noisy_fit"], float(t)),
+            "noisy_fit": _at(times, run.train_noisy_fit, float(t)),
         }  # fmt: skip
     stops = {"spectral": table["spectral"]["t"], "validation": table["validation"]["t"]}
-    numbers.update(_finite_numbers(run, stops))
-    t_end = float(run["t_end"])
-    numbers["ntk_test_mse_at_net_end"] = _at(times, run["test_mse"], t_end)
-    numbers["ntk_test_acc_at_net_end"] = _at(times, run["test_acc"], t_end)
+    numbers.update(_finite_numbers(run.net, stops))
+    t_end = float(run.t_end)
+    numbers["ntk_test_mse_at_net_end"] = _at(times, run.test_mse, t_end)
+    numbers["ntk_test_acc_at_net_end"] = _at(times, run.test_acc, t_end)
     numbers["ntk_expected_test_mse_at_net_end"] = _at(
-        run["times_expected"], run["test_mse_expected"], t_end
+        run.times_expected, run.test_mse_expected, t_end
     )
     fig = {
-        "times": times, "test_mse": run["test_mse"], "test_acc": run["test_acc"],
-        "times_expected": run["times_expected"], "test_mse_expected": run["test_mse_expected"],
-        "train_noisy_fit": run["train_noisy_fit"],
-        "inf_test_mse": run["inf_test_mse"], "inf_test_acc": run["inf_test_acc"],
+        "times": times, "test_mse": run.test_mse, "test_acc": run.test_acc,
+        "times_expected": run.times_expected, "test_mse_expected": run.test_mse_expected,
+        "train_noisy_fit": run.train_noisy_fit,
+        "inf_test_mse": run.inf_test_mse, "inf_test_acc": run.inf_test_acc,
         "stop_names": np.array(["spectral", "validation", "oracle"]),
         "stop_times": np.array([table[r]["t"] for r in ("spectral", "validation", "oracle")]),
-        "k_grid": run["k_grid"], "k_grid_test_mse": run["k_grid_test_mse"],
-        "top_k": run["top_k"], "k_trace_90": np.int64(numbers["k_trace_90"]),
-        "oracle_test_mse": np.float64(table["oracle"]["test_mse"]), "eps": run["eps"],
-        "net_widths": run["net_widths"], "net_steps": run["net_steps"],
+        "k_grid": run.k_grid, "k_grid_test_mse": run.k_grid_test_mse,
+        "top_k": run.top_k, "k_trace_90": np.int64(numbers["k_trace_90"]),
+        "oracle_test_mse": np.float64(table["oracle"]["test_mse"]), "eps": run.eps,
+        "net_widths": run.net.widths, "net_steps": run.net.steps,
     }  # fmt: skip
-    if run["net_widths"].size:
-        fig["net_test_mse"] = np.nanmean(run["net_test_mse"], axis=2)
-        fig["net_test_acc"] = np.nanmean(run["net_test_acc"], axis=2)
-        fig["net_ens_test_mse"] = run["net_ens_test_mse"]
+    if run.net.widths.size:
+        fig["net_test_mse"] = np.nanmean(run.net.test_mse, axis=2)
+        fig["net_test_acc"] = np.nanmean(run.net.test_acc, axis=2)
+        fig["net_ens_test_mse"] = run.net.ens_test_mse
     return numbers, {"early_stopping": fig}
 
 

@@ -58,6 +58,7 @@ Ratios are reported per width as means over seeds with 90% bootstrap intervals
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -68,6 +69,7 @@ import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper import fits, keys, rates, spectral, train
 from ntkpaper.empirical import ensemble_empirical_ntk
 from ntkpaper.models import init_ensemble, make_apply, model_spec, stax_network
+from ntkpaper.records import Record
 
 FINE_CIRCLE_POINTS = 1 << 14
 N_RECORDS = 40
@@ -86,6 +88,39 @@ PARITY_VARIANTS = {
 
 # How the workflow runs this kind (read by ntkpaper.workflow without importing this module).
 WORKFLOW = {"run_inputs": ["data", "kernels"], "priority": 20, "test_points": False}
+
+
+@dataclass(frozen=True)
+class Run(Record):
+    """The whole instance (not sharded). Eigenvalues are of Θ/n, descending."""
+
+    widths: np.ndarray  # (W,) int64, ascending
+    lr: float  # η of the one-output runs (rates.resolve)
+    eta_crit: float
+    steps: int
+    seeds: int
+    depth: int  # the configured model's
+    b_std: float
+    fit_range: np.ndarray  # (2,) int64: lo, hi
+    n_train: int  # the whole training set's size
+    # (a) spectra
+    digits_values: np.ndarray  # (n_train,) on the whole training set
+    circle_matrix_values: np.ndarray  # (circle_points,) of the circulant Θ/N
+    circle_freqs: np.ndarray  # (N/2 + 1,) frequencies 0..N/2
+    circle_sampled_mu: np.ndarray  # (N/2 + 1,) Fourier coefficients of the sampled row
+    circle_mu: np.ndarray  # (N/2 + 1,) of the kernel on the whole circle
+    parity_mu: dict[str, np.ndarray]  # keyed as PARITY_VARIANTS: (N/2 + 1,) circle_mu of each
+    # (b), (c) on the first train_subset digits (n of them)
+    subset_values: np.ndarray  # (n,)
+    subset_vectors: np.ndarray  # (n, n_modes) top eigenvectors
+    f2: np.ndarray  # (n,) sqrt(n)·v_2
+    record_steps: np.ndarray  # (T,)
+    pc2_delta_f: np.ndarray  # (W, S, T, n) f_t − f_0 of the nets trained on f_0 + 0.5·f^(2)
+    pc2_init_rayleigh: np.ndarray  # (W, S) f^(2)ᵀΘ_0f^(2)/n, Gram units
+    pc2_lin_residual: np.ndarray  # (W, S, T, n) residuals of each net's own linearization
+    modes_y: np.ndarray  # (n, K) targets of the widest K-output nets
+    modes_residual: np.ndarray  # (T, S, n, K) their f_t − y
+    modes_init_rayleigh: np.ndarray  # (S, n_modes) v_kᵀΘ_0v_k, Gram units
 
 
 # ----------------------------------------------------------------------------- spectra
@@ -223,28 +258,17 @@ def run(
     *,
     key,
     kernels: Mapping[str, np.ndarray],
-) -> dict[str, np.ndarray]:
+) -> Run:
     widths = np.asarray(sorted(spec["widths"]), np.int64)
     n_modes = max(int(spec["n_modes"]), 2)
     n_sub = _subset(spec, data)
     # The rate of the one-output runs (m = n_sub); the K-output runs use K·η (see above).
     rate = rates.resolve(spec["lr"], kernels["ntk_train_train"][:n_sub, :n_sub], m=n_sub)
     spec = {**spec, "lr": rate["lr"]}
-    out: dict[str, np.ndarray] = {
-        "widths": widths, "lr": np.float64(rate["lr"]), "eta_crit": np.float64(rate["eta_crit"]),
-        "steps": np.int64(spec["steps"]),
-        "seeds": np.int64(spec["seeds"]), "depth": np.int64(spec["model"]["depth"]),
-        "b_std": np.float64(spec["model"]["b_std"]),
-        "fit_range": np.asarray(spec["fit_range"], np.int64),
-        "n_train": np.int64(len(data["x_train"])),
-    }  # fmt: skip
     # (a) spectra
-    out["digits_values"] = spectral.eigendecompose(kernels["ntk_train_train"]).values
     n_circle = int(spec["circle_points"])
-    out.update(circle_spectrum(spec["model"], n_circle))
-    for name, override in PARITY_VARIANTS.items():
-        model = {**spec["model"], **override}
-        out[f"parity_mu_{name}"] = circle_coefficients(model, n_circle // 2)
+    parity_mu = {name: circle_coefficients({**spec["model"], **override}, n_circle // 2)
+                 for name, override in PARITY_VARIANTS.items()}  # fmt: skip
 
     # (b), (c) on a subset of the training set
     x = np.asarray(data["x_train"][:n_sub], np.float32)
@@ -255,18 +279,21 @@ def run(
     vectors = eig.vectors[:, :n_modes]
     pc2 = [_train_pc2(spec, x, f2, width=int(w), key=key, record_steps=record_steps)
            for w in widths]  # fmt: skip
-    out["pc2_lin_residual"] = np.stack([p[2] for p in pc2])  # (W, S, T, n)
     residual, rayleigh = _train_modes(spec, x, y, vectors, width=int(widths[-1]), key=key,
                                       record_steps=record_steps)  # fmt: skip
-    out.update({
-        "subset_values": eig.values, "subset_vectors": vectors, "f2": f2,
-        "record_steps": record_steps,
-        "pc2_delta_f": np.stack([p[0] for p in pc2]),
-        "pc2_init_rayleigh": np.stack([p[1] for p in pc2]),  # (W, S), Gram units
-        "modes_y": y.astype(np.float64), "modes_residual": residual,
-        "modes_init_rayleigh": rayleigh,  # (S, n_modes), Gram units
-    })  # fmt: skip
-    return out
+    return Run(
+        widths=widths, lr=float(rate["lr"]), eta_crit=float(rate["eta_crit"]),
+        steps=int(spec["steps"]), seeds=int(spec["seeds"]), depth=int(spec["model"]["depth"]),
+        b_std=float(spec["model"]["b_std"]), fit_range=np.asarray(spec["fit_range"], np.int64),
+        n_train=len(data["x_train"]),
+        digits_values=spectral.eigendecompose(kernels["ntk_train_train"]).values,
+        **circle_spectrum(spec["model"], n_circle), parity_mu=parity_mu,
+        subset_values=eig.values, subset_vectors=vectors, f2=f2, record_steps=record_steps,
+        pc2_delta_f=np.stack([p[0] for p in pc2]),
+        pc2_init_rayleigh=np.stack([p[1] for p in pc2]),
+        pc2_lin_residual=np.stack([p[2] for p in pc2]),
+        modes_y=y.astype(np.float64), modes_residual=residual, modes_init_rayleigh=rayleigh,
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- analysis
@@ -298,49 +325,48 @@ def _fit_rate(times: np.ndarray, coeffs: np.ndarray, predicted_rate: float) -> f
     return float(spectral.fit_mode_rates(times[keep], c[keep])[0])
 
 
-def _variant_label(run: Mapping[str, np.ndarray], name: str) -> str:
-    model = {"depth": int(run["depth"]), "b_std": float(run["b_std"])}
+def _variant_label(run: Run, name: str) -> str:
+    model = {"depth": run.depth, "b_std": run.b_std}
     model.update(PARITY_VARIANTS.get(name, {}))
     suffix = " (configured)" if name == "configured" else ""
     return f"$L={model['depth']}$, $\\beta={model['b_std']:g}${suffix}"
 
 
 def analyze(
-    runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
+    runs: Sequence[Run], *, spec: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     (run,) = runs  # one run file: this kind is not sharded
-    lr, widths, times = float(run["lr"]), run["widths"], run["record_steps"].astype(np.float64)
-    lo, hi = (int(v) for v in run["fit_range"])
+    lr, widths, times = run.lr, run.widths, run.record_steps.astype(np.float64)
+    lo, hi = (int(v) for v in run.fit_range)
     numbers: dict[str, Any] = {
-        **rates.numbers(run), "steps": int(run["steps"]), "seeds": int(run["seeds"]),
+        **rates.numbers(run.lr, run.eta_crit),
+        "steps": run.steps, "seeds": run.seeds,
         "widths": widths.tolist(), "width_min": int(widths.min()),
-        "width_max": int(widths.max()), "depth": int(run["depth"]), "b_std": float(run["b_std"]),
-        "n_train": int(run["n_train"]), "fit_lo": lo, "fit_hi": hi,
+        "width_max": int(widths.max()), "depth": run.depth, "b_std": run.b_std,
+        "n_train": run.n_train, "fit_lo": lo, "fit_hi": hi,
     }  # fmt: skip
 
     # (a) spectra
-    digits = run["digits_values"]
+    digits = run.digits_values
     d_hi = min(hi, digits.size)
     slope, pref = spectral.power_law_fit(digits, index_range=(lo, d_hi))
-    freqs, mu = run["circle_freqs"], run["circle_mu"]
+    freqs, mu = run.circle_freqs, run.circle_mu
     c_hi = min(hi, int(freqs[-1]))
     circle_fits = parity_fits(freqs, mu, lo, c_hi)
-    sampled_fits = parity_fits(freqs, run["circle_sampled_mu"], lo, c_hi)
+    sampled_fits = parity_fits(freqs, run.circle_sampled_mu, lo, c_hi)
     # The circulant matrix's eigenvalues are the sampled Fourier coefficients, each k ≠ 0,
     # N/2 twice: a check that the Fourier picture (and the kernel's zonality) holds.
-    n_c = run["circle_matrix_values"].size
-    fourier = np.concatenate(
-        [run["circle_sampled_mu"], run["circle_sampled_mu"][1 : (n_c + 1) // 2]]
-    )
-    fourier_err = np.max(np.abs(np.sort(fourier)[::-1] - run["circle_matrix_values"]))
+    n_c = run.circle_matrix_values.size
+    fourier = np.concatenate([run.circle_sampled_mu, run.circle_sampled_mu[1 : (n_c + 1) // 2]])
+    fourier_err = np.max(np.abs(np.sort(fourier)[::-1] - run.circle_matrix_values))
     # parity: every odd k ≥ 3 up to the fit's end (low frequencies matter most here)
     odd_even = odd_even_ratios(freqs, mu, 3, c_hi)
     parity = {"configured": odd_even}
     for name in PARITY_VARIANTS:
-        parity[name] = odd_even_ratios(freqs, run[f"parity_mu_{name}"], 3, c_hi)
+        parity[name] = odd_even_ratios(freqs, run.parity_mu[name], 3, c_hi)
         numbers[f"circle_odd_even_ratio_{name}"] = float(np.median(parity[name]))
         numbers[f"circle_odd_even_min_{name}"] = float(np.min(parity[name]))
-        even = parity_fits(freqs, run[f"parity_mu_{name}"], lo, c_hi)["even"]["exponent"]
+        even = parity_fits(freqs, run.parity_mu[name], lo, c_hi)["even"]["exponent"]
         numbers[f"circle_exponent_even_{name}"] = even
     numbers.update({
         "digits_exponent": slope, "digits_prefactor": pref, "digits_fit_hi": d_hi,
@@ -357,12 +383,12 @@ def analyze(
         "circle_odd_even_ratio": float(np.median(odd_even)) if odd_even.size else None,
         "circle_odd_even_min": float(np.min(odd_even)) if odd_even.size else None,
         "circle_fourier_max_abs_error": float(fourier_err),
-        "circle_fourier_rel_error": float(fourier_err / run["circle_matrix_values"][0]),
+        "circle_fourier_rel_error": float(fourier_err / run.circle_matrix_values[0]),
         "circle_min_mu": float(mu[: n_c // 2 + 1].min()),
     })  # fmt: skip
     spectrum_fig = {"digits_values": digits, "digits_fit": np.array([slope, pref, lo, d_hi]),
                     "circle_freqs": freqs, "circle_mu": mu,
-                    "circle_sampled_mu": run["circle_sampled_mu"],
+                    "circle_sampled_mu": run.circle_sampled_mu,
                     "circle_fit": np.array([circle_fits["all"]["exponent"] or np.nan,
                                             circle_fits["all"]["prefactor"] or np.nan, lo, c_hi]),
                     "theory_exponent": np.float64(THEORY_EXPONENT_CIRCLE),
@@ -372,23 +398,23 @@ def analyze(
                     "parity_ratios": np.stack(list(parity.values()))}  # fmt: skip
 
     # (b) Jacot Fig. 3: the component along f^(2) and the orthogonal rest
-    n_sub = run["f2"].size
-    gram = run["subset_values"] * n_sub
+    n_sub = run.f2.size
+    gram = run.subset_values * n_sub
     rate_gd = spectral.mode_rates(gram, lr=lr, m=n_sub, discrete=True)
     rate_flow = spectral.mode_rates(gram, lr=lr, m=n_sub)
-    along, orth = pc2_components(run["pc2_delta_f"], run["f2"])  # (W, S, T)
+    along, orth = pc2_components(run.pc2_delta_f, run.f2)  # (W, S, T)
     measured = np.array([[_fit_rate(times, a, rate_gd[1]) for a in per_w] for per_w in along])
     ratio = measured / rate_gd[1]  # (W, S)
     # each net's exact linearization (its own Θ_0), through the same estimator
-    lin_along, lin_orth = pc2_components(run["pc2_lin_residual"] + PC2_AMPLITUDE * run["f2"],
-                                         run["f2"])  # fmt: skip
+    lin_along, lin_orth = pc2_components(run.pc2_lin_residual + PC2_AMPLITUDE * run.f2,
+                                         run.f2)  # fmt: skip
     lin_measured = np.array([[_fit_rate(times, a, rate_gd[1]) for a in per_w]
                              for per_w in lin_along])  # fmt: skip
     lin_ratio = lin_measured / rate_gd[1]
     # the same against each net's own kernel at init: η·f^(2)ᵀΘ_0f^(2)/(n·m)
-    rate_init = spectral.mode_rates(run["pc2_init_rayleigh"].ravel(), lr=lr, m=n_sub,
+    rate_init = spectral.mode_rates(run.pc2_init_rayleigh.ravel(), lr=lr, m=n_sub,
                                     discrete=True).reshape(ratio.shape)  # fmt: skip
-    init_kernel = run["pc2_init_rayleigh"] / gram[1]
+    init_kernel = run.pc2_init_rayleigh / gram[1]
     theory_along = -PC2_AMPLITUDE * spectral.mode_decay(gram[1:2], times, lr=lr, m=n_sub,
                                                         discrete=True)[:, 0]  # fmt: skip
     # calibration: the estimator on the infinite-width linear model, whose rate is known
@@ -405,7 +431,7 @@ def analyze(
     numbers.update(per_width)
     numbers.update({
         "train_subset": int(n_sub),
-        "lambda2": float(run["subset_values"][1]), "lambda1": float(run["subset_values"][0]),
+        "lambda2": float(run.subset_values[1]), "lambda1": float(run.subset_values[0]),
         "eta_lambda2_over_m": float(lr * gram[1] / n_sub),
         "pc2_rate_predicted": float(rate_gd[1]), "pc2_rate_predicted_flow": float(rate_flow[1]),
         "pc2_flow_over_gd": float(rate_flow[1] / rate_gd[1]),
@@ -430,16 +456,16 @@ def analyze(
                "theory_along": theory_along, "rate_ratio": ratio}  # fmt: skip
 
     # (c) per-mode rates of the widest net, K outputs at lr K·η: rate_k = −ln(1 − ηλ_k/n)
-    vectors = run["subset_vectors"]
+    vectors = run.subset_vectors
     n_modes = vectors.shape[1]
-    coeffs = spectral.project_residuals(np.moveaxis(run["modes_residual"], 1, 0).reshape(
-        -1, n_sub, run["modes_y"].shape[1]), vectors)  # fmt: skip
-    coeffs = coeffs.reshape(-1, len(times), n_modes, run["modes_y"].shape[1])  # (S, T, k, K)
+    coeffs = spectral.project_residuals(np.moveaxis(run.modes_residual, 1, 0).reshape(
+        -1, n_sub, run.modes_y.shape[1]), vectors)  # fmt: skip
+    coeffs = coeffs.reshape(-1, len(times), n_modes, run.modes_y.shape[1])  # (S, T, k, K)
     pred = rate_gd[:n_modes]
     mode_measured = np.array([[_fit_rate(times, c[:, k], pred[k]) for k in range(n_modes)]
                               for c in coeffs])  # fmt: skip
     mode_ratio = mode_measured / pred  # (S, n_modes)
-    rayleigh = run["modes_init_rayleigh"]  # (S, n_modes)
+    rayleigh = run.modes_init_rayleigh  # (S, n_modes)
     mode_rate_init = spectral.mode_rates(rayleigh.ravel(), lr=lr, m=n_sub,
                                          discrete=True).reshape(rayleigh.shape)  # fmt: skip
     norms = np.linalg.norm(coeffs, axis=3)  # (S, T, k)
@@ -460,7 +486,7 @@ def analyze(
         "mode_rate_ratio_least_consistent": records[int(np.argmax(distance))],
         "mode_least_consistent": int(np.argmax(distance)) + 1,
         "mode_rate_ratio_max_dev": float(np.nanmax(np.abs(np.nanmean(mode_ratio, 0) - 1))),
-        "mode_lambda": run["subset_values"][:n_modes].tolist(),
+        "mode_lambda": run.subset_values[:n_modes].tolist(),
         "mode_init_kernel_ratio": [fits.bootstrap_mean(r) for r in (rayleigh / gram[:n_modes]).T],
         "mode_rate_ratio_init_kernel": [fits.bootstrap_mean(r)
                                         for r in (mode_measured / mode_rate_init).T],

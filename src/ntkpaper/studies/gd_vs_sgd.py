@@ -18,6 +18,7 @@ keeps its old name (gd_vs_sgd) so that the workflow's targets stay stable.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -30,6 +31,7 @@ from ntkpaper import keys, stability, train
 from ntkpaper.finite import init_width
 from ntkpaper.fits import bootstrap_ratio, bootstrap_slope
 from ntkpaper.models import make_apply
+from ntkpaper.records import Record
 
 # name: (batch: "full" | "large" | "small", optimizer); "large"/"small" are the configured
 # batch sizes. Momentum and Adam take the full batch, so that each differs from GD in the
@@ -57,6 +59,34 @@ BOUND_BATCHES = 50
 # How the workflow runs this kind (read by ntkpaper.workflow without importing this module):
 # one job per width, its seeds vmapped.
 WORKFLOW = {"shard_by": "widths", "priority": 12}
+
+
+@dataclass(frozen=True)
+class Training(Record):
+    """One training (the net or its linearization) of a width's seeds."""
+
+    f_test: np.ndarray  # (2, seeds, n_test, K): test outputs at init and at the end
+    train_loss: np.ndarray  # (records, seeds)
+    param_dist: np.ndarray  # (seeds,) ‖θ_T − θ_0‖
+    diverged: np.ndarray  # (seeds,) bool
+
+
+@dataclass(frozen=True)
+class OptimizerRun(Record):
+    """One optimizer at one width: the net f, its linearization g, and the rates they used."""
+
+    net: Training
+    lin: Training
+    lr: np.ndarray  # (seeds,)
+
+
+@dataclass(frozen=True)
+class Run(Record):
+    """One width's shard."""
+
+    width: int
+    record_steps: np.ndarray  # (records,)
+    optimizers: dict[str, OptimizerRun]  # keyed as OPTIMIZERS
 
 
 def batch_size(spec: Mapping[str, Any], which: str) -> int | None:
@@ -95,7 +125,7 @@ def learning_rates(spec, mspec, params0, x, y, key) -> dict[str, np.ndarray]:
     return {name: spec["lr_fraction"] * r for name, r in ranges.items()}
 
 
-def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> dict[str, Any]:
+def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> Run:
     (width,) = spec["widths"]
     n = spec["train_subset"]
     x = jnp.asarray(data["x_train"][:n], jnp.float32)
@@ -111,11 +141,12 @@ def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> dict
     apply_fn = make_apply(mspec)
     lrs = learning_rates(spec, mspec, params0, x, y, key)
     record_steps = train.log_spaced_steps(spec["steps"], spec["records"])
-    out: dict[str, Any] = {"width": np.asarray(width), "record_steps": record_steps}
+    optimizers = {}
     for name, (which, kind) in OPTIMIZERS.items():
         b = batch_size(spec, which)
         optimizer = make_optimizer(kind, spec["momentum"])
-        for prefix, linearize in (("net", False), ("lin", True)):
+        trained = {}  # by linearize
+        for linearize in (False, True):
             record, _ = train.train(
                 apply_fn,
                 params0,
@@ -131,12 +162,12 @@ def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> dict
                 key=keys.fold(key, "batches", b) if b else None,
                 make_optimizer=optimizer,
             )
-            out[f"{name}_{prefix}_f_test"] = record.f_test[[0, -1]]
-            out[f"{name}_{prefix}_train_loss"] = record.train_loss
-            out[f"{name}_{prefix}_param_dist"] = record.param_dist[-1]
-            out[f"{name}_{prefix}_diverged"] = record.diverged
-        out[f"{name}_lr"] = lrs[name]
-    return out
+            trained[linearize] = Training(f_test=record.f_test[[0, -1]],
+                                          train_loss=record.train_loss,
+                                          param_dist=record.param_dist[-1],
+                                          diverged=record.diverged)  # fmt: skip
+        optimizers[name] = OptimizerRun(net=trained[False], lin=trained[True], lr=lrs[name])
+    return Run(width=width, record_steps=record_steps, optimizers=optimizers)
 
 
 def _rms(a: np.ndarray) -> np.ndarray:
@@ -144,24 +175,23 @@ def _rms(a: np.ndarray) -> np.ndarray:
 
 
 def analyze(
-    runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
+    runs: Sequence[Run], *, spec: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    runs = sorted(runs, key=lambda r: int(r["width"]))
-    widths = np.array([int(r["width"]) for r in runs])
+    runs = sorted(runs, key=lambda r: r.width)
+    widths = np.array([r.width for r in runs])
     large, small = sorted(spec["batch_sizes"], reverse=True)
-
-    def stack(field: str) -> np.ndarray:
-        return np.stack([r[field] for r in runs])
 
     gap, move, dist, loss, lr = {}, {}, {}, {}, {}
     for name in OPTIMIZERS:
-        f, g = stack(f"{name}_net_f_test"), stack(f"{name}_lin_f_test")  # (W, 2, S, n, K)
+        per_width = [r.optimizers[name] for r in runs]
+        f = np.stack([o.net.f_test for o in per_width])  # (W, 2, S, n, K)
+        g = np.stack([o.lin.f_test for o in per_width])
         gap[name] = _rms(f[:, -1] - g[:, -1])  # (widths, seeds)
         move[name] = _rms(f[:, -1] - f[:, 0])
-        dist[name] = stack(f"{name}_net_param_dist")
-        curve = stack(f"{name}_net_train_loss")  # (widths, records, seeds)
+        dist[name] = np.stack([o.net.param_dist for o in per_width])
+        curve = np.stack([o.net.train_loss for o in per_width])  # (widths, records, seeds)
         loss[name] = curve[:, -1] / curve[:, 0]
-        lr[name] = stack(f"{name}_lr")
+        lr[name] = np.stack([o.lr for o in per_width])
     widest = len(widths) - 1
     numbers: dict[str, Any] = {
         "widths": widths.tolist(),
@@ -182,7 +212,12 @@ def analyze(
         "param_dist_widest": {name: float(np.nanmean(dist[name][widest])) for name in OPTIMIZERS},
         "train_loss_ratio_max": {name: float(np.nanmax(loss[name])) for name in OPTIMIZERS},
         "diverged_runs": int(
-            sum(stack(f"{n}_{p}_diverged").sum() for n in OPTIMIZERS for p in ("net", "lin"))
+            sum(
+                t.diverged.sum()
+                for r in runs
+                for o in r.optimizers.values()
+                for t in (o.net, o.lin)
+            )
         ),
         "lr_narrowest": {name: float(np.nanmean(lr[name][0])) for name in OPTIMIZERS},
         "lr_widest": {name: float(np.nanmean(lr[name][widest])) for name in OPTIMIZERS},

@@ -23,6 +23,7 @@ nets of each width (widths resampled independently).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from ntkpaper import fits, infinite, nt_reference, predict, rates, train
 from ntkpaper.finite import init_width
 from ntkpaper.full_batch_gd import full_batch_gd
 from ntkpaper.models import ensemble_apply, model_spec
+from ntkpaper.records import Record
 
 TRAIN_ANGLES = np.array([-0.75, -0.25, 0.25, 0.75]) * np.pi  # targets x1·x2 = ±1/2
 PERCENTILES = (10, 50, 90)
@@ -41,7 +43,28 @@ PERCENTILES = (10, 50, 90)
 WORKFLOW = {"priority": 30}
 
 
-def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Run(Record):
+    """The whole instance (not sharded): the NTK Gaussian on the circle, at t = ∞ and at the
+    nets' training time T, and each width's trained nets there."""
+
+    gammas: np.ndarray  # (n_angles,) test angles
+    train_angles: np.ndarray  # (n_train,)
+    y_train: np.ndarray  # (n_train, 1)
+    widths: np.ndarray  # (widths,) int
+    lr: float
+    eta_crit: float
+    gp_mean: np.ndarray  # (n_angles,) at t = ∞
+    gp_std: np.ndarray  # (n_angles,)
+    gp_mean_T: np.ndarray  # (n_angles,) at t = T
+    gp_std_T: np.ndarray  # (n_angles,)
+    nt_agreement: float  # our kernels + spectral code against neural-tangents
+    nt_agreement_predict: float  # our spectral code on neural-tangents' kernels
+    f_test: np.ndarray  # (widths, seeds, n_angles) the trained nets
+    train_loss: np.ndarray  # (widths, seeds)
+
+
+def run(spec: Mapping[str, Any], data=None, *, key) -> Run:
     gammas = datasets.uniform_angles(spec["n_angles"])
     x_train, x_test = datasets.circle(TRAIN_ANGLES), datasets.circle(gammas)
     y_train = datasets.circle_target(x_train)
@@ -55,31 +78,21 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
     on_nt = predict.gp_moments(nt_reference.nt_kernels(mspec, x_train, x_test), y_train, times,
                                lr=lr)  # fmt: skip
     std = np.sqrt(np.clip(np.diagonal(gp["cov"], axis1=1, axis2=2), 0, None))  # (2, n_angles)
-    out: dict[str, Any] = {
-        "gammas": gammas,
-        "train_angles": TRAIN_ANGLES,
-        "y_train": y_train,
-        "widths": np.array(spec["widths"]),
-        "lr": np.float64(lr),
-        "eta_crit": np.float64(rate["eta_crit"]),
-        "gp_mean": gp["mean"][1, :, 0],
-        "gp_std": std[1],
-        "gp_mean_T": gp["mean"][0, :, 0],
-        "gp_std_T": std[0],
-        "nt_agreement": np.float64(predict.gaussian_difference(ours, gp)),
-        "nt_agreement_predict": np.float64(predict.gaussian_difference(on_nt, gp)),
-    }
+    f_tests, losses = [], []
     for width in spec["widths"]:
         wspec, params0 = init_width(
             spec["model"], width=width, out_dim=1, in_dim=2, seeds=spec["seeds"], key=key
         )
         params = full_batch_gd(wspec, params0, x_train, y_train, lr=lr, steps=spec["steps"])
         f_test = np.asarray(ensemble_apply(wspec, params, x_test), np.float64)
-        out[f"w{width}_f_test"] = f_test[:, :, 0]  # (seeds, n_angles)
-        out[f"w{width}_train_loss"] = train.ensemble_mse_loss(
-            ensemble_apply(wspec, params, x_train), y_train
-        )
-    return out
+        f_tests.append(f_test[:, :, 0])  # (seeds, n_angles)
+        losses.append(train.ensemble_mse_loss(ensemble_apply(wspec, params, x_train), y_train))
+    return Run(gammas=gammas, train_angles=TRAIN_ANGLES, y_train=y_train,
+               widths=np.array(spec["widths"]), lr=lr, eta_crit=rate["eta_crit"],
+               gp_mean=gp["mean"][1, :, 0], gp_std=std[1], gp_mean_T=gp["mean"][0, :, 0],
+               gp_std_T=std[0], nt_agreement=predict.gaussian_difference(ours, gp),
+               nt_agreement_predict=predict.gaussian_difference(on_nt, gp),
+               f_test=np.stack(f_tests), train_loss=np.stack(losses))  # fmt: skip
 
 
 def distances(f: np.ndarray, mean: np.ndarray, std: np.ndarray) -> tuple[float, float]:
@@ -91,19 +104,19 @@ def distances(f: np.ndarray, mean: np.ndarray, std: np.ndarray) -> tuple[float, 
 
 
 def analyze(
-    runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
+    runs: Sequence[Run], *, spec: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     (run,) = runs  # one run file: this kind is not sharded
-    widths, mean, std = run["widths"], run["gp_mean"], run["gp_std"]
+    widths, mean, std = run.widths, run.gp_mean, run.gp_std
     scale = float(np.sqrt(np.mean(std**2)))  # σ̄, the RMS predictive std
     fig: dict[str, Any] = {
-        "gammas": run["gammas"],
-        "train_angles": run["train_angles"],
-        "y_train": run["y_train"],
+        "gammas": run.gammas,
+        "train_angles": run.train_angles,
+        "y_train": run.y_train,
         "widths": widths,
         **{f"gp_p{p}": mean + norm.ppf(p / 100) * std for p in PERCENTILES},
     }
-    nets = [run[f"w{w}_f_test"] for w in widths]
+    nets = list(run.f_test)
     for w, f in zip(widths, nets, strict=True):
         for p in PERCENTILES:
             fig[f"w{w}_p{p}"] = np.percentile(f, p, axis=0)
@@ -116,7 +129,7 @@ def analyze(
 
     n_nets = int(min(len(f) for f in nets))
     numbers = {
-        **rates.numbers(run),
+        **rates.numbers(run.lr, run.eta_crit),
         "widths": widths.tolist(),
         "n_nets": n_nets,
         "mean_distance": [fits.bootstrap_statistic(f, d_mean) for f in nets],
@@ -124,14 +137,13 @@ def analyze(
         "sampling_expected": float(1 / np.sqrt(n_nets)),
         "mean_distance_ratio": fits.independent_ratio(nets[-1], nets[0], d_mean),
         "std_distance_ratio": fits.independent_ratio(nets[-1], nets[0], d_std),
-        "final_train_loss": [float(np.nanmax(run[f"w{w}_train_loss"])) for w in widths],
-        "final_train_loss_max": float(max(np.nanmax(run[f"w{w}_train_loss"]) for w in widths)),
+        "final_train_loss": [float(np.nanmax(loss)) for loss in run.train_loss],
+        "final_train_loss_max": float(max(np.nanmax(loss) for loss in run.train_loss)),
         "gp_T_vs_inf": float(
-            max(np.max(np.abs(run["gp_mean_T"] - mean)), np.max(np.abs(run["gp_std_T"] - std)))
-            / scale
+            max(np.max(np.abs(run.gp_mean_T - mean)), np.max(np.abs(run.gp_std_T - std))) / scale
         ),
         "gp_rms_std": scale,
-        "nt_agreement": float(run["nt_agreement"]),
-        "nt_agreement_predict": float(run["nt_agreement_predict"]),
+        "nt_agreement": run.nt_agreement,
+        "nt_agreement_predict": run.nt_agreement_predict,
     }
     return numbers, {"gp_prediction": fig}

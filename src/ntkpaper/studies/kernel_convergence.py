@@ -24,6 +24,7 @@ per-seed keys as the whole ensemble, so memory stays at a few nets whatever the 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -37,6 +38,7 @@ from ntkpaper.empirical import ensemble_layerwise_ntk
 from ntkpaper.fits import bootstrap_slope
 from ntkpaper.full_batch_gd import DEFAULT_FLUSH_EVERY, full_batch_gd
 from ntkpaper.models import ensemble_apply, init_ensemble, init_params, model_spec
+from ntkpaper.records import Record
 
 X0 = np.array([[1.0, 0.0]])
 
@@ -56,7 +58,23 @@ def seed_chunks(n_seeds: int, width: int, in_dim: int = 2) -> list[range]:
     return [range(i, min(i + size, n_seeds)) for i in range(0, n_seeds, size)]
 
 
-def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Run(Record):
+    """The whole instance (not sharded): per width, each seed's layerwise NTK Θ(x_0, x(γ))
+    before and after training."""
+
+    lr: float
+    eta_crit: float
+    gammas: np.ndarray  # (n_angles,)
+    widths: np.ndarray  # (widths,) int
+    analytic: np.ndarray  # (n_angles,) the limiting Θ(x_0, x(γ))
+    flush_every: int
+    before: np.ndarray  # (widths, seeds, depth, n_angles), per layer
+    after: np.ndarray  # (widths, seeds, depth, n_angles)
+    final_loss: np.ndarray  # (widths, seeds)
+
+
+def run(spec: Mapping[str, Any], data=None, *, key) -> Run:
     gammas = datasets.uniform_angles(spec["n_angles"])
     probe = datasets.circle(gammas)
     x_train = datasets.circle(datasets.random_angles(spec["n_train"], key=keys.fold(key, "x")))
@@ -65,14 +83,7 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
     analytic = infinite.analytic_kernels(limit_spec, X0, probe)
     train_ntk = infinite.analytic_kernels(limit_spec, x_train, x_train[:1])["ntk_train_train"]
     rate = rates.resolve(spec["lr"], train_ntk, m=len(x_train))
-    out: dict[str, Any] = {
-        "lr": np.float64(rate["lr"]),
-        "eta_crit": np.float64(rate["eta_crit"]),
-        "gammas": gammas,
-        "widths": np.array(spec["widths"]),
-        "analytic": analytic["ntk_test_train"][:, 0],
-        "flush_every": np.asarray(DEFAULT_FLUSH_EVERY),
-    }
+    per_width: dict[str, list[np.ndarray]] = {"before": [], "after": [], "final_loss": []}
     x0, xp = jnp.asarray(X0, jnp.float32), jnp.asarray(probe, jnp.float32)
     for width in spec["widths"]:
         mspec = model_spec(spec["model"], width=width, out_dim=1)
@@ -90,10 +101,12 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
             after.append(np.asarray(ensemble_layerwise_ntk(mspec, params, x0, xp))[:, :, 0, :])
             loss.append(train.ensemble_mse_loss(ensemble_apply(mspec, params, x_train), y_train))
             del params
-        out[f"w{width}_before"] = np.concatenate(before)  # (seeds, depth, n_angles), per layer
-        out[f"w{width}_after"] = np.concatenate(after)
-        out[f"w{width}_final_loss"] = np.concatenate(loss)
-    return out
+        for name, chunks in (("before", before), ("after", after), ("final_loss", loss)):
+            per_width[name].append(np.concatenate(chunks))
+    return Run(lr=rate["lr"], eta_crit=rate["eta_crit"], gammas=gammas,
+               widths=np.array(spec["widths"]), analytic=analytic["ntk_test_train"][:, 0],
+               flush_every=DEFAULT_FLUSH_EVERY,
+               **{name: np.stack(arrays) for name, arrays in per_width.items()})  # fmt: skip
 
 
 def _init_chunk(mspec, *, key, width: int, seeds: range) -> Any:
@@ -104,13 +117,12 @@ def _init_chunk(mspec, *, key, width: int, seeds: range) -> Any:
 
 
 def analyze(
-    runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
+    runs: Sequence[Run], *, spec: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     (run,) = runs  # one run file: this kind is not sharded
-    widths, limit = run["widths"], run["analytic"]
+    widths, limit = run.widths, run.analytic
     deviation, drift, inflation, layer_drift = [], [], [], []
-    for w in widths:
-        before, after = run[f"w{w}_before"], run[f"w{w}_after"]
+    for before, after in zip(run.before, run.after, strict=True):
         k0, k1 = before.sum(1), after.sum(1)  # (seeds, n_angles)
         deviation.append(np.linalg.norm(k0 - limit, axis=-1) / np.linalg.norm(limit))
         drift.append(np.linalg.norm(k1 - k0, axis=-1) / np.linalg.norm(k0, axis=-1))
@@ -125,13 +137,13 @@ def analyze(
         np.stack, (deviation, drift, inflation, layer_drift)
     )
     numbers = {
-        **rates.numbers(run),
+        **rates.numbers(run.lr, run.eta_crit),
         "widths": widths.tolist(),
         "widths_text": ", ".join(str(int(w)) for w in widths),
         "widest_widths_text": ", ".join(str(int(w)) for w in np.sort(widths)[-fits.WIDEST_K :]),
         "width_min": int(widths.min()),
         "width_max": int(widths.max()),
-        "flush_every": int(run["flush_every"]),
+        "flush_every": run.flush_every,
         "slope_deviation": fits.widest_slope(widths, deviation),
         "slope_drift": fits.widest_slope(widths, drift),
         "slope_deviation_global": bootstrap_slope(widths, deviation),
@@ -145,22 +157,22 @@ def analyze(
         # the two widths are independent initializations, resampled separately)
         "inflation_narrow_minus_wide": _difference(inflation[0], inflation[-1]),
         "layer_drift_widest": layer_drift[-1].tolist(),
-        "final_train_loss": [float(np.nanmean(run[f"w{w}_final_loss"])) for w in widths],
-        "final_train_loss_max": float(max(np.nanmax(run[f"w{w}_final_loss"]) for w in widths)),
+        "final_train_loss": [float(np.nanmean(loss)) for loss in run.final_loss],
+        "final_train_loss_max": float(max(np.nanmax(loss) for loss in run.final_loss)),
         "seeds": int(deviation.shape[1]),
     }
     for name in ("deviation", "drift", "inflation"):
         numbers[f"{name}_narrowest"] = numbers[name][0]
         numbers[f"{name}_widest"] = numbers[name][-1]
     curves = {
-        "gammas": run["gammas"],
+        "gammas": run.gammas,
         "widths": widths,
         "analytic": limit,
         "deviation": deviation,
         "drift": drift,
         "layer_drift": layer_drift,
-        **{f"before_{w}": run[f"w{w}_before"].sum(1) for w in widths},
-        **{f"after_{w}": run[f"w{w}_after"].sum(1) for w in widths},
+        **{f"before_{w}": k.sum(1) for w, k in zip(widths, run.before, strict=True)},
+        **{f"after_{w}": k.sum(1) for w, k in zip(widths, run.after, strict=True)},
     }
     return numbers, {"kernel_convergence": curves}
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -43,12 +44,55 @@ import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper import keys, learning_theory
 from ntkpaper.fits import bootstrap_slope, loglog_slope
 from ntkpaper.models import init_ensemble, make_apply, model_spec
+from ntkpaper.records import Record
 
 # How the workflow runs this kind (read by ntkpaper.workflow without importing this module):
 # the population kernel is assembled from the data set's cached kernel blocks.
 WORKFLOW = {"run_inputs": ["data", "kernels"], "priority": 30}
 
 N_MODE_BINS = 24
+RIDGES = ("ridge0", "ridge")  # ridge 0, and λ = ridge·tr(Θ)/N
+
+
+@dataclass(frozen=True)
+class Errors(Record):
+    """NTK regression's error at one ridge, (sizes, draws): on the whole population and on
+    the N − P points held out of the subset."""
+
+    whole: np.ndarray
+    rest: np.ndarray
+
+
+@dataclass(frozen=True)
+class Nets(Record):
+    """The centred finite nets, on the first subset of each of the net sizes P_n."""
+
+    rest: np.ndarray  # (P_n, W, S) their error on the held-out points
+    dist: np.ndarray  # (P_n, W, S) RMS distance to the kernel predictor after the same steps
+    kernel_T_rest: np.ndarray  # (P_n,) that predictor's held-out error
+    kernel_inf_rest: np.ndarray  # (P_n,) the same at t = ∞
+    lr: np.ndarray  # (P_n,)
+    train_loss: np.ndarray  # (P_n, W, S) final
+
+
+@dataclass(frozen=True)
+class Run(Record):
+    """The whole instance (not sharded)."""
+
+    n: int  # the population's size N
+    sizes: np.ndarray  # (P,) int64 training-set sizes below N
+    eta: np.ndarray  # (N,) eigenvalues of Θ/N, descending
+    c2: np.ndarray  # (N,) the target's power on each eigenvector
+    ridge: float  # λ of the ridged curves
+    ridge_rel: float  # λ·N/tr(Θ), as configured
+    mode_size: int
+    mode_errors: np.ndarray  # (draws, N) whole-population error per mode at mode_size
+    target_variance: float
+    errors: dict[str, Errors]  # keyed as RIDGES
+    net_sizes: np.ndarray  # (P_n,) int64
+    widths: np.ndarray  # (W,) int64
+    steps: int
+    nets: Nets | None  # absent without net sizes or widths
 
 
 # ----------------------------------------------------------------------------- population
@@ -133,14 +177,14 @@ def train_nets(spec, x, y, theta, subset, *, width: int, key) -> dict[str, np.nd
 # ----------------------------------------------------------------------------- run
 
 
-def run(spec, data, *, key, kernels) -> dict[str, np.ndarray]:
+def run(spec, data, *, key, kernels) -> Run:
     # Hundreds of small solves: one BLAS thread (on a loaded 2-core machine OpenBLAS's
     # threads spent 20× the CPU time of one thread on them, waiting for each other).
     with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
         return _run(spec, data, key=key, kernels=kernels)
 
 
-def _run(spec, data, *, key, kernels) -> dict[str, np.ndarray]:
+def _run(spec, data, *, key, kernels) -> Run:
     x, y, theta = population(data, kernels)
     n = len(x)
     sizes = np.array(sorted(p for p in spec["sizes"] if p < n), np.int64)
@@ -150,48 +194,45 @@ def _run(spec, data, *, key, kernels) -> dict[str, np.ndarray]:
     ridge = float(spec["ridge"] * np.trace(theta) / n)
     draws = int(spec["draws"])
     mode_size = int(min(spec["mode_size"], sizes[-1]))
-    err = {f"{r}_{part}": np.zeros((sizes.size, draws)) for r in ("ridge0", "ridge")
-           for part in ("whole", "rest")}  # fmt: skip
+    errors = {name: Errors(whole=np.zeros((sizes.size, draws)), rest=np.zeros((sizes.size, draws)))
+              for name in RIDGES}  # fmt: skip
     for i, p in enumerate(sizes):
         for d, subset in enumerate(subsets(key, n, int(p), draws)):
-            for name, lam in (("ridge0", 0.0), ("ridge", ridge)):
+            for name, lam in zip(RIDGES, (0.0, ridge), strict=True):
                 e = learning_theory.subset_errors(theta, y, subset, lam)
-                err[f"{name}_whole"][i, d], err[f"{name}_rest"][i, d] = e["whole"], e["rest"]
+                errors[name].whole[i, d], errors[name].rest[i, d] = e["whole"], e["rest"]
     # the whole-population error mode by mode at one size (the same subsets when it is a size)
     mode_errors = np.stack([
         learning_theory.subset_errors(theta, y, subset, 0.0, spectrum["vectors"])["modes"]
         for subset in subsets(key, n, mode_size, draws)
     ])  # fmt: skip
-    out: dict[str, np.ndarray] = {
-        "n": np.int64(n), "sizes": sizes, "eta": spectrum["eta"], "c2": spectrum["c2"],
-        "ridge": np.float64(ridge), "ridge_rel": np.float64(spec["ridge"]),
-        "mode_size": np.int64(mode_size), "mode_errors": mode_errors,
-        "target_variance": np.float64(np.mean(y**2)), **err,
-    }  # fmt: skip
 
     net_sizes = np.array(sorted(p for p in spec["net_sizes"] if p < n), np.int64)
     widths = np.array(sorted(spec["widths"]), np.int64)
-    out.update({"net_sizes": net_sizes, "widths": widths, "steps": np.int64(spec["steps"])})
+    finite = None
     if net_sizes.size and widths.size:
-        nets = {"net_rest": [], "net_dist": [], "kernel_T_rest": [], "kernel_inf_rest": [],
-                "net_lr": [], "net_train_loss": []}  # fmt: skip
+        nets = {"rest": [], "dist": [], "kernel_T_rest": [], "kernel_inf_rest": [], "lr": [],
+                "train_loss": []}  # fmt: skip
         for p in net_sizes:
             subset = subsets(key, n, int(p), 1)[0]
             rest = np.setdiff1d(np.arange(n), subset)
             per_width = [train_nets(spec, x, y, theta, subset, width=int(w), key=key)
                          for w in widths]  # fmt: skip
             ker_t = per_width[0]["kernel_T"][rest]
-            nets["net_rest"].append([np.mean((r["f"][:, rest] - y[rest]) ** 2, axis=(1, 2))
+            nets["rest"].append([np.mean((r["f"][:, rest] - y[rest]) ** 2, axis=(1, 2))
                                      for r in per_width])  # fmt: skip
-            nets["net_dist"].append([np.sqrt(np.mean((r["f"][:, rest] - ker_t) ** 2, axis=(1, 2))
+            nets["dist"].append([np.sqrt(np.mean((r["f"][:, rest] - ker_t) ** 2, axis=(1, 2))
                                              / np.mean(ker_t**2)) for r in per_width])  # fmt: skip
             nets["kernel_T_rest"].append(np.mean((ker_t - y[rest]) ** 2))
             nets["kernel_inf_rest"].append(np.mean((per_width[0]["kernel_inf"][rest]
                                                     - y[rest]) ** 2))  # fmt: skip
-            nets["net_lr"].append(per_width[0]["lr"])
-            nets["net_train_loss"].append([r["train_loss"] for r in per_width])
-        out.update({name: np.asarray(v, np.float64) for name, v in nets.items()})
-    return out
+            nets["lr"].append(per_width[0]["lr"])
+            nets["train_loss"].append([r["train_loss"] for r in per_width])
+        finite = Nets(**{name: np.asarray(v, np.float64) for name, v in nets.items()})
+    return Run(n=n, sizes=sizes, eta=spectrum["eta"], c2=spectrum["c2"], ridge=ridge,
+               ridge_rel=float(spec["ridge"]), mode_size=mode_size, mode_errors=mode_errors,
+               target_variance=float(np.mean(y**2)), errors=errors, net_sizes=net_sizes,
+               widths=widths, steps=int(spec["steps"]), nets=finite)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- analysis
@@ -220,23 +261,23 @@ def _binned(index: np.ndarray, values: np.ndarray, n_bins: int) -> tuple[np.ndar
     return np.array(centres), np.stack(means, -1)
 
 
-def analyze(runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]):
+def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
     (run,) = runs
-    n, sizes = int(run["n"]), run["sizes"].astype(np.float64)
-    eta, c2 = run["eta"], run["c2"]
-    ridge = float(run["ridge"])
+    n, sizes = int(run.n), run.sizes.astype(np.float64)
+    eta, c2 = run.eta, run.c2
+    ridge = float(run.ridge)
     numbers: dict[str, Any] = {
-        "n_population": n, "sizes": run["sizes"].tolist(), "p_min": int(sizes[0]),
+        "n_population": n, "sizes": run.sizes.tolist(), "p_min": int(sizes[0]),
         "p_max": int(sizes[-1]), "n_sizes": int(sizes.size), "draws": int(spec["draws"]),
-        "ridge_rel": float(run["ridge_rel"]), "ridge": ridge,
-        "target_variance": float(run["target_variance"]),
+        "ridge_rel": float(run.ridge_rel), "ridge": ridge,
+        "target_variance": float(run.target_variance),
         "eta_max": float(eta[0]), "n_modes": int(eta.size),
     }  # fmt: skip
     curves: dict[str, np.ndarray] = {"sizes": sizes, "n": np.int64(n)}
-    for name, lam in (("ridge0", 0.0), ("ridge", ridge)):
-        th = learning_theory.theory_curve(eta, c2, run["sizes"], lam)
+    for name, lam in zip(RIDGES, (0.0, ridge), strict=True):
+        th = learning_theory.theory_curve(eta, c2, run.sizes, lam)
         held_out = learning_theory.held_out_error(th["E_g"], th["E_train"], sizes, n)
-        whole, rest = run[f"{name}_whole"], run[f"{name}_rest"]
+        whole, rest = run.errors[name].whole, run.errors[name].rest
         ratio = th["E_g"] / whole.mean(1)
         worst = int(np.argmax(np.abs(ratio - 1)))
         suffix = "" if name == "ridge0" else "_ridge"
@@ -270,7 +311,7 @@ def analyze(runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
                     "eigen_exponent_b": fit["b"], "tail_exponent_s": fit["s"],
                     "exponent_predicted": fit["exponent"]})  # fmt: skip
     if sel.sum() >= 2:
-        slope = bootstrap_slope(sizes[sel], run["ridge0_whole"][sel])
+        slope = bootstrap_slope(sizes[sel], run.errors["ridge0"].whole[sel])
         pred = fit["exponent"]
         theory_slope, _ = loglog_slope(sizes[sel], curves["theory_ridge0"][sel])
         numbers.update({
@@ -287,42 +328,42 @@ def analyze(runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
     curves["fit"] = np.array([lo, hi, fit["exponent"]])
 
     # finite nets against the kernel after the same steps
-    widths = run["widths"].astype(np.float64)
-    numbers.update({"widths": run["widths"].tolist(), "net_sizes": run["net_sizes"].tolist(),
-                    "widths_text": ", ".join(str(int(w)) for w in run["widths"]),
-                    "net_sizes_text": " and ".join(str(int(p)) for p in run["net_sizes"]),
+    widths = run.widths.astype(np.float64)
+    numbers.update({"widths": run.widths.tolist(), "net_sizes": run.net_sizes.tolist(),
+                    "widths_text": ", ".join(str(int(w)) for w in run.widths),
+                    "net_sizes_text": " and ".join(str(int(p)) for p in run.net_sizes),
                     "width_min": int(widths.min()) if widths.size else None,
                     "width_max": int(widths.max()) if widths.size else None,
-                    "seeds": int(spec["seeds"]), "steps": int(run["steps"])})  # fmt: skip
-    if "net_rest" in run:
-        net, ker_t = run["net_rest"], run["kernel_T_rest"]  # (P_n, W, S), (P_n,)
+                    "seeds": int(spec["seeds"]), "steps": int(run.steps)})  # fmt: skip
+    if run.nets is not None:
+        net, ker_t = run.nets.rest, run.nets.kernel_T_rest  # (P_n, W, S), (P_n,)
         gap = np.abs(net - ker_t[:, None, None]) / ker_t[:, None, None]
         gap_seed = gap.mean(0)  # (W, S): averaged over the sizes, per seed
-        dist_seed = run["net_dist"].mean(0)
+        dist_seed = run.nets.dist.mean(0)
         numbers.update({
             "net_rest": net.mean(2).tolist(), "kernel_T_rest": ker_t.tolist(),
-            "kernel_inf_rest": run["kernel_inf_rest"].tolist(),
-            "kernel_T_vs_inf": float(np.max(np.abs(ker_t / run["kernel_inf_rest"] - 1))),
+            "kernel_inf_rest": run.nets.kernel_inf_rest.tolist(),
+            "kernel_T_vs_inf": float(np.max(np.abs(ker_t / run.nets.kernel_inf_rest - 1))),
             "net_gap": gap_seed.mean(1).tolist(),
             "net_gap_smallest": float(gap_seed[0].mean()),
             "net_gap_widest": float(gap_seed[-1].mean()),
             "net_dist": dist_seed.mean(1).tolist(),
-            "net_train_loss_max": float(run["net_train_loss"].max()),
-            "net_lr": run["net_lr"].tolist(),
+            "net_train_loss_max": float(run.nets.train_loss.max()),
+            "net_lr": run.nets.lr.tolist(),
             "slope_net_gap": bootstrap_slope(widths, gap_seed) if widths.size > 1 else None,
             "slope_net_dist": bootstrap_slope(widths, dist_seed) if widths.size > 1 else None,
         })  # fmt: skip
-        curves.update({"net_sizes": run["net_sizes"].astype(np.float64), "widths": widths,
+        curves.update({"net_sizes": run.net_sizes.astype(np.float64), "widths": widths,
                        "net_rest": net, "kernel_T_rest": ker_t, "net_gap": gap_seed,
                        "net_dist": dist_seed})  # fmt: skip
     else:
         numbers.update({"slope_net_gap": None, "slope_net_dist": None})
 
     # the mode-by-mode decomposition at one size
-    mode_size = int(run["mode_size"])
+    mode_size = int(run.mode_size)
     th = learning_theory.theory(eta, c2, mode_size, 0.0)
     index = np.arange(1, eta.size + 1)
-    measured = run["mode_errors"]  # (draws, N)
+    measured = run.mode_errors  # (draws, N)
     centres, binned = _binned(index, np.stack([th["modes"], measured.mean(0), c2]), N_MODE_BINS)
     cum_th = np.cumsum(th["modes"]) / th["modes"].sum()
     cum_meas = np.cumsum(measured.mean(0)) / measured.mean(0).sum()

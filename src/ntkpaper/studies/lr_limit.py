@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -37,6 +38,7 @@ import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper import stability, train
 from ntkpaper.finite import init_width
 from ntkpaper.models import make_apply
+from ntkpaper.records import Record
 
 # A run converged when its final loss is below this fraction of its initial loss.
 CONVERGED_FRACTION = 0.5
@@ -130,7 +132,30 @@ def gd_losses(
     return {"loss": losses, "blew_up": np.asarray(dead), "params": params}
 
 
-def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Sweep(Record):
+    """The net, or its linearization, trained at every rate of the grid."""
+
+    loss: np.ndarray  # (ratios, steps + 1, seeds), NaN once blown up or where not run
+    f_test: np.ndarray  # (ratios, seeds, n_test, K) at the end, NaN where blown up
+    ran: np.ndarray  # (ratios,) bool: trained at this rate (the linearization stops early)
+
+
+@dataclass(frozen=True)
+class Run(Record):
+    """The whole instance (not sharded)."""
+
+    ratios: np.ndarray  # (ratios,) η/η_crit
+    eta_crit: np.ndarray  # (seeds,) 2m/λ_max(Θ̂_0) of each net
+    lam_init: np.ndarray  # (seeds,) λ_max(Θ̂_0)
+    m: int  # y.size
+    y_test: np.ndarray  # (n_test, K)
+    net: Sweep
+    lin: Sweep
+    lam_final: np.ndarray  # (ratios, seeds) λ_max(Θ̂_T) of the net, NaN where blown up
+
+
+def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> Run:
     n = spec["train_subset"]
     x, y = data["x_train"][:n], data["y_train"][:n]
     x_test, y_test = data["x_test"], data["y_test"]
@@ -157,7 +182,8 @@ def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> dict
 
         return np.asarray(jax.vmap(one)(params, params0), np.float64)
 
-    out: dict[str, list] = {}
+    sweeps = {prefix: {"loss": [], "f_test": [], "ran": []} for prefix in ("net", "lin")}
+    lam_final = []
     nan_outputs = np.full((seeds, *y_test.shape), np.nan)
     for ratio in ratios:
         for prefix, linearize in (("net", False), ("lin", True)):
@@ -170,22 +196,18 @@ def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> dict
                 )
                 f_test = test_outputs(result["params"], linearize)
                 f_test[result["blew_up"]] = np.nan
-            out.setdefault(f"{prefix}_loss", []).append(result["loss"])
-            out.setdefault(f"{prefix}_f_test", []).append(f_test)
-            out.setdefault(f"{prefix}_ran", []).append(result["blew_up"] is not None)
+            sweeps[prefix]["loss"].append(result["loss"])
+            sweeps[prefix]["f_test"].append(f_test)
+            sweeps[prefix]["ran"].append(result["blew_up"] is not None)
             if not linearize:
                 lam = stability.lambda_max(
                     stability.ensemble_full_ntk(mspec, result["params"], x32)
                 )
-                out.setdefault("lam_final", []).append(np.where(result["blew_up"], np.nan, lam))
-    return {
-        "ratios": ratios,
-        "eta_crit": eta_crit,
-        "lam_init": lam0,
-        "m": np.asarray(y.size),
-        "y_test": np.asarray(y_test, np.float64),
-        **{k: np.stack(v) for k, v in out.items()},
-    }
+                lam_final.append(np.where(result["blew_up"], np.nan, lam))
+    net, lin = (Sweep(**{k: np.stack(v) for k, v in sweeps[p].items()}) for p in ("net", "lin"))
+    return Run(ratios=ratios, eta_crit=eta_crit, lam_init=lam0, m=y.size,
+               y_test=np.asarray(y_test, np.float64), net=net, lin=lin,
+               lam_final=np.stack(lam_final))  # fmt: skip
 
 
 # --------------------------------------------------------------------------- analysis
@@ -272,21 +294,21 @@ def _rms(a: np.ndarray, axis) -> np.ndarray:
 
 
 def analyze(
-    runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
+    runs: Sequence[Run], *, spec: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     (run,) = runs  # one run file: this kind is not sharded
-    ratios, lam0 = run["ratios"], run["lam_init"]
-    net_conv, net_div = outcome(run["net_loss"])
-    lin_conv, lin_div = outcome(run["lin_loss"])
-    lin_ran = run["lin_ran"].astype(bool)
+    ratios, lam0 = run.ratios, run.lam_init
+    net_conv, net_div = outcome(run.net.loss)
+    lin_conv, lin_div = outcome(run.lin.loss)
+    lin_ran = run.lin.ran.astype(bool)
     phase = phases(ratios, net_conv, net_div)
-    lam_ratio = run["lam_final"] / lam0  # λ_max(T)/λ_max(0), (ratios, seeds)
+    lam_ratio = run.lam_final / lam0  # λ_max(T)/λ_max(0), (ratios, seeds)
     # ηλ_max(T)/(2m) = r·λ_max(T)/λ_max(0): below 1 the final kernel is stable at rate η.
     sharpness = ratios[:, None] * lam_ratio
-    init = run["net_loss"][:, 0]
-    peak = np.nanmax(np.where(np.isfinite(run["net_loss"]), run["net_loss"], np.nan), axis=1)
+    init = run.net.loss[:, 0]
+    peak = np.nanmax(np.where(np.isfinite(run.net.loss), run.net.loss, np.nan), axis=1)
     rise = peak / init  # largest loss over initial loss, (ratios, seeds)
-    gap = _rms(run["net_f_test"] - run["lin_f_test"], axis=(-2, -1))  # (ratios, seeds)
+    gap = _rms(run.net.f_test - run.lin.f_test, axis=(-2, -1))  # (ratios, seeds)
     lazy, catapult = phase == 0, phase == 1
 
     def per_seed_max(values, mask):
@@ -306,9 +328,9 @@ def analyze(
         "per_octave": spec["lr_grid"]["per_octave"],
         "depth": spec["model"]["depth"],
         "hidden_layers": spec["model"]["depth"] - 1,
-        "m": int(run["m"]),
-        "eta_crit_mean": float(run["eta_crit"].mean()),
-        "eta_crit_spread": float(run["eta_crit"].std() / run["eta_crit"].mean()),
+        "m": run.m,
+        "eta_crit_mean": float(run.eta_crit.mean()),
+        "eta_crit_spread": float(run.eta_crit.std() / run.eta_crit.mean()),
         "lin_boundary": bracket_interval(lin_lower, lin_upper),
         "eta_max": eta_max,
         "net_converged_below_crit": float(net_conv[below].mean()) if below.any() else None,
@@ -334,14 +356,14 @@ def analyze(
     boundaries = np.array(
         [[lin_lower, lin_upper], [net_lower, net_upper]], np.float64
     )  # (lin/net, lower/upper, seeds)
-    median_curve = np.nanmedian(run["net_loss"] / init[:, None, :], axis=2)
+    median_curve = np.nanmedian(run.net.loss / init[:, None, :], axis=2)
     # The phase of most seeds at each ratio.
     majority = np.array([np.bincount(p, minlength=len(PHASES)).argmax() for p in phase])
     figs = {
         "lr_phases": {
             "ratios": ratios,
-            "net_final_loss": run["net_loss"][:, -1] / init,
-            "lin_final_loss": run["lin_loss"][:, -1] / run["lin_loss"][:, 0],
+            "net_final_loss": run.net.loss[:, -1] / init,
+            "lin_final_loss": run.lin.loss[:, -1] / run.lin.loss[:, 0],
             "lam_ratio": lam_ratio,
             "rise": rise,
             "phase": phase,

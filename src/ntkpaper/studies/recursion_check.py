@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -21,6 +22,7 @@ from ntkpaper import data as datasets
 from ntkpaper import kernels as own
 from ntkpaper import keys
 from ntkpaper.models import model_spec, stax_network
+from ntkpaper.records import Record
 from ntkpaper.timing import median_time
 
 INPUT_SCALES = (0.1, 1.0, 10.0)  # rows of the random inputs are scaled by these
@@ -73,7 +75,26 @@ def relu_diagonal(x: np.ndarray, *, depth: int, W_std: float, b_std: float) -> n
     return theta
 
 
-def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Run(Record):
+    """The whole instance (not sharded): errors against neural-tangents over the grid of
+    configurations, timings per activation, and the slides' typos."""
+
+    activations: np.ndarray  # (activations,) str
+    grid_activation: np.ndarray  # (configurations,) str
+    grid: np.ndarray  # (configurations, 3): depth, b_std, W_std
+    errors: np.ndarray  # (configurations, 2): relative error of NNGP, NTK
+    timing_n: int
+    time_ours: np.ndarray  # (activations,) seconds, one full kernel matrix on the digits
+    time_nt: np.ndarray  # (activations,)
+    numpy_recursion_error: float
+    diag_error_ours: float
+    diag_error_nt: float
+    typo_beta_change: float
+    typo_lag_change: float
+
+
+def run(spec: Mapping[str, Any], data=None, *, key) -> Run:
     # Cross kernels K(x, x') on two input sets: on x = x' neural-tangents' own ReLU diagonal
     # is off by ~1e-8 (it gets |x|² and x·x from different reductions and then evaluates
     # arccos near 1); the diagonal is compared separately, below.
@@ -99,15 +120,17 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
         {"source": "digits", "n_train": spec["timing_n"]},
         key=keys.fold(key, "digits"),
     )["x_train"]
-    timings = {}
+    timings: dict[str, list[float]] = {"ours": [], "nt": []}
     for act in spec["activations"]:
         model = {"depth": 4, "activation": act, "W_std": 1.0, "b_std": 0.1}
         kernel_fn = jax.jit(
             stax_network(model_spec(model, width=1, out_dim=1))[2], static_argnames="get"
         )
-        timings[f"{act}_nt"] = median_time(lambda kf=kernel_fn: kf(digits, None, "ntk"))
-        timings[f"{act}_ours"] = median_time(
-            lambda a=act: own.kernels(digits, depth=4, activation=a, method="closed").ntk
+        timings["nt"].append(median_time(lambda kf=kernel_fn: kf(digits, None, "ntk")))
+        timings["ours"].append(
+            median_time(
+                lambda a=act: own.kernels(digits, depth=4, activation=a, method="closed").ntk
+            )
         )
     # The slides' typos, on the same random inputs (ReLU, depth 4, β = 0.1).
     exact = relu_recursion(x, depth=4, W_std=1.0, b_std=0.1)
@@ -120,39 +143,40 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> dict[str, Any]:
         np.asarray(stax_network(model_spec({}, width=1, out_dim=1))[2](digits[:300], None, "ntk"))
     )
     own_diag = np.asarray(own.diagonal_kernels(digits[:300], depth=4).ntk)
-    return {
-        "activations": np.array(spec["activations"]),
-        "grid_activation": np.array([g[0] for g in grid]),
-        "grid": np.array([g[1:] for g in grid], np.float64),
-        "errors": errors,
-        "timing_n": np.asarray(len(digits)),
-        **{f"time_{k}": np.asarray(v) for k, v in timings.items()},
-        "numpy_recursion_error": np.asarray(relative_error(exact, reference)),
-        "diag_error_ours": np.asarray(relative_error(own_diag, exact_diag)),
-        "diag_error_nt": np.asarray(relative_error(nt_diag, exact_diag)),
-        "typo_beta_change": np.asarray(relative_error(typo_beta, exact)),
-        "typo_lag_change": np.asarray(relative_error(typo_lag, exact)),
-    }
+    return Run(
+        activations=np.array(spec["activations"]),
+        grid_activation=np.array([g[0] for g in grid]),
+        grid=np.array([g[1:] for g in grid], np.float64),
+        errors=errors,
+        timing_n=len(digits),
+        time_ours=np.array(timings["ours"]),
+        time_nt=np.array(timings["nt"]),
+        numpy_recursion_error=relative_error(exact, reference),
+        diag_error_ours=relative_error(own_diag, exact_diag),
+        diag_error_nt=relative_error(nt_diag, exact_diag),
+        typo_beta_change=relative_error(typo_beta, exact),
+        typo_lag_change=relative_error(typo_lag, exact),
+    )
 
 
 def analyze(
-    runs: Sequence[Mapping[str, np.ndarray]], *, spec: Mapping[str, Any]
+    runs: Sequence[Run], *, spec: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     (run,) = runs  # one run file: this kind is not sharded
     # Wall-clock numbers live under "timings": they differ from run to run, the rest not.
     numbers: dict[str, Any] = {
-        "configurations": len(run["grid"]),
-        "timing_n": int(run["timing_n"]),
+        "configurations": len(run.grid),
+        "timing_n": run.timing_n,
         "timings": {},
     }
     worst = 0.0
-    for act in map(str, run["activations"]):
-        rows = run["grid_activation"] == act
-        n = int(run["timing_n"])
-        t_ours, t_nt = float(run[f"time_{act}_ours"]), float(run[f"time_{act}_nt"])
+    for i, act in enumerate(map(str, run.activations)):
+        rows = run.grid_activation == act
+        n = run.timing_n
+        t_ours, t_nt = float(run.time_ours[i]), float(run.time_nt[i])
         numbers[act] = {
-            "max_rel_err_nngp": float(run["errors"][rows, 0].max()),
-            "max_rel_err_ntk": float(run["errors"][rows, 1].max()),
+            "max_rel_err_nngp": float(run.errors[rows, 0].max()),
+            "max_rel_err_ntk": float(run.errors[rows, 1].max()),
         }
         numbers["timings"][act] = {
             "ours_s": t_ours,
@@ -160,7 +184,7 @@ def analyze(
             "ratio": t_ours / t_nt,
             "ns_per_entry_ours": 1e9 * t_ours / n**2,
         }
-        worst = max(worst, float(run["errors"][rows].max()))
+        worst = max(worst, float(run.errors[rows].max()))
     numbers["max_rel_err"] = worst
     for name in (
         "numpy_recursion_error",
@@ -169,5 +193,5 @@ def analyze(
         "diag_error_ours",
         "diag_error_nt",
     ):
-        numbers[name] = float(run[name])
+        numbers[name] = getattr(run, name)
     return numbers, {}

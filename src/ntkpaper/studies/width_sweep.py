@@ -32,6 +32,7 @@ Layer types (E1): the input layer (Dense_0) and the output layer (Dense_{L−1})
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jax.numpy as jnp
@@ -42,6 +43,7 @@ from ntkpaper import fits, nt_reference, predict, train
 from ntkpaper.empirical import nt_full_empirical_ntk
 from ntkpaper.finite import init_width
 from ntkpaper.models import ensemble_apply, make_apply, model_spec
+from ntkpaper.records import Record
 
 # How the workflow runs this kind (read by ntkpaper.workflow without importing this module):
 # one training job per width (its seeds vmapped); the analysis compares them with the
@@ -57,10 +59,49 @@ CONVERGED_LOSS = 1e-4  # L_train(T) / L_train(0) below this ...
 CONVERGED_GROWTH = 0.02  # ... and ‖θ_T − θ_0‖ / ‖θ_{T/2} − θ_0‖ − 1 below this
 
 
-def layer_type_change(run: Mapping[str, np.ndarray], prefix: str = "net") -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class Training(Record):
+    """One ensemble trained until converged: the standard net f, or the centred f − f_0."""
+
+    steps: np.ndarray  # (records,) its recording steps, up to where it stopped
+    train_loss: np.ndarray  # (records, seeds)
+    test_loss: np.ndarray  # (records, seeds)
+    param_dist: np.ndarray  # (records, seeds) ‖θ_t − θ_0‖
+    param_rel_dist: np.ndarray  # (records, seeds) ‖θ_t − θ_0‖ / ‖θ_0‖
+    layer_dist: np.ndarray  # (records, seeds, layers)
+    layer_rel_dist: np.ndarray  # (records, seeds, layers)
+    diverged: np.ndarray  # (seeds,) bool
+    f_test_final: np.ndarray  # (seeds, n_test, K) test outputs at the end (centred: f − f_0)
+
+
+@dataclass(frozen=True)
+class Linearization(Record):
+    """The standard net's linearization g, exact from its empirical NTK at θ_0."""
+
+    train_loss: np.ndarray  # (records, seeds) at the standard net's recording steps
+    test_loss: np.ndarray  # (records, seeds)
+    f_test_final: np.ndarray  # (seeds, n_test, K)
+
+
+@dataclass(frozen=True)
+class Run(Record):
+    """One width's shard."""
+
+    width: int
+    lr: np.ndarray  # (seeds,) lr_ratio · eta_crit
+    eta_crit: np.ndarray  # (seeds,) 2m/λ_max(Θ̂_0) of each net
+    n_train: int
+    record_steps: np.ndarray  # (records,) the standard net's recording steps
+    net: Training
+    cen: Training
+    lin: Linearization
+    rmse_f_g: np.ndarray  # (records, seeds) RMS over the test set of f_t − g_t
+
+
+def layer_type_change(training: Training) -> dict[str, np.ndarray]:
     """Absolute and relative parameter change per layer type, (n_records, n_seeds) each."""
-    dist = run[f"{prefix}_layer_dist"]
-    rel = run[f"{prefix}_layer_rel_dist"]
+    dist = training.layer_dist
+    rel = training.layer_rel_dist
     with np.errstate(invalid="ignore", divide="ignore"):
         norm0 = dist / rel  # ‖θ_0‖ per layer, recovered from the two records
     n_layers = dist.shape[-1]
@@ -72,8 +113,8 @@ def layer_type_change(run: Mapping[str, np.ndarray], prefix: str = "net") -> dic
         d = np.sqrt(np.sum(dist[..., idx] ** 2, axis=-1))
         out[f"abs_{name}"] = d
         out[f"rel_{name}"] = d / np.sqrt(np.sum(norm0[..., idx] ** 2, axis=-1))
-    out["abs_all"] = run[f"{prefix}_param_dist"]
-    out["rel_all"] = run[f"{prefix}_param_rel_dist"]
+    out["abs_all"] = training.param_dist
+    out["rel_all"] = training.param_rel_dist
     return out
 
 
@@ -122,7 +163,7 @@ def stop_at_convergence(cps: np.ndarray):
     return stop_when
 
 
-def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> dict[str, np.ndarray]:
+def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> Run:
     """Train one width's ensemble, standard and centred, each until converged, and evaluate
     its linearization. The workflow runs one job per width (``spec["widths"]`` narrowed)."""
     (width,) = spec["widths"]
@@ -145,27 +186,26 @@ def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> dict
         for k in kernels])  # fmt: skip
     lr = float(spec["lr_ratio"]) * eta_crit
     grid, cps = record_steps(spec), checkpoints(spec["min_steps"], spec["steps"])
-    out: dict[str, np.ndarray] = {
-        "width": np.asarray(width), "lr": lr, "eta_crit": eta_crit,
-        "n_train": np.int64(n),
-    }  # fmt: skip
 
-    def fit(prefix: str, y_fit: np.ndarray, y_eval: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def fit(y_fit: np.ndarray, y_eval: np.ndarray) -> tuple[train.TrainRecord, np.ndarray]:
         record, _ = train.train(apply_fn, params0, x, y_fit, x_test, y_eval, lr=lr,
                                 steps=spec["steps"], record_steps=grid,
                                 stop_when=stop_at_convergence(cps))  # fmt: skip
-        for name in ("steps", "train_loss", "test_loss", "param_dist", "param_rel_dist",
-                     "layer_dist", "layer_rel_dist", "diverged"):  # fmt: skip
-            out[f"{prefix}_{name}"] = np.asarray(record.as_dict()[name])
-        return np.asarray(record.steps), np.asarray(record.f_test, np.float64)
+        return record, np.asarray(record.f_test, np.float64)
 
-    steps, f_test = fit("net", y, y_test)
-    out["record_steps"] = steps
-    out["net_f_test_final"] = f_test[-1]
+    def training(record: train.TrainRecord, f_test_final: np.ndarray) -> Training:
+        return Training(
+            **{name: np.asarray(getattr(record, name))
+               for name in ("steps", "train_loss", "test_loss", "param_dist", "param_rel_dist",
+                            "layer_dist", "layer_rel_dist", "diverged")},
+            f_test_final=f_test_final,
+        )  # fmt: skip
+
+    net_record, f_test = fit(y, y_test)
+    steps = np.asarray(net_record.steps)
     # centred: f on y + f_0 is f − f_0 on y (the same gradients); its test outputs are f − f_0
-    _, centred = fit("cen", (y[None] + f0_train).astype(np.float32),
-                     (y_test[None] + f0_test).astype(np.float32))  # fmt: skip
-    out["cen_f_test_final"] = centred[-1] - f0_test
+    cen_record, centred = fit((y[None] + f0_train).astype(np.float32),
+                              (y_test[None] + f0_test).astype(np.float32))  # fmt: skip
 
     # the linearization of each net, exactly, at the standard net's recording steps
     g_train, g_test = [], []
@@ -174,22 +214,24 @@ def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> dict
         g_train.append(gt)
         g_test.append(gs)
     g_train, g_test = np.stack(g_train, 1), np.stack(g_test, 1)  # (T, S, n, K)
-    out["lin_train_loss"] = 0.5 * np.mean((g_train - y) ** 2, axis=(-2, -1))
-    out["lin_test_loss"] = 0.5 * np.mean((g_test - y_test) ** 2, axis=(-2, -1))
-    out["lin_f_test_final"] = g_test[-1]
-    # E2: RMS over the test set of f_t − g_t at every record, per seed (NaN once diverged)
-    out["rmse_f_g"] = np.sqrt(np.mean((f_test - g_test) ** 2, axis=(-2, -1)))
-    return out
+    lin = Linearization(train_loss=0.5 * np.mean((g_train - y) ** 2, axis=(-2, -1)),
+                        test_loss=0.5 * np.mean((g_test - y_test) ** 2, axis=(-2, -1)),
+                        f_test_final=g_test[-1])  # fmt: skip
+    return Run(width=width, lr=lr, eta_crit=eta_crit, n_train=n, record_steps=steps,
+               net=training(net_record, f_test[-1]),
+               cen=training(cen_record, centred[-1] - f0_test), lin=lin,
+               # E2: RMS over the test set of f_t − g_t at every record, per seed (NaN once
+               # diverged)
+               rmse_f_g=np.sqrt(np.mean((f_test - g_test) ** 2, axis=(-2, -1))))  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- analysis
 
 
-def converged(run: Mapping[str, np.ndarray], prefix: str) -> np.ndarray:
+def converged(training: Training) -> np.ndarray:
     """Per seed: does the net meet the convergence criterion at its last step?"""
-    steps = run.get(f"{prefix}_steps", run["record_steps"])
-    ok = meets_criterion(steps, run[f"{prefix}_train_loss"], run[f"{prefix}_param_dist"])
-    return ok & ~run[f"{prefix}_diverged"].astype(bool)
+    ok = meets_criterion(training.steps, training.train_loss, training.param_dist)
+    return ok & ~training.diverged.astype(bool)
 
 
 def _pad(rows: Sequence[np.ndarray]) -> np.ndarray:
@@ -231,17 +273,17 @@ def ensemble_gap(
 
 
 def analyze(
-    runs: Sequence[Mapping[str, np.ndarray]],
+    runs: Sequence[Run],
     *,
     spec: Mapping[str, Any],
     data: Mapping[str, np.ndarray],
     kernels: Mapping[str, np.ndarray],
 ) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
     """Numbers (JSON) and figure data (one dict of arrays per figure) from one run per width."""
-    runs = sorted(runs, key=lambda r: int(r["width"]))
-    widths = np.array([int(r["width"]) for r in runs])
-    steps = max((r["record_steps"] for r in runs), key=len)  # the longest training's grid
-    n = int(runs[0]["n_train"])
+    runs = sorted(runs, key=lambda r: r.width)
+    widths = np.array([r.width for r in runs])
+    steps = max((r.record_steps for r in runs), key=len)  # the longest training's grid
+    n = runs[0].n_train
     # the nets' critical rates tend to that of the analytic NTK on the same points
     eta_crit_analytic = train.critical_lr(kernels["ntk_train_train"][:n, :n],
                                           n * data["y_train"].shape[1])  # fmt: skip
@@ -252,16 +294,14 @@ def analyze(
         "width_max": int(widths.max()),
         "widest_widths_text": ", ".join(str(int(w)) for w in np.sort(widths)[-fits.WIDEST_K :]),
         "eta_crit_analytic": eta_crit_analytic,
-        "lr_median": [float(np.median(r["lr"])) for r in runs],
+        "lr_median": [float(np.median(r.lr)) for r in runs],
         # each net's η_crit at init relative to the analytic one (→ 1 with width)
-        "eta_crit_ratio_median": [
-            float(np.median(r["eta_crit"]) / eta_crit_analytic) for r in runs
-        ],
-        "eta_crit_ratio_min": [float(np.min(r["eta_crit"]) / eta_crit_analytic) for r in runs],
+        "eta_crit_ratio_median": [float(np.median(r.eta_crit) / eta_crit_analytic) for r in runs],
+        "eta_crit_ratio_min": [float(np.min(r.eta_crit) / eta_crit_analytic) for r in runs],
         "n_train": n,
-        "steps_net": [int(r["net_steps"][-1]) for r in runs],
-        "steps_centred": [int(r["cen_steps"][-1]) for r in runs],
-        "seeds": int(runs[0]["net_train_loss"].shape[1]),
+        "steps_net": [int(r.net.steps[-1]) for r in runs],
+        "steps_centred": [int(r.cen.steps[-1]) for r in runs],
+        "seeds": int(runs[0].net.train_loss.shape[1]),
         "converged_loss": CONVERGED_LOSS,
         "converged_growth_percent": 100 * CONVERGED_GROWTH,
     }
@@ -269,23 +309,21 @@ def analyze(
         numbers[f"{key}_narrowest"], numbers[f"{key}_widest"] = numbers[key][0], numbers[key][-1]
 
     # Convergence: every net, standard and centred, against the stated criterion
-    ok = np.stack([np.concatenate([converged(r, "net"), converged(r, "cen")]) for r in runs])
+    ok = np.stack([np.concatenate([converged(r.net), converged(r.cen)]) for r in runs])
     numbers["converged_fraction"] = float(ok.mean())
     numbers["converged_fraction_per_width"] = ok.mean(1).tolist()
-    ratios = [
-        r[f"{p}_train_loss"][-1] / r[f"{p}_train_loss"][0] for r in runs for p in ("net", "cen")
-    ]
+    ratios = [t.train_loss[-1] / t.train_loss[0] for r in runs for t in (r.net, r.cen)]
     numbers["final_loss_ratio_max"] = float(np.nanmax(ratios))
     growth = []
     for r in runs:
-        for p in ("net", "cen"):
-            st, d = r[f"{p}_steps"], r[f"{p}_param_dist"]
+        for t in (r.net, r.cen):
+            st, d = t.steps, t.param_dist
             half = np.flatnonzero(st == st[-1] // 2)
             growth.append(d[-1] / d[half[0]] - 1 if len(half) else np.full(d.shape[1], np.nan))
     numbers["dist_growth_second_half_max_percent"] = float(100 * np.nanmax(growth))
 
     # E1: change per layer type at T (converged), (n_widths, n_seeds)
-    changes = [layer_type_change(r) for r in runs]
+    changes = [layer_type_change(r.net) for r in runs]
     lazy_fig: dict[str, np.ndarray] = {"widths": widths, "steps": steps}
     for name in changes[0]:
         final = np.stack([c[name][-1] for c in changes])
@@ -297,20 +335,20 @@ def analyze(
                                                             "slope")  # fmt: skip
 
     # E2: network vs its linearization, sup over the recorded times (Lee et al.'s sup_t)
-    sup_gap = np.stack([np.nanmax(r["rmse_f_g"], axis=0) for r in runs])  # (W, S)
-    final_gap = np.stack([r["rmse_f_g"][-1] for r in runs])
+    sup_gap = np.stack([np.nanmax(r.rmse_f_g, axis=0) for r in runs])  # (W, S)
+    final_gap = np.stack([r.rmse_f_g[-1] for r in runs])
     numbers["slope_f_minus_g"] = fits.widest_slope(widths, sup_gap)
     numbers["slope_f_minus_g_global"] = fits.bootstrap_slope(widths, sup_gap)
     numbers["local_slopes_f_minus_g"] = fits.sequence_of(fits.local_slopes(widths, sup_gap),
                                                           "slope")  # fmt: skip
     numbers["slope_f_minus_g_final"] = fits.widest_slope(widths, final_gap)
     numbers["sup_time_f_minus_g"] = [
-        int(np.median(r["record_steps"][np.nanargmax(r["rmse_f_g"], axis=0)])) for r in runs
+        int(np.median(r.record_steps[np.nanargmax(r.rmse_f_g, axis=0)])) for r in runs
     ]
     for key in [k for k in numbers if k.startswith("local_slopes_")] + ["sup_time_f_minus_g"]:
         numbers[f"{key}_narrowest"], numbers[f"{key}_widest"] = numbers[key][0], numbers[key][-1]
-    net_loss = np.stack([r["net_test_loss"][-1] for r in runs])
-    lin_loss = np.stack([r["lin_test_loss"][-1] for r in runs])
+    net_loss = np.stack([r.net.test_loss[-1] for r in runs])
+    lin_loss = np.stack([r.lin.test_loss[-1] for r in runs])
     numbers["net_test_loss"] = np.nanmean(net_loss, axis=1).tolist()
     numbers["lin_test_loss"] = np.nanmean(lin_loss, axis=1).tolist()
     numbers["lin_test_loss_smallest_width"] = float(np.nanmean(lin_loss[0]))
@@ -322,13 +360,13 @@ def analyze(
     numbers["lin_minus_net_test_loss"] = [fits.bootstrap_mean(d) for d in lin_loss - net_loss]
     lin_fig = {"widths": widths, "rmse_f_g": sup_gap, "net_test_loss": net_loss,
                "lin_test_loss": lin_loss, "steps": steps,
-               "traj_rmse_f_g": _pad([np.nanmean(r["rmse_f_g"], 1) for r in runs])}  # fmt: skip
+               "traj_rmse_f_g": _pad([np.nanmean(r.rmse_f_g, 1) for r in runs])}  # fmt: skip
 
     # E6: finite nets against the NTK Gaussian of neural-tangents at t = ∞ (nets converged)
     x, y = np.asarray(data["x_train"][:n]), np.asarray(data["y_train"][:n])
     x_test, y_test, labels = data["x_test"], data["y_test"], data["labels_test"]
     mspec = model_spec(spec["model"], width=1, out_dim=1)
-    lr = float(np.median(runs[-1]["lr"]))  # irrelevant at t = ∞; the widest nets' rate
+    lr = float(np.median(runs[-1].lr))  # irrelevant at t = ∞; the widest nets' rate
     gp = nt_reference.nt_gp_moments(mspec, x, y, x_test, np.array([np.inf]), lr=lr)
     sub = {
         "ntk_train_train": kernels["ntk_train_train"][:n, :n],
@@ -354,8 +392,8 @@ def analyze(
     numbers["ntk_mean_test_loss_inf"] = bias_loss
     numbers["nngp_test_loss_inf"] = float(predict.expected_test_mse(
         nngp["mean"], nngp["cov"], y_test)[0])  # fmt: skip
-    net_f = np.stack([r["net_f_test_final"] for r in runs])  # (W, S, n*, K)
-    cen_f = np.stack([r["cen_f_test_final"] for r in runs])
+    net_f = np.stack([r.net.f_test_final for r in runs])  # (W, S, n*, K)
+    cen_f = np.stack([r.cen.f_test_final for r in runs])
     cen_loss = _loss(cen_f, y_test)  # (W, S)
     gap = {"standard": net_loss - (bias_loss + variance_loss), "centred": cen_loss - bias_loss}
     gap_fig: dict[str, np.ndarray] = {}
@@ -382,7 +420,7 @@ def analyze(
 
     net_acc = predict.accuracy(net_f, labels)  # (W, S)
     cen_acc = predict.accuracy(cen_f, labels)
-    lin_acc = np.stack([predict.accuracy(r["lin_f_test_final"], labels) for r in runs])
+    lin_acc = np.stack([predict.accuracy(r.lin.f_test_final, labels) for r in runs])
     ens_acc = predict.accuracy(net_f.mean(1), labels)
     ntk_acc = float(predict.accuracy(mean, labels))
     numbers.update({
@@ -396,8 +434,7 @@ def analyze(
         "net_ensemble_accuracy_widest": float(ens_acc[-1]),
         "net_test_loss_widest": float(np.nanmean(net_loss[-1])),
         "centred_test_loss_widest": float(np.nanmean(cen_loss[-1])),
-        "diverged_runs": int(sum(r["net_diverged"].sum() + r["cen_diverged"].sum()
-                                 for r in runs)),
+        "diverged_runs": int(sum(r.net.diverged.sum() + r.cen.diverged.sum() for r in runs)),
     })  # fmt: skip
     gen_fig = {
         "widths": widths,
