@@ -47,17 +47,20 @@ def test_estimate_grows_with_width_seeds_and_points():
     assert grown == pytest.approx(entries, rel=0.01)
 
 
-@pytest.mark.parametrize(("config", "low", "high"), [(QUICK, 700, 1300), (BASE, 700, 9300)])
-def test_every_configured_job_declares_an_estimate(config, low, high):
-    """Each shard its own: the quick grid's jobs ~0.7 GB, the full grid's up to the cost
-    study's 9 GB Jacobian (its measured peak: 8.9 GB)."""
+# (config, its largest measured peak, the most any of its jobs may declare): the quick grid's
+# jobs peak at 0.3-0.6 GB; the full grid's largest is the cost study's Jacobian (8.9 GB
+# measured), which must fit under profiles/default's 20 GB cap.
+@pytest.mark.parametrize(("config", "peak", "high"), [(QUICK, 600, 2000), (BASE, 8900, 20000)])
+def test_every_configured_job_declares_an_estimate(config, peak, high):
+    """Each shard its own, above the baseline, the largest above its measured peak."""
     declared = {}
     for kind, entries in config["experiments"].items():
         for name, spec in entries.items():
             for shard in KINDS[kind].shards(spec):
                 one = KINDS[kind].shard_spec(spec, shard)
                 declared[kind, name, shard] = memory.run_mb(kind, one, config["datasets"])
-    assert min(declared.values()) == low and max(declared.values()) == high, declared
+    assert memory.BASELINE_MB <= min(declared.values()), declared
+    assert peak <= max(declared.values()) <= high, declared
     widths = [v for (kind, _, _), v in declared.items() if kind == "width_sweep"]
     assert config is QUICK or len(set(widths)) > 1  # per width
 

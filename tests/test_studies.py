@@ -294,3 +294,15 @@ def test_cost_exponents_use_the_largest_sizes_and_record_the_spread_over_rounds(
     calls = []
     out = cost.timed_rounds({"f": lambda: calls.append(1)}, 2)
     assert out["f"].shape == (2,) and len(calls) >= 3  # a warm-up, then fast calls repeated
+
+
+@pytest.mark.parametrize("min_steps", [2, 3, 200])
+def test_width_sweep_checkpoints_grow_and_end(min_steps):
+    """Checked at min_steps·1.25^k (rounded, always moving on) and at the cap; the smallest
+    min_steps the schema allows once looped forever (round(1.25 · 2) is 2)."""
+    from ntkpaper.studies.width_sweep import checkpoints
+
+    cps = checkpoints(min_steps, 1000)
+    assert cps[0] == min_steps and cps[-1] == 1000
+    assert np.all(np.diff(cps) > 0)
+    assert np.all(cps[1:-1] <= np.ceil(1.25 * cps[:-2]) + 1)

@@ -50,6 +50,13 @@ try:
 except ConfigError as err:
     sys.stderr.write(f"\nConfigError: {err}\n\n")
     raise SystemExit(2)
+
+# XLA's optimization level (quick.yaml sets 0), for every job through its environment; the
+# jobs that compile also take it as a param, so that changing it reruns them.
+XLA_OPT_LEVEL = config.get("xla_opt_level")  # absent: XLA's own (no schema default)
+if XLA_OPT_LEVEL is not None:
+    _flag = f"--xla_backend_optimization_level={XLA_OPT_LEVEL}"
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_flag}".strip()
 # Experiment kinds whose numbers the claims and macros collect; rule files register theirs.
 KINDS = []
 

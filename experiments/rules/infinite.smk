@@ -9,6 +9,7 @@ rule analytic_kernels:
         kernels=f"{RESULTS}/infinite/kernels/{{dataset}}/{{arch}}.npz",
     params:
         model=lambda w: ARCHS[w.arch],
+        xla_opt_level=XLA_OPT_LEVEL,
     log:
         log_of("analytic_kernels", "{dataset}-{arch}"),
     benchmark:

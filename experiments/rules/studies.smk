@@ -41,6 +41,7 @@ for _kind, _study in STUDY_KINDS.items():
             spec=lambda w, kind=_kind: shard_spec(kind, w),
             seed=config["seed"],
             run_id=lambda w, kind=_kind: [kind, w.name],
+            xla_opt_level=XLA_OPT_LEVEL,
         wildcard_constraints:
             shard=r"[A-Za-z0-9_.-]+",
         log:
@@ -52,7 +53,8 @@ for _kind, _study in STUDY_KINDS.items():
         resources:
             # estimated from the shard's spec and data sizes (ntkpaper.memory), per shard
             mem_mb=lambda w, kind=_kind: memory.run_mb(kind, shard_spec(kind, w), config["datasets"]),
-            machine=MACHINE if _study.exclusive else 1,
+            # a spec with `alone: true` (the cost study's timings) has the machine to itself
+            machine=lambda w, kind=_kind: MACHINE if spec(kind, w.name).get("alone") else 1,
         script:
             "../scripts/run_study.py"
 
@@ -72,6 +74,7 @@ for _kind, _study in STUDY_KINDS.items():
         params:
             kind=_kind,
             spec=lambda w, kind=_kind: spec(kind, w.name),
+            xla_opt_level=XLA_OPT_LEVEL,
         log:
             log_of(f"analyze_{_kind}", "{name}"),
         benchmark:

@@ -38,7 +38,8 @@ def _module_name(path: Path, src: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _imported_modules(path: Path, src: Path) -> set[str]:
+@functools.cache  # each file is parsed once per DAG, however many rules' closures hold it
+def _imported_modules(path: Path, src: Path) -> frozenset[str]:
     """Dotted names of the ntkpaper modules a file imports (anywhere in it, lazily too)."""
     tree = ast.parse(path.read_text(), filename=str(path))
     is_package = path.name == "__init__.py"
@@ -55,7 +56,7 @@ def _imported_modules(path: Path, src: Path) -> set[str]:
                 base = ".".join([*package, base] if base else package)
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)
-    return {m for m in found if m == PACKAGE or m.startswith(PACKAGE + ".")}
+    return frozenset(m for m in found if m == PACKAGE or m.startswith(PACKAGE + "."))
 
 
 def _with_parents(module: str) -> list[str]:
@@ -99,9 +100,6 @@ class StudyKind:
     shard_by: str | None = None  # a list in the spec: one run job per value
     priority: int = 0  # long jobs first, so none starts last and leaves a core idle
     test_points: bool = True  # evaluates on the data set's test split (when it reads one)
-    # The run job has the machine to itself (its numbers are timings: a job beside it would
-    # put the other jobs' load into them). See `machine` in profiles/default/config.yaml.
-    exclusive: bool = False
 
     def shards(self, spec: dict) -> list[str]:
         """Names of an instance's run jobs: ``widths-16``, ... or ``all``."""

@@ -128,7 +128,7 @@ def checkpoints(min_steps: int, max_steps: int) -> np.ndarray:
     out, t = [], int(min_steps)
     while t < max_steps:
         out.append(t)
-        t = round(1.25 * t)
+        t = max(t + 1, round(1.25 * t))  # round(1.25 · 2) is 2: always move on
     return np.unique(np.append(out, max_steps)).astype(np.int64)
 
 
