@@ -61,9 +61,10 @@ quick: venv tex unlock
 unlock: venv
 	@$(BIN)/python -m ntkpaper.locks .
 
-# Two pytest-xdist workers, one test file at a time each (--dist loadfile): the unit tests
-# fill one core while the quick build (built once, shared by every test of
-# tests/test_workflow.py) fills the other; the slowest tests are listed.
+# Two pytest-xdist workers, one test file at a time each (--dist loadfile), the end-to-end
+# files first (tests/conftest.py): the quick build (built once, shared by every test of
+# tests/test_workflow.py) fills one core while the SLURM run, the kill-and-resume runs and
+# the unit tests fill the other; the slowest tests are listed.
 PYTEST := $(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 test: venv tex

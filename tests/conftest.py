@@ -37,3 +37,17 @@ def copy_repo(dest: Path) -> Path:
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+# Longest first: `make test` runs two pytest-xdist workers (--dist loadfile) that take test
+# files in collection order, alphabetical by default, which left the quick build
+# (test_workflow.py, minutes) to start last while the other worker idled at the end.
+LONGEST_FIRST = ("test_workflow.py", "test_slurm.py", "test_resume.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within each file is kept

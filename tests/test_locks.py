@@ -1,5 +1,5 @@
 """Resume after a hard kill: a stale Snakemake lock is removed, a live run's lock is kept.
-(The kill-and-rerun through `make quick` is in test_workflow.py.)"""
+(The kill-and-rerun through `make quick` is in test_resume.py.)"""
 
 from __future__ import annotations
 

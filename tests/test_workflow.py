@@ -7,13 +7,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import yaml
 
@@ -209,55 +207,6 @@ def test_invalid_config_fails_fast_naming_the_key(tmp_path):
     assert out.returncode != 0
     assert "experiments.width_sweep.digits_relu.widths[0]" in out.stderr
     assert "Building DAG" not in out.stdout + out.stderr  # refused before any job is planned
-
-
-# The smallest sub-DAG that still trains: one data set, its kernels, the width sweep's three
-# training jobs and their analysis.
-SUB_DAG = "results/numbers/width_sweep/digits_relu.json"
-
-
-def sub_dag_results(repo: Path) -> dict[str, object]:
-    """The sub-DAG's numbers and every training record it wrote, as plain lists."""
-    out: dict[str, object] = {"numbers": json.loads((repo / SUB_DAG).read_text())}
-    for path in sorted((repo / "results/finite/width_sweep").rglob("*.npz")):
-        with np.load(path, allow_pickle=False) as f:
-            out[path.name] = {k: f[k].tolist() for k in f.files}
-    return out
-
-
-# The README's command for the quick build, on the sub-DAG only.
-MAKE_QUICK = ["make", "-s", "-o", ".venv/.installed", "quick", f"TARGETS={SUB_DAG}", "CORES=2"]
-
-
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
-def test_interrupted_run_resumes_to_the_same_numbers(quick_run, tmp_path, sig):
-    """Kill `make quick` (the whole process group) while a training job runs, rerun the same
-    command — no --unlock, no manual step — and get bit for bit the numbers and training
-    records of the uninterrupted quick build."""
-    repo = copy_repo(tmp_path / "repo")
-    (repo / ".venv").symlink_to(ROOT / ".venv")
-    env = {**os.environ, "PYTHONPATH": str(repo / "src")}
-    proc = subprocess.Popen(MAKE_QUICK, cwd=repo, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    deadline = time.time() + 300
-    # A job's log appears once its script has imported JAX, just before training starts.
-    while not list((repo / "results/logs/run_width_sweep").glob("*.log")):
-        assert proc.poll() is None, "workflow ended before training started"
-        assert time.time() < deadline, "training never started"
-        time.sleep(0.2)
-    time.sleep(1.0)
-    os.killpg(proc.pid, sig)
-    proc.wait(timeout=120)
-    runs = list((repo / "results/finite/width_sweep").rglob("*.npz"))
-    assert len(runs) < 3, "the kill came after training: nothing was interrupted"
-    for path in (repo / "results").rglob("*.npz"):  # nothing half-written where a rule reads
-        np.load(path, allow_pickle=False).close()
-    out = subprocess.run(MAKE_QUICK, cwd=repo, env=env, capture_output=True,
-                         text=True)  # fmt: skip
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    if sig == signal.SIGKILL:
-        assert "removed the lock left by an interrupted run" in out.stderr
-    assert sub_dag_results(repo) == sub_dag_results(quick_run)
 
 
 def test_html_report_has_every_figure(quick_run):
