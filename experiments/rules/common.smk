@@ -57,6 +57,7 @@ XLA_OPT_LEVEL = config.get("xla_opt_level")  # absent: XLA's own (no schema defa
 if XLA_OPT_LEVEL is not None:
     _flag = f"--xla_backend_optimization_level={XLA_OPT_LEVEL}"
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_flag}".strip()
+
 # Experiment kinds whose numbers the claims and macros collect; rule files register theirs.
 KINDS = []
 
