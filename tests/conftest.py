@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+# The tests' programs are tiny, and compiling them is most of the suite's CPU: as in
+# quick.yaml, XLA skips its LLVM optimizations (before JAX starts; a user's XLA_FLAGS win).
+os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
 
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any test uses JAX)
 
