@@ -39,6 +39,21 @@ def copy_repo(dest: Path) -> Path:
     return dest
 
 
+def through_npz(arrays: dict, path: Path) -> dict:
+    """A figure's data through its .npz, as plot.py reads it (only plain arrays survive)."""
+    from ntkpaper import io
+
+    io.write_npz(path, **arrays)
+    return io.read_npz(path)
+
+
+def through_run_file(run, path: Path):
+    """A study's Run through its run file, as run_study.py writes and analyze_study.py
+    reads it."""
+    run.to_npz(path)
+    return type(run).from_npz(path)
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT

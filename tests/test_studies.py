@@ -21,7 +21,7 @@ from ntkpaper import config, data, infinite, io, keys, report, stability, workfl
 from ntkpaper.models import MLPSpec, init_ensemble, make_apply, model_spec
 from ntkpaper.studies import lr_limit, width_sweep
 
-from .conftest import ROOT
+from .conftest import ROOT, through_npz, through_run_file
 from .test_figures import KNOWN_FAILING
 
 MODEL = {"depth": 3, "activation": "relu", "parameterization": "ntk", "W_std": 1.0, "b_std": 0.1}
@@ -67,16 +67,9 @@ def tiny():
     return {"data": d, "kernels": k}
 
 
-def _round_trip(arrays, path):
-    io.write_npz(path, **arrays)
-    return io.read_npz(path)
-
-
 def _run_round_trip(module, run, path):
-    """Through the run file, as run_study.py writes and analyze_study.py reads it."""
     assert isinstance(run, module.Run), "run returns the kind's Run record"
-    run.to_npz(path)
-    return module.Run.from_npz(path)
+    return through_run_file(run, path)
 
 
 _NUMBERS: dict[str, dict] = {}  # each kind runs once per session; later tests reuse it
@@ -107,7 +100,7 @@ def run_kind(kind: str, tiny, tmp_path):
     assert set(fig_data) == set(study.figures), "analyze writes the data of every figure"
     for name, arrays in fig_data.items():
         figures = importlib.import_module(f"ntkpaper.figures.{kind}")
-        getattr(figures, f"plot_{name}")(_round_trip(arrays, tmp_path / f"{name}.npz"),
+        getattr(figures, f"plot_{name}")(through_npz(arrays, tmp_path / f"{name}.npz"),
                                          tmp_path / f"{name}.pdf")  # fmt: skip
         assert (tmp_path / f"{name}.pdf").stat().st_size > 1000
         problems = io.read_json(tmp_path / f"{name}.check.json")["problems"]

@@ -17,6 +17,8 @@ from ntkpaper.figures import eigendecay as figures_eigendecay
 from ntkpaper.models import model_spec
 from ntkpaper.studies import early_stopping, eigendecay
 
+from .conftest import through_npz, through_run_file
+
 MODEL = {"depth": 3, "activation": "relu", "parameterization": "ntk", "W_std": 1.0, "b_std": 0.1}
 KEY_PART = re.compile(r"^[A-Za-z0-9_]+$")
 
@@ -56,20 +58,6 @@ def _check_numbers(numbers: dict, tmp_path) -> dict:
     return loaded
 
 
-def _round_trip(arrays: dict, tmp_path) -> dict[str, np.ndarray]:
-    """A figure's data through its .npz, as plot.py reads it."""
-    path = tmp_path / "figure.npz"
-    io.write_npz(path, **arrays)
-    return io.read_npz(path)  # allow_pickle=False: only plain arrays survive
-
-
-def _run_round_trip(run, tmp_path):
-    """A run through its run file, as run_study.py writes and analyze_study.py reads it."""
-    path = tmp_path / "run.npz"
-    run.to_npz(path)
-    return type(run).from_npz(path)
-
-
 # ----------------------------------------------------------------------------- E7
 
 
@@ -79,7 +67,8 @@ def test_eigendecay_end_to_end(digits, tmp_path):
             "steps": 12, "fit_range": [2, 12], "n_modes": 3, "circle_points": 32,
             "train_subset": 40}  # fmt: skip
     run = eigendecay.run(spec, d, key=keys.run_key(0, "eigendecay", "tiny"), kernels=kernels)
-    numbers, figures = eigendecay.analyze([_run_round_trip(run, tmp_path)], spec=spec)
+    run = through_run_file(run, tmp_path / "run.npz")
+    numbers, figures = eigendecay.analyze([run], spec=spec)
     loaded = _check_numbers(numbers, tmp_path)
     assert loaded["widths"] == [16, 32] and loaded["train_subset"] == 40
     assert loaded["digits_min_positive"] and loaded["digits_exponent"] < 0
@@ -97,7 +86,9 @@ def test_eigendecay_end_to_end(digits, tmp_path):
     assert set(figures) == {"spectrum", "pc2_decay", "mode_rates"}
     for stem, fig_data in figures.items():
         path = tmp_path / f"{stem}.pdf"
-        getattr(figures_eigendecay, f"plot_{stem}")(_round_trip(fig_data, tmp_path), path)
+        getattr(figures_eigendecay, f"plot_{stem}")(
+            through_npz(fig_data, tmp_path / "figure.npz"), path
+        )
         assert path.stat().st_size > 1000
 
 
@@ -155,7 +146,9 @@ def test_early_stopping_end_to_end(noisy_digits, tmp_path, widths):
     d, kernels = noisy_digits
     spec = _es_spec(widths)
     run = early_stopping.run(spec, d, key=keys.run_key(0, "es", "tiny"), kernels=kernels)
-    numbers, figures = early_stopping.analyze([_run_round_trip(run, tmp_path)], spec=spec)
+    numbers, figures = early_stopping.analyze(
+        [through_run_file(run, tmp_path / "run.npz")], spec=spec
+    )
     loaded = _check_numbers(numbers, tmp_path)
     assert loaded["net"]["width"] == widths
     assert loaded["n_validation"] == 16 and loaded["noise_fraction"] == pytest.approx(0.25)
@@ -191,7 +184,7 @@ def test_early_stopping_end_to_end(noisy_digits, tmp_path, widths):
         assert loaded["net_widest"]["width"] is None
     path = tmp_path / "early_stopping.pdf"
     figures_early_stopping.plot_early_stopping(
-        _round_trip(figures["early_stopping"], tmp_path), path
+        through_npz(figures["early_stopping"], tmp_path / "figure.npz"), path
     )
     assert path.stat().st_size > 1000
 
