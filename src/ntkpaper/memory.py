@@ -1,6 +1,6 @@
 """A job's peak resident memory, estimated from its config before it runs.
 
-The Snakefile calls this when it parses (stdlib only: no JAX, no numpy): each run job
+The Snakefile calls this when it parses (no JAX, no numpy): each run job
 declares ``mem_mb`` from `run_mb`, one value per shard (a width sweep's width 1024 job
 declares more than its width 64 one), and `check` refuses, before any job runs, a config
 with a job that could not fit in the machine's memory.
@@ -27,6 +27,8 @@ import math
 import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+from ntkpaper.config import ConfigError
 
 MB = 2**20
 # Measured: 180 MB for the imports alone, 300–600 MB for every run job of quick.yaml (each
@@ -246,8 +248,6 @@ def setting_file(files: Iterable[tuple[str, Mapping[str, Any]]], path: Iterable[
 def check(config, kinds, limit_mb: int, limit_name: str, files=()) -> None:
     """Refuse (ConfigError) a run job whose estimate exceeds `limit_mb`. `kinds`: kind name →
     workflow.StudyKind (shards); `files`: (name, contents) of the config files, merged order."""
-    from ntkpaper.config import ConfigError
-
     for kind, entries in config["experiments"].items():
         for name, spec in (entries or {}).items():
             study = kinds[kind]
