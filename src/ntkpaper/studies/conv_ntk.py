@@ -34,7 +34,7 @@ import numpy as np
 
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper import cnn, infinite, keys, predict, train
-from ntkpaper.fits import bootstrap_slope
+from ntkpaper.fits import asymptotic_rate
 from ntkpaper.models import model_spec
 from ntkpaper.records import Record
 
@@ -266,7 +266,7 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
             )
             if len(channels) > 1
             else None,
-            f"{readout}_slope_deviation": bootstrap_slope(channels, dev)
+            f"{readout}_slope_deviation": asymptotic_rate(channels, dev)
             if len(channels) > 1 else None,
             f"{readout}_lr": float(r.lr),
             f"{readout}_cpu_concentration": float(r.cpu_concentration),

@@ -447,7 +447,7 @@ def analyze(
         "pc2_orth_final_smallest": float(np.nanmean(orth_final[0])),
         "pc2_lin_orth_final": np.nanmean(lin_orth[:, :, -1], axis=1).tolist(),
         "pc2_orth_max": np.nanmean(np.nanmax(orth, axis=2), axis=1).tolist(),
-        "pc2_orth_slope": fits.widest_slope(widths, orth_final) if len(widths) > 1 else None,
+        "pc2_orth_slope": fits.asymptotic_rate(widths, orth_final),
     })  # fmt: skip
     for name in ("pc2_final_along", "pc2_lin_orth_final", *per_width):
         numbers[f"{name}_smallest"] = numbers[name][0]

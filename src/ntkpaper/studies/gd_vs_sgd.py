@@ -29,7 +29,7 @@ import optax
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper import keys, stability, train
 from ntkpaper.finite import init_width
-from ntkpaper.fits import bootstrap_ratio, bootstrap_slope
+from ntkpaper.fits import asymptotic_rate, bootstrap_ratio
 from ntkpaper.models import make_apply
 from ntkpaper.records import Record
 
@@ -201,7 +201,7 @@ def analyze(
         "batch_large": int(large),
         "batch_small": int(small),
         "bound_batches": BOUND_BATCHES,
-        "slope": {name: bootstrap_slope(widths, gap[name]) for name in OPTIMIZERS},
+        "slope": {name: asymptotic_rate(widths, gap[name]) for name in OPTIMIZERS},
         "gap_widest": {name: float(np.nanmean(gap[name][widest])) for name in OPTIMIZERS},
         "gap_narrowest": {name: float(np.nanmean(gap[name][0])) for name in OPTIMIZERS},
         "to_gd": {

@@ -35,7 +35,6 @@ import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper import data as datasets
 from ntkpaper import fits, infinite, keys, rates, train
 from ntkpaper.empirical import ensemble_layerwise_ntk
-from ntkpaper.fits import bootstrap_slope
 from ntkpaper.full_batch_gd import DEFAULT_FLUSH_EVERY, full_batch_gd
 from ntkpaper.models import ensemble_apply, init_ensemble, init_params, model_spec
 from ntkpaper.records import Record
@@ -140,14 +139,11 @@ def analyze(
         **rates.numbers(run.lr, run.eta_crit),
         "widths": widths.tolist(),
         "widths_text": ", ".join(str(int(w)) for w in widths),
-        "widest_widths_text": ", ".join(str(int(w)) for w in np.sort(widths)[-fits.WIDEST_K :]),
         "width_min": int(widths.min()),
         "width_max": int(widths.max()),
         "flush_every": run.flush_every,
-        "slope_deviation": fits.widest_slope(widths, deviation),
-        "slope_drift": fits.widest_slope(widths, drift),
-        "slope_deviation_global": bootstrap_slope(widths, deviation),
-        "slope_drift_global": bootstrap_slope(widths, drift),
+        "slope_deviation": fits.asymptotic_rate(widths, deviation),
+        "slope_drift": fits.asymptotic_rate(widths, drift),
         "local_slopes_deviation": fits.sequence_of(fits.local_slopes(widths, deviation), "slope"),
         "local_slopes_drift": fits.sequence_of(fits.local_slopes(widths, drift), "slope"),
         "deviation": [fits.bootstrap_mean(v) for v in deviation],
@@ -155,7 +151,7 @@ def analyze(
         "inflation": [fits.bootstrap_mean(v) for v in inflation],
         # Jacot §6.1: inflation "much less apparent for the wider network" (paired by nothing:
         # the two widths are independent initializations, resampled separately)
-        "inflation_narrow_minus_wide": _difference(inflation[0], inflation[-1]),
+        "inflation_narrow_minus_wide": fits.difference_of_means(inflation[0], inflation[-1]),
         "layer_drift_widest": layer_drift[-1].tolist(),
         "final_train_loss": [float(np.nanmean(loss)) for loss in run.final_loss],
         "final_train_loss_max": float(max(np.nanmax(loss) for loss in run.final_loss)),
@@ -175,14 +171,3 @@ def analyze(
         **{f"after_{w}": k.sum(1) for w, k in zip(widths, run.after, strict=True)},
     }
     return numbers, {"kernel_convergence": curves}
-
-
-def _difference(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
-    """mean(a) − mean(b) for two independent sets of seeds, with its bootstrap interval."""
-    rng = np.random.default_rng(0)
-    pa = rng.integers(0, len(a), size=(fits.N_BOOT, len(a)))
-    pb = rng.integers(0, len(b), size=(fits.N_BOOT, len(b)))
-    boots = a[pa].mean(1) - b[pb].mean(1)
-    lo, hi = np.quantile(boots, [(1 - fits.LEVEL) / 2, (1 + fits.LEVEL) / 2])
-    return {"mean": float(a.mean() - b.mean()), "lo": float(lo), "hi": float(hi),
-            "level": fits.LEVEL, "n_seeds": int(min(len(a), len(b)))}  # fmt: skip
