@@ -6,11 +6,8 @@ import math
 import os
 
 import pytest
-import yaml
 
 from ntkpaper import report
-
-from .conftest import ROOT
 
 
 def test_flatten_and_macros():

@@ -62,8 +62,7 @@ def test_pdf_and_claims_exist(quick_run):
 def test_every_declared_claim_is_in_the_scorecard(quick_run):
     declared = {c["id"] for c in yaml.safe_load((ROOT / "experiments/claims.yaml").read_text())}
     evaluated = {
-        c["claim"]
-        for c in json.loads((quick_run / "results/claims.json").read_text())["claims"]
+        c["claim"] for c in json.loads((quick_run / "results/claims.json").read_text())["claims"]
     }
     assert declared == evaluated
     scorecard = (quick_run / "results/paper/scorecard.tex").read_text()

@@ -104,8 +104,9 @@ def check_claims_file(claims: Any, path: str = "experiments/claims.yaml") -> lis
             raise ValueError(f"{where}: name the source (the slides are Setpal 2025)")
         if claim["category"] == "science":
             if not str(claim.get("reason", "")).strip():
-                raise ValueError(f"{where}: a science claim needs a one-line `reason` for its "
-                                 "margin or bound")  # fmt: skip
+                raise ValueError(
+                    f"{where}: a science claim needs a one-line `reason` for its margin or bound"
+                )
             fam = primaries.setdefault(family_of(claim["id"]), [])
             if claim.get("primary"):
                 fam.append(claim["id"])
@@ -117,8 +118,10 @@ def check_claims_file(claims: Any, path: str = "experiments/claims.yaml") -> lis
         seen.add(claim["id"])
     for family, ids in primaries.items():
         if len(ids) != 1:
-            raise ValueError(f"{path}: family {family} needs exactly one claim with "
-                             f"`primary: true`, found {ids or 'none'}")  # fmt: skip
+            raise ValueError(
+                f"{path}: family {family} needs exactly one claim with "
+                f"`primary: true`, found {ids or 'none'}"
+            )
     return claims
 
 
@@ -131,8 +134,9 @@ def _check_expected(expected: Any, where: str) -> None:
                 f"{where}: expected.{key} must be a number, got {value!r}"
             )
     if ("value" in expected) != ("margin" in expected):
-        raise ValueError(f"{where}: an expected value needs its equivalence margin "
-                         "(value and margin together)")  # fmt: skip
+        raise ValueError(
+            f"{where}: an expected value needs its equivalence margin (value and margin together)"
+        )
     if "value" in expected and ({"min", "max", "tol"} & set(expected)):
         raise ValueError(f"{where}: give either value ± margin or bounds (min/max, tol)")
     if expected.get("margin", 1) <= 0 or expected.get("tol", 0) < 0:
@@ -158,10 +162,14 @@ def p_values(measured: Any, expected: Mapping[str, float]) -> tuple[float, float
     if not isinstance(measured, Mapping) or not measured.get("cdist"):
         return None
     lo, hi = region(expected)
-    hold = max(fits.p_above(measured, lo) if math.isfinite(lo) else 0.0,
-               fits.p_below(measured, hi) if math.isfinite(hi) else 0.0)  # fmt: skip
-    fail = min(fits.p_below(measured, lo) if math.isfinite(lo) else 1.0,
-               fits.p_above(measured, hi) if math.isfinite(hi) else 1.0)  # fmt: skip
+    hold = max(
+        fits.p_above(measured, lo) if math.isfinite(lo) else 0.0,
+        fits.p_below(measured, hi) if math.isfinite(hi) else 0.0,
+    )
+    fail = min(
+        fits.p_below(measured, lo) if math.isfinite(lo) else 1.0,
+        fits.p_above(measured, hi) if math.isfinite(hi) else 1.0,
+    )
     return hold, fail
 
 
@@ -218,7 +226,9 @@ def evaluate_claims(
                 continue
             hold, fail = adj_hold[r["id"]], adj_fail[r["id"]]
             r["holm"] = {"p_hold": hold, "p_fail": fail, "family_size": len(tested)}
-            r["outcome"] = "holds" if hold <= ALPHA else "fails" if fail <= ALPHA else "inconclusive"
+            r["outcome"] = (
+                "holds" if hold <= ALPHA else "fails" if fail <= ALPHA else "inconclusive"
+            )
     for r in results:
         r["class"] = _class_of(r)
         r["seeds_to_decide"] = _seeds_to_decide(r) if r["outcome"] == "inconclusive" else None

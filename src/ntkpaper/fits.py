@@ -44,8 +44,31 @@ import numpy as np
 LEVEL = 0.9
 N_BOOT = 4000
 # one-sided levels at which an interval record stores its confidence distribution
-CDIST_LEVELS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5,
-                0.6, 0.7, 0.8, 0.9, 0.95, 0.975, 0.99, 0.995, 0.9975, 0.999, 0.9995)  # fmt: skip
+CDIST_LEVELS = (
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.2,
+    0.3,
+    0.4,
+    0.5,
+    0.6,
+    0.7,
+    0.8,
+    0.9,
+    0.95,
+    0.975,
+    0.99,
+    0.995,
+    0.9975,
+    0.999,
+    0.9995,
+)
 _NORMAL = NormalDist()
 
 
@@ -243,8 +266,14 @@ def _rate_record(
         jackknife = [np.abs(j) for j in jackknife]
     a, p, c = corrected_fit(x, point)
     jack = [corrected_fit(x, j)[:, 1] for j in jackknife]
-    record = interval_record(p, corrected_fit(x, replicates)[:, 1], jackknife=jack,
-                             n_seeds=n_seeds, key="slope", level=level)  # fmt: skip
+    record = interval_record(
+        p,
+        corrected_fit(x, replicates)[:, 1],
+        jackknife=jack,
+        n_seeds=n_seeds,
+        key="slope",
+        level=level,
+    )
     record.update(
         intercept=float(a),
         correction=float(c),
@@ -272,8 +301,15 @@ def asymptotic_rate(
     order = np.argsort(x)
     x, y = x[order], y[order]
     point, reps = resample_means(y, n_boot=n_boot, seed=seed)
-    return _rate_record(x, point, reps, jackknife_means(y), n_seeds=n_finite_seeds(y),
-                        absolute=absolute, level=level)  # fmt: skip
+    return _rate_record(
+        x,
+        point,
+        reps,
+        jackknife_means(y),
+        n_seeds=n_finite_seeds(y),
+        absolute=absolute,
+        level=level,
+    )
 
 
 def asymptotic_rate_from_replicates(
@@ -293,9 +329,15 @@ def asymptotic_rate_from_replicates(
     if len(x) < 3:
         return None
     order = np.argsort(x)
-    return _rate_record(x[order], np.asarray(point)[order], np.asarray(replicates)[:, order],
-                        [np.asarray(j)[:, order] for j in jackknife], n_seeds=n_seeds,
-                        absolute=absolute, level=level)  # fmt: skip
+    return _rate_record(
+        x[order],
+        np.asarray(point)[order],
+        np.asarray(replicates)[:, order],
+        [np.asarray(j)[:, order] for j in jackknife],
+        n_seeds=n_seeds,
+        absolute=absolute,
+        level=level,
+    )
 
 
 def bootstrap_slope(
@@ -313,9 +355,14 @@ def bootstrap_slope(
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(means) @ lx / (lx @ lx)
 
-    record = interval_record(slopes(point), slopes(reps), key="slope", level=level,
-                             jackknife=[slopes(j) for j in jackknife_means(y)],
-                             n_seeds=n_finite_seeds(y))  # fmt: skip
+    record = interval_record(
+        slopes(point),
+        slopes(reps),
+        key="slope",
+        level=level,
+        jackknife=[slopes(j) for j in jackknife_means(y)],
+        n_seeds=n_finite_seeds(y),
+    )
     record["widths"] = [int(v) if float(v).is_integer() else float(v) for v in x]
     return record
 
@@ -337,8 +384,14 @@ def local_slopes(
             slope = np.log(point[i + 1] / point[i]) / lx
             boots = np.log(reps[:, i + 1] / reps[:, i]) / lx
             js = [np.log(j[:, i + 1] / j[:, i]) / lx for j in jack[i : i + 2]]
-        rec = interval_record(slope, boots, jackknife=js, key="slope", level=level,
-                              n_seeds=n_finite_seeds(y[i : i + 2]))  # fmt: skip
+        rec = interval_record(
+            slope,
+            boots,
+            jackknife=js,
+            key="slope",
+            level=level,
+            n_seeds=n_finite_seeds(y[i : i + 2]),
+        )
         rec["widths"] = [int(x[i]), int(x[i + 1])]
         out.append(rec)
     return out
@@ -361,8 +414,9 @@ def bootstrap_mean(
     v = v[np.isfinite(v)]
     picks = np.random.default_rng(seed).integers(0, len(v), size=(n_boot, len(v)))
     jack = (v.sum() - v) / max(len(v) - 1, 1)
-    return interval_record(v.mean(), v[picks].mean(1), jackknife=[jack], n_seeds=len(v),
-                           level=level)  # fmt: skip
+    return interval_record(
+        v.mean(), v[picks].mean(1), jackknife=[jack], n_seeds=len(v), level=level
+    )
 
 
 def bootstrap_statistic(
@@ -378,8 +432,14 @@ def bootstrap_statistic(
     v = np.asarray(values, np.float64)
     picks = np.random.default_rng(seed).integers(0, len(v), size=(n_boot, len(v)))
     boots = np.array([statistic(v[p]) for p in picks])
-    return interval_record(statistic(v), boots, jackknife=[_jackknife_statistic(v, statistic)],
-                           n_seeds=len(v), key="value", level=level)  # fmt: skip
+    return interval_record(
+        statistic(v),
+        boots,
+        jackknife=[_jackknife_statistic(v, statistic)],
+        n_seeds=len(v),
+        key="value",
+        level=level,
+    )
 
 
 def bootstrap_ratio(
@@ -394,8 +454,9 @@ def bootstrap_ratio(
     boots = num[picks].mean(1) / den[picks].mean(1)
     n = len(num)
     jack = ((num.sum() - num) / (n - 1)) / ((den.sum() - den) / (n - 1)) if n > 1 else []
-    return interval_record(num.mean() / den.mean(), boots, jackknife=[jack], n_seeds=n,
-                           key="ratio", level=level)  # fmt: skip
+    return interval_record(
+        num.mean() / den.mean(), boots, jackknife=[jack], n_seeds=n, key="ratio", level=level
+    )
 
 
 def independent_ratio(
@@ -417,9 +478,18 @@ def independent_ratio(
         [statistic(num[a]) / statistic(den[b]) for a, b in zip(p_num, p_den, strict=True)]
     )
     s_num, s_den = statistic(num), statistic(den)
-    jack = [_jackknife_statistic(num, statistic) / s_den, s_num / _jackknife_statistic(den, statistic)]  # fmt: skip
-    return interval_record(s_num / s_den, boots, jackknife=jack, key="ratio", level=level,
-                           n_seeds=int(min(len(num), len(den))))  # fmt: skip
+    jack = [
+        _jackknife_statistic(num, statistic) / s_den,
+        s_num / _jackknife_statistic(den, statistic),
+    ]
+    return interval_record(
+        s_num / s_den,
+        boots,
+        jackknife=jack,
+        key="ratio",
+        level=level,
+        n_seeds=int(min(len(num), len(den))),
+    )
 
 
 def difference_of_means(
@@ -434,8 +504,23 @@ def difference_of_means(
     pb = rng.integers(0, len(b), size=(n_boot, len(b)))
     boots = a[pa].mean(1) - b[pb].mean(1)
     jack = [(a.sum() - a) / (len(a) - 1) - b.mean(), a.mean() - (b.sum() - b) / (len(b) - 1)]
-    return interval_record(a.mean() - b.mean(), boots, jackknife=jack, key="mean", level=level,
-                           n_seeds=int(min(len(a), len(b))))  # fmt: skip
+    return interval_record(
+        a.mean() - b.mean(),
+        boots,
+        jackknife=jack,
+        key="mean",
+        level=level,
+        n_seeds=int(min(len(a), len(b))),
+    )
+
+
+def as_array(record: dict | None) -> np.ndarray:
+    """[point, lo, hi] of an interval record (NaN for None): how figure data carries a rate,
+    so a legend prints the very number the text and the claims use."""
+    if record is None:
+        return np.full(3, np.nan)
+    point = next(record[k] for k in ("slope", "mean", "ratio", "value") if k in record)
+    return np.array([point, record["lo"], record["hi"]], np.float64)
 
 
 def sequence_of(records: Sequence[dict[str, float]], key: str) -> list[float]:

@@ -235,6 +235,13 @@ def width_axis(ax, widths, label: str = "width $n$", *, infinity: bool = False) 
     return x_inf
 
 
+def rate_label(name: str, rate) -> str:
+    """A legend entry with the exponent of the rate rule as the analysis computed it (the
+    figure data's [exponent, lo, hi]), the number the text and the claims use."""
+    slope, lo, hi = (float(v) for v in np.asarray(rate, np.float64))
+    return f"{name} (exponent ${slope:.2f}$ [${lo:.2f}$, ${hi:.2f}$])"
+
+
 def mean_band(ax, x, y, *, label, color, marker="o", **kwargs) -> None:
     """The mean over seeds (axis 1 of `y`) as a line with markers, the min–max range as a
     band (none at a single x, where a band has no width)."""

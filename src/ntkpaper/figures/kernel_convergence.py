@@ -11,12 +11,14 @@ import numpy as np
 from ntkpaper import plotting
 
 
-def _against_width(ax, widths, y, cols, ref: float, label: str) -> None:
-    """Mean over seeds (one colour per width), the seeds' range, and a guide of slope `ref`
-    a factor two below the narrowest width's mean."""
-    mean = y.mean(1)
+def _against_width(ax, widths, y, rate, cols, label: str) -> None:
+    """Mean over seeds (one colour per width) labelled with the rule's exponent, the seeds'
+    range, and a guide of slope −1/2 (the claims' rate) a factor two below the narrowest
+    width's mean."""
+    mean, ref = y.mean(1), -0.5
     ax.fill_between(widths, y.min(1), y.max(1), color="0.5", alpha=0.2, lw=0)
-    ax.plot(widths, mean, color="0.4", lw=0.9, label="mean over seeds (band: range)")
+    ax.plot(widths, mean, color="0.4", lw=0.9,
+            label=plotting.rate_label("mean (band: range)", rate))  # fmt: skip
     for w, m, color in zip(widths, mean, cols, strict=True):
         ax.plot([w], [m], "o", color=color, ms=4.5, zorder=3)
     power = "-1/2" if ref == -0.5 else f"{ref:g}"
@@ -55,7 +57,8 @@ def plot_kernel_convergence(data: Mapping[str, np.ndarray], path) -> None:
     b.set(yscale="log", xlabel=r"angle $\gamma$",
           ylabel=r"RMS$_{\rm seeds}$ of $\Theta_n - \Theta_\infty$")  # fmt: skip
     plotting.legend_below(b, ncol=min(len(widths), 4), gap_pt=28)
-    _against_width(c, widths, data["deviation"], cols, -0.5, "deviation at $t = 0$")
-    _against_width(d, widths, data["drift"], cols, -1.0, "drift in training")
+    _against_width(c, widths, data["deviation"], data["rate_deviation"], cols,
+                   "deviation at $t = 0$")  # fmt: skip
+    _against_width(d, widths, data["drift"], data["rate_drift"], cols, "drift in training")
     plotting.panel_labels(axes)
     plotting.save(fig, path)

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 import numpy as np
 
 from ntkpaper import plotting
-from ntkpaper.fits import loglog_slope
 
 
 def plot_curves(data: Mapping[str, np.ndarray], path) -> None:
@@ -44,13 +43,12 @@ def plot_curves(data: Mapping[str, np.ndarray], path) -> None:
     if has_nets:
         g = axes[0][2]
         w = data["widths"]
-        for gap, label, color, marker in (
-            (data["net_gap"], "test-error gap", c[0], "o"),
-            (data["net_dist"], "RMS distance", c[2], "s"),
+        for gap, rate, label, color, marker in (
+            (data["net_gap"], data["rate_net_gap"], "test-error gap", c[0], "o"),
+            (data["net_dist"], data["rate_net_dist"], "RMS distance", c[2], "s"),
         ):
-            slope, _ = loglog_slope(w, gap.mean(1))
             plotting.mean_band(g, w, gap, color=color, marker=marker,
-                               label=f"{label} (slope {slope:.2f})")  # fmt: skip
+                               label=plotting.rate_label(label, rate))  # fmt: skip
         g.set(yscale="log", ylabel="net vs kernel (relative)")
         plotting.width_axis(g, w)
         plotting.legend_below(g, ncol=1)

@@ -12,7 +12,6 @@ import matplotlib.lines
 import numpy as np
 
 from ntkpaper import plotting
-from ntkpaper.fits import loglog_slope
 
 LAYERS = ("input", "hidden", "output", "all")
 LAYER_LABEL = {"input": "input layer", "hidden": "hidden layers", "output": "output layer",
@@ -23,11 +22,6 @@ NET, LIN = plotting.colors(2)  # network, linearization (the same in E2 and E6)
 def _layer_styles(keys) -> dict[str, tuple[str, str]]:
     cols = plotting.colors(4)
     return {k: (cols[i], plotting.MARKERS[i]) for i, k in enumerate(LAYERS) if k in keys}
-
-
-def _slope_label(name: str, y: np.ndarray, x: np.ndarray) -> str:
-    slope, _ = loglog_slope(x, np.nanmean(y, axis=1))
-    return f"{name} (slope ${slope:.2f}$)"
 
 
 def _reference(ax, w, anchor: float, power: float, ls: str) -> None:
@@ -44,8 +38,8 @@ def plot_lazy(data: Mapping[str, np.ndarray], path) -> None:
     styles = _layer_styles([k for k in LAYERS if f"final_rel_{k}" in data])
     for kind, (color, marker) in styles.items():
         rel, absolute = data[f"final_rel_{kind}"], data[f"final_abs_{kind}"]
-        plotting.mean_band(a, w, rel, label=_slope_label(LAYER_LABEL[kind], rel, w), color=color,
-                   marker=marker)  # fmt: skip
+        label = plotting.rate_label(LAYER_LABEL[kind], data[f"rate_rel_{kind}"])
+        plotting.mean_band(a, w, rel, label=label, color=color, marker=marker)
         plotting.mean_band(b, w, absolute, label=LAYER_LABEL[kind], color=color, marker=marker)
     outer = data["final_rel_input"] if "final_rel_input" in data else data["final_rel_all"]
     _reference(a, w, float(np.nanmin(outer[0])), -0.5, ":")
@@ -80,7 +74,8 @@ def plot_linearization(data: Mapping[str, np.ndarray], path) -> None:
     a, b = axes[0]
     w = data["widths"]
     gap = data["rmse_f_g"]
-    plotting.mean_band(a, w, gap, label=_slope_label("RMSE$(f_T, g_T)$", gap, w), color="k")
+    label = plotting.rate_label("RMSE$(f_T, g_T)$", data["rate_f_minus_g"])
+    plotting.mean_band(a, w, gap, label=label, color="k")
     _reference(a, w, float(np.nanmin(gap[0])), -0.5, ":")
     a.set(yscale="log", ylabel=r"test RMSE of $f_T - g_T$")
     plotting.width_axis(a, w)

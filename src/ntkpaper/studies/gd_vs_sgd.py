@@ -27,7 +27,7 @@ import numpy as np
 import optax
 
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
-from ntkpaper import keys, stability, train
+from ntkpaper import fits, keys, stability, train
 from ntkpaper.finite import init_width
 from ntkpaper.fits import asymptotic_rate, bootstrap_ratio
 from ntkpaper.models import make_apply
@@ -239,6 +239,7 @@ def analyze(
         "names": np.array(list(OPTIMIZERS)),
         "labels": np.array([LABELS[n].format(large=large, small=small) for n in OPTIMIZERS]),
         "gap": np.stack([gap[n] for n in OPTIMIZERS]),  # (optimizers, widths, seeds)
+        "rate": np.stack([fits.as_array(numbers["slope"][n]) for n in OPTIMIZERS]),
         "move": np.stack([move[n] for n in OPTIMIZERS]),
         "param_dist": np.stack([dist[n] for n in OPTIMIZERS]),
         "train_loss": np.stack([loss[n] for n in OPTIMIZERS]),

@@ -166,6 +166,8 @@ def analyze(
         "analytic": limit,
         "deviation": deviation,
         "drift": drift,
+        "rate_deviation": fits.as_array(numbers["slope_deviation"]),
+        "rate_drift": fits.as_array(numbers["slope_drift"]),
         "layer_drift": layer_drift,
         **{f"before_{w}": k.sum(1) for w, k in zip(widths, run.before, strict=True)},
         **{f"after_{w}": k.sum(1) for w, k in zip(widths, run.after, strict=True)},

@@ -41,8 +41,8 @@ import numpy as np
 import threadpoolctl
 
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
-from ntkpaper import keys, learning_theory
-from ntkpaper.fits import asymptotic_rate, bootstrap_slope, loglog_slope
+from ntkpaper import fits, keys, learning_theory
+from ntkpaper.fits import bootstrap_slope, loglog_slope
 from ntkpaper.models import init_ensemble, make_apply, model_spec
 from ntkpaper.records import Record
 
@@ -350,12 +350,14 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
             "net_dist": dist_seed.mean(1).tolist(),
             "net_train_loss_max": float(run.nets.train_loss.max()),
             "net_lr": run.nets.lr.tolist(),
-            "slope_net_gap": asymptotic_rate(widths, gap_seed),
-            "slope_net_dist": asymptotic_rate(widths, dist_seed),
+            "slope_net_gap": fits.asymptotic_rate(widths, gap_seed),
+            "slope_net_dist": fits.asymptotic_rate(widths, dist_seed),
         })  # fmt: skip
         curves.update({"net_sizes": run.net_sizes.astype(np.float64), "widths": widths,
                        "net_rest": net, "kernel_T_rest": ker_t, "net_gap": gap_seed,
-                       "net_dist": dist_seed})  # fmt: skip
+                       "net_dist": dist_seed,
+                       "rate_net_gap": fits.as_array(numbers["slope_net_gap"]),
+                       "rate_net_dist": fits.as_array(numbers["slope_net_dist"])})  # fmt: skip
     else:
         numbers.update({"slope_net_gap": None, "slope_net_dist": None})
 

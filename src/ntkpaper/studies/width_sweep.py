@@ -342,6 +342,7 @@ def analyze(
         lazy_fig[f"final_{name}"] = final
         lazy_fig[f"traj_{name}"] = _pad([np.nanmean(c[name], axis=1) for c in changes])
         numbers[f"slope_{name}"] = fits.asymptotic_rate(widths, final)
+        lazy_fig[f"rate_{name}"] = fits.as_array(numbers[f"slope_{name}"])
         numbers[f"local_slopes_{name}"] = fits.sequence_of(fits.local_slopes(widths, final),
                                                             "slope")  # fmt: skip
 
@@ -370,7 +371,8 @@ def analyze(
     numbers["lin_minus_net_test_loss"] = [fits.bootstrap_mean(d) for d in lin_loss - net_loss]
     lin_fig = {"widths": widths, "rmse_f_g": sup_gap, "net_test_loss": net_loss,
                "lin_test_loss": lin_loss, "steps": steps,
-               "traj_rmse_f_g": _pad([np.nanmean(r.rmse_f_g, 1) for r in runs])}  # fmt: skip
+               "traj_rmse_f_g": _pad([np.nanmean(r.rmse_f_g, 1) for r in runs]),
+               "rate_f_minus_g": fits.as_array(numbers["slope_f_minus_g"])}  # fmt: skip
 
     # E6: finite nets against the NTK Gaussian of neural-tangents at t = ∞ (nets converged)
     x, y = np.asarray(data["x_train"][:n]), np.asarray(data["y_train"][:n])
