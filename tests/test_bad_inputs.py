@@ -66,7 +66,7 @@ CASES = {
     "typo in a data set": (mutate(("datasets", "digits", "n_trian"), 5), r"'datasets.digits.n_trian' is unknown"),
     "typo in a model": (mutate((*WS, "model", "activaton"), "relu"), r"'experiments.width_sweep.digits_relu.model.activaton' is unknown"),
     "typo in an experiment kind": (mutate(("experiments", "width_swep"), {}), r"'experiments.width_swep' is unknown"),
-    "undefined data set": (mutate((*WS, "data"), "mnist"), r"data': dataset 'mnist' is not defined"),
+    "undefined data set": (mutate((*WS, "data"), "cifar10"), r"data': dataset 'cifar10' is not defined"),
     "missing required key": (mutate((*WS, "steps"), delete=True), r"'steps' is a required property"),
 }  # fmt: skip
 

