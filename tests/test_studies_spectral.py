@@ -138,7 +138,8 @@ def test_circle_spectrum_is_fourier_and_two_layer_odd_modes_vanish():
 
 def _es_spec(widths):
     return {"data": "tiny", "model": MODEL, "top_k": 4, "eps": 0.1, "lr": 20.0,
-            "val_fraction": 0.25, "widths": widths, "seeds": 2, "steps": 60}  # fmt: skip
+            "val_fraction": 0.25, "draws": 3, "widths": widths, "seeds": 2,
+            "steps": 60}  # fmt: skip
 
 
 @pytest.mark.parametrize("widths", [[16], []])
@@ -152,12 +153,26 @@ def test_early_stopping_end_to_end(noisy_digits, tmp_path, widths):
     loaded = _check_numbers(numbers, tmp_path)
     assert loaded["net"]["width"] == widths
     assert loaded["n_validation"] == 16 and loaded["noise_fraction"] == pytest.approx(0.25)
-    # The oracle is the best of the full-data curve; t = ∞ is the curve's far end.
-    oracle = loaded["oracle"]["test_mse"]
-    for rule in ("spectral", "validation_refit"):
-        assert oracle <= loaded[rule]["test_mse"]
-    assert oracle <= loaded["infinite"]["test_mse"] * (1 + 1e-9)
-    assert loaded["ratio_spectral_to_oracle"] >= 1.0
+    assert loaded["n_draws"] == 3 and run.test_mse.shape == (3, len(run.times))
+    draws = early_stopping.rule_draws(run)
+    # The oracle is the best of each draw's full-data curve; t = ∞ is the curve's far end.
+    oracle = draws["oracle"]["test_mse"]
+    for rule in ("spectral", "validation_refit", "trace_50", "trace_90"):
+        assert np.all(oracle <= draws[rule]["test_mse"])
+    assert np.all(oracle <= draws["infinite"]["test_mse"] * (1 + 1e-9))
+    assert loaded["ratio_spectral_to_oracle"]["ratio"] >= 1.0
+    assert loaded["oracle"]["gain_fraction"]["ratio"] == pytest.approx(1.0)
+    assert loaded["infinite"]["gain_fraction"]["ratio"] == pytest.approx(0.0, abs=1e-12)
+    # every compared quantity carries its interval over the draws
+    for name in ("ratio_spectral_to_infinite", "ratio_spectral_to_ridge", "gain_spectral",
+                 "ratio_infinite_to_oracle"):  # fmt: skip
+        record = loaded[name]
+        assert record["n_seeds"] == 3 and record["lo"] <= record["ratio"] <= record["hi"]
+    ratio = np.mean(draws["spectral"]["test_mse"]) / np.mean(draws["infinite"]["test_mse"])
+    assert loaded["ratio_spectral_to_infinite"]["ratio"] == pytest.approx(ratio)
+    acc = loaded["acc_gain_spectral_vs_infinite"]
+    assert acc["mean"] == pytest.approx(loaded["spectral"]["test_acc"]["mean"]
+                                        - loaded["infinite"]["test_acc"]["mean"])  # fmt: skip
     # the spectral stop time is the formula's: max over the top k of ceil(ln(1/ε)/rate_j)
     lam = np.linalg.eigvalsh(kernels["ntk_train_train"])[::-1][: spec["top_k"]]
     rates = -np.log1p(-spec["lr"] * lam / d["y_train"].size)
@@ -168,16 +183,22 @@ def test_early_stopping_end_to_end(noisy_digits, tmp_path, widths):
     for frac in (50, 90):
         k = int(np.argmax(cumulative >= frac / 100 * cumulative[-1])) + 1
         assert loaded[f"trace_{frac}"]["k"] == loaded[f"k_trace_{frac}"] == k
-        assert loaded[f"trace_{frac}"]["test_mse"] >= oracle
     # at the spectral stop every top-k component of the residual is at most eps of its start
     dyn = spectral.spectral_dynamics(kernels["ntk_train_train"], d["y_train"], lr=spec["lr"],
                                      discrete=True)  # fmt: skip
     decay = np.abs(dyn.decay(loaded["spectral"]["t"]))[: spec["top_k"]]
     assert np.all(decay <= spec["eps"]) and np.any(decay > spec["eps"] * 0.5)
-    # the closed-form curve passes through the t = ∞ value (kernel regression)
-    assert run.test_mse[-1] == pytest.approx(loaded["infinite"]["test_mse"], rel=1e-6)
+    # the closed-form curve passes through the t = ∞ value, kernel regression, which is
+    # also the ridge grid's r = 0 and agrees with predict.gp_moments on draw 0
+    np.testing.assert_allclose(run.test_mse[:, -1], run.inf_test_mse, rtol=1e-6)
+    assert run.ridges[0] == 0 and np.array_equal(run.ridge_test_mse[:, 0], run.inf_test_mse)
+    inf = predict.gp_moments(dict(kernels), d["y_train"], np.array([np.inf]), lr=spec["lr"],
+                             compute_cov=False)["mean"][0]  # fmt: skip
+    assert run.inf_test_mse[0] == pytest.approx(early_stopping.test_mse(inf, d["y_test"]))
     if widths:
         assert loaded["spectral"]["t"] in run.net.steps
+        t_val = draws["validation"]["t"][0]  # draw 0's: the nets' labels
+        assert t_val in run.net.steps or t_val > spec["steps"]
         assert loaded["net"]["width"] == widths and loaded["net_widest"]["width"] == widths[-1]
         assert loaded["net_widest"]["test_mse_spectral"] > 0
     else:  # the paper's macros exist for every configuration, as an em dash
@@ -187,6 +208,37 @@ def test_early_stopping_end_to_end(noisy_digits, tmp_path, widths):
         through_npz(figures["early_stopping"], tmp_path / "figure.npz"), path
     )
     assert path.stat().st_size > 1000
+
+
+def test_label_draws_are_fresh_corruptions_of_the_clean_labels(noisy_digits):
+    d, _ = noisy_digits
+    key = keys.run_key(0, "es", "tiny")
+    labels, noisy = early_stopping.label_draws(d, 4, key=key)
+    # draw 0 is the data set's own corruption; every draw corrupts as many labels
+    assert np.array_equal(labels[0], d["labels_train"])
+    assert np.array_equal(noisy[0], d["noisy_train"])
+    assert np.all(noisy.sum(axis=1) == d["noisy_train"].sum())
+    clean = d["clean_labels_train"]
+    for lab, bad in zip(labels, noisy, strict=True):
+        assert np.array_equal(lab != clean, bad)  # a corrupted label is always wrong
+    assert len({tuple(np.flatnonzero(bad)) for bad in noisy}) == 4  # independent draws
+    # deterministic in the key
+    again, _ = early_stopping.label_draws(d, 4, key=key)
+    assert np.array_equal(labels, again)
+
+
+def test_ridge_gain_is_kernel_ridge_regression(noisy_digits):
+    d, kernels = noisy_digits
+    k, k_star, y = kernels["ntk_train_train"], kernels["ntk_test_train"], d["y_train"]
+    dyn = spectral.spectral_dynamics(k, y, lr=1.0, k_test_train=k_star)
+    ridges = np.array([0.0, 0.01, 1.0])
+    ours = early_stopping.apply_gain(dyn.test_projection,
+                                     early_stopping.ridge_gain(dyn.gram_values, ridges),
+                                     dyn.vectors.T @ y)  # fmt: skip
+    scale = np.trace(k) / len(k)
+    for r, f in zip(ridges, ours, strict=True):
+        direct = k_star @ np.linalg.solve(k + r * scale * np.eye(len(k)), y)
+        np.testing.assert_allclose(f, direct, rtol=1e-6, atol=1e-9)
 
 
 def test_init_variance_matches_gp_moments(noisy_digits):

@@ -10,7 +10,19 @@ mean (f_0 = 0, the average over initializations) after t steps is the closed for
 
 so the training residual's component along eigenvector v_k shrinks by (1 − ηλ_k/m)^t. The
 label signal of digits sits mostly in the leading kernel components, the corrupted labels
-spread over all of them, so the slow tail is where the noise is fitted. Stopping rules:
+spread over all of them, so the slow tail is where the noise is fitted.
+
+Label-noise draws. Which labels are corrupted is itself random, so every comparison is
+repeated over ``draws`` independent corruptions of the same clean training labels: draw 0 is
+the data set's own (the one the finite nets train on), draw i ≥ 1 corrupts the same number of
+clean labels afresh with the key ``keys.fold(key, "noise", i)`` (``data.corrupt_labels``), so
+the draws follow from the config's seed. Θ does not depend on the labels: one
+eigendecomposition serves every draw, and the spectral rule's stop time is the same for all.
+Each draw has its own validation split (``keys.fold(key, "validation", i)``). Every compared
+quantity gets a BCa interval over the draws (``ntkpaper.fits``; paired: the rules share a
+draw).
+
+Stopping rules:
 
 1. spectral: stop once the top-k modes have decayed to ``eps`` of their start,
    t_spec = min{t : (1 − ηλ_j/m)^t ≤ eps for all j ≤ k} (``spectral.spectral_stop_time``).
@@ -22,11 +34,19 @@ spread over all of them, so the slow tail is where the noise is fitted. Stopping
    n, because λ_k(Θ) and m both scale with n).
 3. oracle: the grid time of smallest test MSE (needs the test labels: a bound, not a rule).
 4. t = ∞: kernel regression on the noisy labels (training to convergence).
+5. tuned ridge (a baseline, not a stopping rule): kernel ridge regression
+   Θ(x*,X)·(Θ + r·(tr Θ/n)·I)⁻¹·y with r chosen from ``RIDGES`` by the validation MSE of the
+   predictor fitted on the same holdout's fit part; reported refitted on all n points with
+   that r ("ridge") and as the held-out predictor ("ridge_held").
+
+Closeness to the oracle is also measured on the part of the test MSE a stopping time can
+change: the gain fraction (MSE_∞ − MSE_rule)/(MSE_∞ − MSE_oracle), 1 at the oracle and 0 at
+t = ∞ (mean over draws above and below: a ratio of means).
 
 The expected test MSE of ONE randomly initialized network also carries the variance of its
 initial function: with A_t = Θ(x*,X)·Θ⁻¹·(I − (I − ηΘ/m)^t) and K the NNGP kernel,
 Var f*_t(x*) = K(x*,x*) + [A_t K A_tᵀ](x*,x*) − 2·[A_t K(X,x*)](x*) (Lee et al. 2019); finite
-nets are compared with that curve, their seed average with the mean.
+nets (trained on draw 0) are compared with that curve, their seed average with the mean.
 """
 
 from __future__ import annotations
@@ -40,7 +60,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
-from ntkpaper import keys, predict, rates, spectral, train
+from ntkpaper import fits, keys, predict, rates, spectral, train
+from ntkpaper.data import centered_one_hot, corrupt_labels
 from ntkpaper.models import init_ensemble, make_apply, model_spec
 from ntkpaper.records import Record
 
@@ -50,7 +71,11 @@ N_VAR_TIMES = 40  # times of the init-variance curve
 TRACE_FRACTIONS = (0.5, 0.9)  # spectrum-only choices of k reported beside the configured one
 N_K = 60  # values of k in the spectral rule's sensitivity curve
 HORIZON = 20.0  # the grid ends when the slowest mode has decayed by e^-20: "t = ∞"
-RULES = ("spectral", "validation", "validation_refit", "oracle", "infinite")
+# The tuned ridge's grid, r in units of the mean eigenvalue tr Θ/n (the diag_reg of
+# neural-tangents): 0 (kernel regression, = t = ∞) and 10^-6 … 10^3, ten per decade.
+RIDGES = np.concatenate([[0.0], np.logspace(-6.0, 3.0, 91)])
+RULES = ("spectral", "validation", "validation_refit", "oracle", "infinite", "ridge",
+         "ridge_held")  # fmt: skip
 
 # How the workflow runs this kind (read by ntkpaper.workflow without importing this module).
 WORKFLOW = {"run_inputs": ["data", "kernels"], "priority": 15}
@@ -58,8 +83,8 @@ WORKFLOW = {"run_inputs": ["data", "kernels"], "priority": 15}
 
 @dataclass(frozen=True)
 class Nets(Record):
-    """The finite nets, every width's seeds trained for ``steps``; without widths only
-    ``widths`` (empty) and ``steps`` are stored."""
+    """The finite nets, every width's seeds trained for ``steps`` on draw 0's labels; without
+    widths only ``widths`` (empty) and ``steps`` are stored."""
 
     widths: np.ndarray  # (W,) int64, ascending
     steps: np.ndarray  # (R,) int64 recording steps (log-spaced ∪ the rules' stop times)
@@ -73,7 +98,8 @@ class Nets(Record):
 @dataclass(frozen=True)
 class Run(Record):
     """The whole instance (not sharded): the closed-form curves on the time grid ``times``
-    (T,), the rules' stop times, and the finite nets."""
+    (T,) for each of the D label-noise draws, the label-independent spectral quantities, and
+    the finite nets. Arrays with a leading D axis are per draw; draw 0 is the data set's."""
 
     lr: float
     eta_crit: float
@@ -84,30 +110,37 @@ class Run(Record):
     m: int  # y.size
     n_train: int
     n_test: int
-    noise_fraction: float  # of the training labels
+    noise_fraction: float  # of the training labels (the same in every draw)
     gram_values: np.ndarray  # (n_train,) eigenvalues of Θ, descending
     times: np.ndarray  # (T,) float64 steps
-    t_spectral: float
-    test_mse: np.ndarray  # (T,)
-    test_acc: np.ndarray  # (T,)
-    train_noisy_fit: np.ndarray  # (T,) fraction of corrupted points fitted to their label
+    t_spectral: float  # label-independent: the same for every draw
+    test_mse: np.ndarray  # (D, T)
+    test_acc: np.ndarray  # (D, T)
+    train_noisy_fit: np.ndarray  # (D, T) fraction of corrupted points fitted to their label
     times_expected: np.ndarray  # (T_var,) the coarse grid of the init-variance curve
-    test_mse_expected: np.ndarray  # (T_var,) of one net, its init variance included
-    inf_test_mse: float  # t = ∞: kernel regression
-    inf_test_acc: float
-    inf_test_mse_expected: float
-    inf_train_noisy_fit: float
-    val_mse: np.ndarray  # (T,) of the held-out predictor on the validation points
-    held_test_mse: np.ndarray  # (T,) of the held-out predictor on the test set
-    held_test_acc: np.ndarray  # (T,)
+    test_mse_expected: np.ndarray  # (T_var,) of one net on draw 0, its init variance included
+    inf_test_mse: np.ndarray  # (D,) t = ∞: kernel regression
+    inf_test_acc: np.ndarray  # (D,)
+    inf_test_mse_expected: float  # draw 0
+    inf_train_noisy_fit: np.ndarray  # (D,)
+    val_mse: np.ndarray  # (D, T) of the held-out predictor on the validation points
+    held_test_mse: np.ndarray  # (D, T) of the held-out predictor on the test set
+    held_test_acc: np.ndarray  # (D, T)
     n_validation: int
+    ridges: np.ndarray  # (R,) the ridge grid, units of tr Θ/n
+    ridge_val_mse: np.ndarray  # (D, R) of the ridge predictor fitted on the fit part
+    ridge_held_test_mse: np.ndarray  # (D, R) of the same on the test set
+    ridge_held_test_acc: np.ndarray  # (D, R)
+    ridge_test_mse: np.ndarray  # (D, R) of the ridge predictor fitted on all n points
+    ridge_test_acc: np.ndarray  # (D, R)
+    ridge_train_noisy_fit: np.ndarray  # (D, R)
     trace_fractions: np.ndarray  # (F,) as TRACE_FRACTIONS
     k_trace: np.ndarray  # (F,) the smallest k holding that fraction of the trace
     t_trace: np.ndarray  # (F,) the spectral rule's stop time with that k
     k_grid: np.ndarray  # (N_k,) int64 values of k
     k_grid_t: np.ndarray  # (N_k,) the spectral rule's stop time with each
-    k_grid_test_mse: np.ndarray  # (N_k,)
-    k_grid_test_acc: np.ndarray  # (N_k,)
+    k_grid_test_mse: np.ndarray  # (D, N_k)
+    k_grid_test_acc: np.ndarray  # (D, N_k)
     net: Nets
 
 
@@ -163,11 +196,49 @@ def noisy_fit_fraction(f_train: np.ndarray, labels: np.ndarray, noisy: np.ndarra
     return np.mean(np.argmax(f_train[..., noisy, :], axis=-1) == labels[noisy], axis=-1)
 
 
+def n_validation(n: int, fraction: float) -> int:
+    """The number of points ``validation_split`` holds out: round(fraction·n), in [1, n−1]."""
+    return int(min(max(round(fraction * n), 1), n - 1))
+
+
 def validation_split(n: int, fraction: float, *, key) -> tuple[np.ndarray, np.ndarray]:
     """(fit, validation) indices: a random ``fraction`` of the n points held out."""
-    n_val = int(min(max(round(fraction * n), 1), n - 1))
+    n_val = n_validation(n, fraction)
     order = np.asarray(jax.random.permutation(key, n))
     return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def label_draws(
+    data: Mapping[str, np.ndarray], n_draws: int, *, key
+) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, noisy), each (n_draws, n): draw 0 the data set's corrupted labels, draw i ≥ 1
+    a fresh corruption of the clean labels with as many wrong labels (module docstring)."""
+    if "clean_labels_train" not in data:
+        raise ValueError("early_stopping needs a classification data set (digits or idx)")
+    clean = np.asarray(data["clean_labels_train"])
+    n_classes = int(data["y_train"].shape[1])
+    fraction = float(np.sum(data["noisy_train"])) / len(clean)
+    labels, noisy = [np.asarray(data["labels_train"])], [np.asarray(data["noisy_train"], bool)]
+    for i in range(1, n_draws):
+        lab, mask = corrupt_labels(clean, fraction, n_classes, key=keys.fold(key, "noise", i))
+        labels.append(lab)
+        noisy.append(mask)
+    return np.stack(labels), np.stack(noisy)
+
+
+def ridge_gain(gram_values: np.ndarray, ridges: np.ndarray) -> np.ndarray:
+    """1/(λ_k + r·mean λ) for each ridge r (rows) and mode k, 0 where that is 0/0: (R, n).
+    The mean eigenvalue is tr Θ/n, the scale of neural-tangents' diag_reg."""
+    lam = np.maximum(np.asarray(gram_values, np.float64), 0.0)
+    denom = lam[None, :] + np.asarray(ridges, np.float64)[:, None] * lam.mean()
+    return np.where(denom > 0, 1.0 / np.where(denom > 0, denom, 1.0), 0.0)
+
+
+def apply_gain(projection: np.ndarray, gain: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
+    """projection·diag(gain_r)·coeffs for each row r of gain: (R, n_out, K). With projection
+    Θ(x*,X)·V, gain 1/(λ + ridge) and coeffs Vᵀy this is kernel ridge regression."""
+    out = np.tensordot(projection, gain[:, :, None] * coeffs[None], axes=(1, 1))
+    return np.moveaxis(out, 1, 0)
 
 
 def closed_form(
@@ -177,14 +248,19 @@ def closed_form(
     *,
     key,
 ) -> dict[str, Any]:
-    """Test-error curves of the infinite-width predictor and every rule's stop time: the
-    fields of `Run` but eta_crit and net."""
+    """Test-error curves of the infinite-width predictor, the rules' stop times and the
+    ridge baseline for every label-noise draw: the fields of `Run` but eta_crit and net."""
     lr, top_k, eps = float(spec["lr"]), int(spec["top_k"]), float(spec["eps"])
-    y, y_test = np.asarray(data["y_train"], np.float64), np.asarray(data["y_test"], np.float64)
+    y_test = np.asarray(data["y_test"], np.float64)
     labels_test = data["labels_test"]
     k_train, k_test = kernels["ntk_train_train"], kernels["ntk_test_train"]
-    dyn = spectral.spectral_dynamics(k_train, y, lr=lr, k_test_train=k_test, discrete=True)
-    m = y.size
+    labels, noisy = label_draws(data, int(spec["draws"]), key=key)
+    n_classes = int(data["y_train"].shape[1])
+    targets = [centered_one_hot(lab, n_classes) for lab in labels]
+    # Θ does not depend on the labels: one decomposition, one time grid, one spectral stop.
+    dyn = spectral.spectral_dynamics(k_train, targets[0], lr=lr, k_test_train=k_test,
+                                     discrete=True)  # fmt: skip
+    m, n = targets[0].size, len(targets[0])
     t_spec = spectral.spectral_stop_time(dyn.gram_values, k=top_k, eps=eps, lr=lr, m=m,
                                          discrete=True)  # fmt: skip
     # k from the spectrum alone: the smallest k holding a fraction of the trace
@@ -196,70 +272,94 @@ def closed_form(
     ])  # fmt: skip
     t_end = float(spec["steps"])  # the finite nets' last step, for comparisons
     times = np.union1d(time_grid(dyn.gram_values, lr=lr, m=m), [t_spec, t_end, *t_trace])
-    f_test = dyn.predict_test(times, 0.0)
-    f_train = dyn.predict_train(times, 0.0)
-    # t = ∞ is kernel regression; gp_moments evaluates it exactly (no decay factor).
-    inf = predict.gp_moments(dict(kernels), y, np.array([np.inf]), lr=lr, compute_cov=False)
-    f_inf = inf["mean"][0]
-    null = dyn.gram_values <= 0  # t = ∞ interpolates y except along Θ's null space
-    f_train_inf = y - dyn.vectors[:, null] @ (dyn.vectors[:, null].T @ y)
+    # Sensitivity of the spectral rule to k (same eps)
+    ks = np.unique(np.round(np.geomspace(1, n, N_K)).astype(np.int64))
+    t_k = np.array([spectral.spectral_stop_time(dyn.gram_values, k=int(k), eps=eps, lr=lr, m=m,
+                                                discrete=True) for k in ks])  # fmt: skip
+    gain = ridge_gain(dyn.gram_values, RIDGES)  # RIDGES[0] = 0: kernel regression, t = ∞
+    lam = np.maximum(dyn.gram_values, 0.0)
+
+    out: dict[str, list] = {}
+
+    def keep(**values):
+        for name, value in values.items():
+            out.setdefault(name, []).append(value)
+
+    for i, (y, lab, bad) in enumerate(zip(targets, labels, noisy, strict=True)):
+        draw = dyn._replace(y_train=y)
+        f_test = draw.predict_test(times, 0.0)
+        coeffs = dyn.vectors.T @ y
+        f_ridge = apply_gain(dyn.test_projection, gain, coeffs)  # (R, n_test, K)
+        f_ridge_train = apply_gain(dyn.vectors, lam[None] * gain, coeffs)
+        # Validation holdout: the same dynamics on the fit part, on validation + test.
+        fit, val = validation_split(n, float(spec["val_fraction"]),
+                                    key=keys.fold(key, "validation", i))  # fmt: skip
+        held = spectral.spectral_dynamics(
+            k_train[np.ix_(fit, fit)], y[fit], lr=lr, discrete=True,
+            k_test_train=np.concatenate([k_train[np.ix_(val, fit)], k_test[:, fit]]),
+        )  # fmt: skip
+        f_held = held.predict_test(times, 0.0)
+        f_held_ridge = apply_gain(held.test_projection, ridge_gain(held.gram_values, RIDGES),
+                                  held.vectors.T @ y[fit])  # fmt: skip
+        f_k = draw.predict_test(t_k, 0.0)
+        nv = len(val)
+        keep(
+            test_mse=test_mse(f_test, y_test),
+            test_acc=predict.accuracy(f_test, labels_test),
+            train_noisy_fit=noisy_fit_fraction(draw.predict_train(times, 0.0), lab, bad),
+            ridge_test_mse=test_mse(f_ridge, y_test),
+            ridge_test_acc=predict.accuracy(f_ridge, labels_test),
+            ridge_train_noisy_fit=noisy_fit_fraction(f_ridge_train, lab, bad),
+            val_mse=test_mse(f_held[:, :nv], y[val]),
+            held_test_mse=test_mse(f_held[:, nv:], y_test),
+            held_test_acc=predict.accuracy(f_held[:, nv:], labels_test),
+            ridge_val_mse=test_mse(f_held_ridge[:, :nv], y[val]),
+            ridge_held_test_mse=test_mse(f_held_ridge[:, nv:], y_test),
+            ridge_held_test_acc=predict.accuracy(f_held_ridge[:, nv:], labels_test),
+            k_grid_test_mse=test_mse(f_k, y_test),
+            k_grid_test_acc=predict.accuracy(f_k, labels_test),
+        )  # fmt: skip
+        if i == 0:
+            f_test0 = f_test  # draw 0's curves, for one network's expected MSE
+
+    stacked = {name: np.stack(values) for name, values in out.items()}
+    mse0 = stacked["test_mse"][0]
+    # One network's expected MSE on draw 0 (the finite nets' labels). The variance costs an
+    # (n_test, n)·(n, n) product per time: a coarse grid that holds the spectral and oracle
+    # stop times is enough for a curve. It does not depend on the labels.
     var_kw = {"nngp_train": kernels["nngp_train_train"],
               "nngp_test_train": kernels["nngp_test_train"],
               "nngp_test_diag": np.diagonal(kernels["nngp_test_test"])}  # fmt: skip
-    mse = test_mse(f_test, y_test)
-    # The variance costs an (n_test, n)·(n, n) product per time: a coarse grid that holds
-    # the spectral and oracle stop times is enough for a curve.
     coarse = np.unique(
         np.concatenate(
             [
                 times[np.linspace(0, len(times) - 1, N_VAR_TIMES).astype(int)],
-                [t_spec, t_end, times[np.argmin(mse)]],
+                [t_spec, t_end, times[np.argmin(mse0)]],
             ]
         )
     )
     variance = init_variance(dyn, coarse, **var_kw)
     variance_inf = init_variance(dyn, np.array([np.inf]), **var_kw)[0]
-    f_coarse = f_test[np.searchsorted(times, coarse)]
-
-    # Validation holdout: the same dynamics on the fit part, evaluated on validation + test.
-    fit, val = validation_split(len(y), float(spec["val_fraction"]),
-                                key=keys.fold(key, "validation"))  # fmt: skip
-    held = spectral.spectral_dynamics(
-        k_train[np.ix_(fit, fit)], y[fit], lr=lr, discrete=True,
-        k_test_train=np.concatenate([k_train[np.ix_(val, fit)], k_test[:, fit]]),
-    )  # fmt: skip
-    f_held = held.predict_test(times, 0.0)
-    val_mse = test_mse(f_held[:, : len(val)], y[val])
-
-    # Sensitivity of the spectral rule to k (same eps)
-    ks = np.unique(np.round(np.geomspace(1, len(y), N_K)).astype(np.int64))
-    t_k = np.array([spectral.spectral_stop_time(dyn.gram_values, k=int(k), eps=eps, lr=lr, m=m,
-                                                discrete=True) for k in ks])  # fmt: skip
-    f_k = dyn.predict_test(t_k, 0.0)
+    f_coarse = f_test0[np.searchsorted(times, coarse)]
     return {
         "lr": np.float64(lr), "top_k": np.int64(top_k), "eps": np.float64(eps),
         "t_end": np.float64(t_end),
         "val_fraction": np.float64(spec["val_fraction"]), "m": np.int64(m),
-        "n_train": np.int64(len(y)), "n_test": np.int64(len(y_test)),
-        "noise_fraction": np.float64(np.mean(data["noisy_train"])),
+        "n_train": np.int64(n), "n_test": np.int64(len(y_test)),
+        "noise_fraction": np.float64(np.mean(noisy[0])),
         "gram_values": dyn.gram_values, "times": times, "t_spectral": np.float64(t_spec),
-        "test_mse": mse,
-        "test_acc": predict.accuracy(f_test, labels_test),
-        "train_noisy_fit": noisy_fit_fraction(f_train, data["labels_train"], data["noisy_train"]),
         "times_expected": coarse,
         "test_mse_expected": test_mse(f_coarse, y_test) + 0.5 * variance.mean(axis=1),
-        "inf_test_mse": np.float64(test_mse(f_inf, y_test)),
-        "inf_test_acc": np.float64(predict.accuracy(f_inf, labels_test)),
-        "inf_test_mse_expected": np.float64(test_mse(f_inf, y_test) + 0.5 * variance_inf.mean()),
-        "inf_train_noisy_fit": np.float64(noisy_fit_fraction(
-            f_train_inf, data["labels_train"], data["noisy_train"])),
-        "val_mse": val_mse,
-        "held_test_mse": test_mse(f_held[:, len(val):], y_test),
-        "held_test_acc": predict.accuracy(f_held[:, len(val):], labels_test),
-        "n_validation": np.int64(len(val)),
+        "inf_test_mse": stacked["ridge_test_mse"][:, 0],
+        "inf_test_acc": stacked["ridge_test_acc"][:, 0],
+        "inf_test_mse_expected": np.float64(stacked["ridge_test_mse"][0, 0]
+                                            + 0.5 * variance_inf.mean()),
+        "inf_train_noisy_fit": stacked["ridge_train_noisy_fit"][:, 0],
+        "n_validation": np.int64(n_validation(n, float(spec["val_fraction"]))),
+        "ridges": RIDGES.copy(),
         "trace_fractions": np.asarray(TRACE_FRACTIONS), "k_trace": k_trace, "t_trace": t_trace,
-        "k_grid": ks, "k_grid_t": t_k, "k_grid_test_mse": test_mse(f_k, y_test),
-        "k_grid_test_acc": predict.accuracy(f_k, labels_test),
+        "k_grid": ks, "k_grid_t": t_k,
+        **stacked,
     }  # fmt: skip
 
 
@@ -269,7 +369,8 @@ def closed_form(
 def train_nets(
     spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key, extra_steps=()
 ) -> Nets:
-    """Test MSE / accuracy of finite nets (widths × seeds) at log-spaced steps ∪ extra_steps."""
+    """Test MSE / accuracy of finite nets (widths × seeds) at log-spaced steps ∪ extra_steps,
+    trained on the data set's labels (draw 0)."""
     widths = sorted(int(w) for w in spec["widths"])
     steps = int(spec["steps"])
     extra = [int(t) for t in extra_steps if 0 <= t <= steps]
@@ -308,7 +409,7 @@ def run(
     rate = rates.resolve(spec["lr"], kernels["ntk_train_train"], m=data["y_train"].size)
     spec = {**spec, "lr": rate["lr"]}
     out = closed_form(spec, data, kernels, key=key)
-    t_val = out["times"][int(np.argmin(out["val_mse"]))]
+    t_val = out["times"][int(np.argmin(out["val_mse"][0]))]  # draw 0: the nets' labels
     nets = train_nets(spec, data, key=key, extra_steps=(out["t_spectral"], t_val))
     return Run(**out, eta_crit=float(rate["eta_crit"]), net=nets)
 
@@ -322,34 +423,63 @@ def _at(times: np.ndarray, values: np.ndarray, t: float) -> float:
     return float(values[idx[0]]) if idx.size else float("nan")
 
 
-def rules(run: Run) -> dict[str, dict[str, Any]]:
-    """Stop time, test MSE and accuracy of each stopping rule (closed form)."""
-    times, mse, acc = run.times, run.test_mse, run.test_acc
-    t_spec = float(run.t_spectral)
-    i_val = int(np.argmin(run.val_mse))
-    t_val = float(times[i_val])
-    t_orc, _ = spectral.oracle_stop(times, mse)
+def rule_draws(run: Run) -> dict[str, dict[str, np.ndarray]]:
+    """Per draw (arrays of length D): each rule's stop step ``t`` (or chosen ``ridge``), test
+    MSE, test accuracy and, for full-data predictors, the corrupted labels fitted."""
+    times = run.times
+    draws = np.arange(run.test_mse.shape[0])
+
+    def at(i: np.ndarray) -> dict[str, np.ndarray]:
+        return {"t": times[i], "test_mse": run.test_mse[draws, i],
+                "test_acc": run.test_acc[draws, i],
+                "noisy_fit": run.train_noisy_fit[draws, i]}  # fmt: skip
+
+    def grid_index(t: float) -> np.ndarray:
+        return np.full(len(draws), int(np.flatnonzero(times == t)[0]))
+
+    i_val = np.argmin(run.val_mse, axis=1)
+    j = np.argmin(run.ridge_val_mse, axis=1)
     out = {
-        "spectral": {"t": t_spec, "test_mse": _at(times, mse, t_spec),
-                     "test_acc": _at(times, acc, t_spec),
-                     "noisy_fit": _at(times, run.train_noisy_fit, t_spec)},
-        "validation": {"t": t_val, "test_mse": float(run.held_test_mse[i_val]),
-                       "test_acc": float(run.held_test_acc[i_val]),
-                       "val_mse": float(run.val_mse[i_val])},
-        "validation_refit": {"t": t_val, "test_mse": _at(times, mse, t_val),
-                             "test_acc": _at(times, acc, t_val),
-                             "noisy_fit": _at(times, run.train_noisy_fit, t_val)},
-        "oracle": {"t": t_orc, "test_mse": _at(times, mse, t_orc),
-                   "test_acc": _at(times, acc, t_orc),
-                   "noisy_fit": _at(times, run.train_noisy_fit, t_orc)},
-        "infinite": {"t": None, "test_mse": float(run.inf_test_mse),
-                     "test_acc": float(run.inf_test_acc),
-                     "noisy_fit": float(run.inf_train_noisy_fit)},
+        "spectral": at(grid_index(float(run.t_spectral))),
+        "validation": {"t": times[i_val], "test_mse": run.held_test_mse[draws, i_val],
+                       "test_acc": run.held_test_acc[draws, i_val]},
+        "validation_refit": at(i_val),
+        # the oracle: the earliest grid time of smallest test MSE (as spectral.oracle_stop)
+        "oracle": at(np.argmin(run.test_mse, axis=1)),
+        "infinite": {"test_mse": run.inf_test_mse, "test_acc": run.inf_test_acc,
+                     "noisy_fit": run.inf_train_noisy_fit},
+        "ridge": {"ridge": run.ridges[j], "test_mse": run.ridge_test_mse[draws, j],
+                  "test_acc": run.ridge_test_acc[draws, j],
+                  "noisy_fit": run.ridge_train_noisy_fit[draws, j]},
+        "ridge_held": {"ridge": run.ridges[j], "test_mse": run.ridge_held_test_mse[draws, j],
+                       "test_acc": run.ridge_held_test_acc[draws, j]},
     }  # fmt: skip
-    for rule in out.values():
-        rule["ratio_to_oracle"] = rule["test_mse"] / out["oracle"]["test_mse"]
-        if rule["t"] is not None:
-            rule["t"] = int(rule["t"])  # a step count
+    for frac, t in zip(run.trace_fractions, run.t_trace, strict=True):
+        out[f"trace_{round(100 * frac)}"] = at(grid_index(float(t)))
+    return out
+
+
+def summarize(
+    rule: Mapping[str, np.ndarray], oracle: Mapping[str, np.ndarray], infinite: Mapping
+) -> dict[str, Any]:
+    """One rule over the draws: mean test MSE and accuracy, the ratio of its mean test MSE to
+    the oracle's and the gain fraction (MSE_∞ − MSE)/(MSE_∞ − MSE_oracle), each with its BCa
+    interval over the draws (paired: the same draws); the stop step's median and range."""
+    mse, inf = rule["test_mse"], infinite["test_mse"]
+    out: dict[str, Any] = {
+        "test_mse": fits.bootstrap_mean(mse),
+        "test_acc": fits.bootstrap_mean(rule["test_acc"]),
+        "ratio_to_oracle": fits.bootstrap_ratio(mse, oracle["test_mse"]),
+        "gain_fraction": fits.bootstrap_ratio(inf - mse, inf - oracle["test_mse"]),
+    }
+    if "noisy_fit" in rule:
+        out["noisy_fit"] = float(np.mean(rule["noisy_fit"]))
+    if "t" in rule:
+        t = np.asarray(rule["t"], np.float64)
+        out.update(t=int(np.round(np.median(t))), t_min=int(t.min()), t_max=int(t.max()))
+    if "ridge" in rule:
+        r = np.asarray(rule["ridge"], np.float64)
+        out.update(ridge=float(np.median(r)), ridge_min=float(r.min()), ridge_max=float(r.max()))
     return out
 
 
@@ -390,69 +520,97 @@ def _finite_numbers(nets: Nets, stops: Mapping[str, float]) -> dict[str, Any]:
     }
 
 
+# The rules compared in the figure's panel of per-draw ratios, in its order.
+RATIO_RULES = ("spectral", "validation", "validation_refit", "ridge", "infinite")
+
+
 def analyze(
     runs: Sequence[Run], *, spec: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     (run,) = runs  # one run file: this kind is not sharded
-    table = rules(run)
+    draws = rule_draws(run)
+    orc, inf = draws["oracle"], draws["infinite"]
+    table = {name: summarize(rule, orc, inf) for name, rule in draws.items()}
     gram = run.gram_values
     times = run.times
+    spec_mse, spec_acc = draws["spectral"]["test_mse"], draws["spectral"]["test_acc"]
+    k_mean = run.k_grid_test_mse.mean(axis=0)  # (N_k,) mean over draws
+    best_k = int(np.argmin(k_mean))
+    positive = run.ridges[run.ridges > 0]
     numbers: dict[str, Any] = {
         **rates.numbers(run.lr, run.eta_crit),
         "top_k": int(run.top_k), "eps": float(run.eps),
         "val_fraction": float(run.val_fraction), "n_train": int(run.n_train),
         "n_test": int(run.n_test), "n_validation": int(run.n_validation),
+        "n_draws": int(run.test_mse.shape[0]),
         "noise_fraction": float(run.noise_fraction),
         "noise_percent": 100 * float(run.noise_fraction),
+        "n_corrupted": round(float(run.noise_fraction) * int(run.n_train)),
         "top_k_trace_fraction": float(np.sum(gram[: int(run.top_k)]) / np.sum(gram)),
         "t_max": float(times[-1]),
+        "ridge_grid_min": float(positive.min()), "ridge_grid_max": float(positive.max()),
+        # draws whose validation picked the largest ridge of the grid (the grid too short)
+        "ridge_at_grid_edge": int(np.sum(draws["ridge"]["ridge"] >= positive.max())),
         **table,
+        # the paired comparisons over the draws (ratios of mean test MSEs, BCa intervals)
         "ratio_spectral_to_oracle": table["spectral"]["ratio_to_oracle"],
-        "ratio_spectral_to_infinite": table["spectral"]["test_mse"]
-        / table["infinite"]["test_mse"],
+        "ratio_spectral_to_infinite": fits.bootstrap_ratio(spec_mse, inf["test_mse"]),
+        "ratio_spectral_to_ridge": fits.bootstrap_ratio(spec_mse, draws["ridge"]["test_mse"]),
         "ratio_validation_to_oracle": table["validation"]["ratio_to_oracle"],
+        "ratio_ridge_to_oracle": table["ridge"]["ratio_to_oracle"],
         "ratio_infinite_to_oracle": table["infinite"]["ratio_to_oracle"],
-        "spectral_beats_infinite": table["spectral"]["test_mse"] < table["infinite"]["test_mse"],
-        "acc_gain_spectral_vs_infinite": table["spectral"]["test_acc"]
-        - table["infinite"]["test_acc"],
-        "t_ratio_spectral_to_oracle": table["spectral"]["t"] / table["oracle"]["t"],
-        "best_test_acc": float(np.max(run.test_acc)),
+        "gain_spectral": table["spectral"]["gain_fraction"],
+        "gain_validation": table["validation"]["gain_fraction"],
+        "gain_ridge": table["ridge"]["gain_fraction"],
+        # accuracy differences, paired per draw
+        "acc_gain_spectral_vs_infinite": fits.bootstrap_mean(spec_acc - inf["test_acc"]),
+        "acc_gain_spectral_vs_ridge": fits.bootstrap_mean(
+            spec_acc - draws["ridge"]["test_acc"]),
+        "acc_gain_oracle_vs_infinite": fits.bootstrap_mean(orc["test_acc"] - inf["test_acc"]),
+        "t_ratio_spectral_to_oracle": float(run.t_spectral) / table["oracle"]["t"],
+        "best_test_acc": float(np.max(run.test_acc.mean(axis=0))),
+        # one network on draw 0 (the finite nets' labels): mean plus init variance
         "expected_test_mse_spectral": _at(run.times_expected, run.test_mse_expected,
-                                          table["spectral"]["t"]),
+                                          float(run.t_spectral)),
         "expected_test_mse_oracle": _at(run.times_expected, run.test_mse_expected,
-                                        table["oracle"]["t"]),
+                                        float(draws["oracle"]["t"][0])),
         "expected_test_mse_infinite": float(run.inf_test_mse_expected),
-        "k_grid_best_k": int(run.k_grid[int(np.argmin(run.k_grid_test_mse))]),
-        "k_grid_best_ratio_to_oracle": float(np.min(run.k_grid_test_mse)
-                                             / table["oracle"]["test_mse"]),
+        "k_grid_best_k": int(run.k_grid[best_k]),
+        "k_grid_best_ratio_to_oracle": float(k_mean[best_k] / np.mean(orc["test_mse"])),
     }  # fmt: skip
-    for frac, k, t in zip(run.trace_fractions, run.k_trace, run.t_trace, strict=True):
-        mse_k = _at(times, run.test_mse, float(t))
+    for frac, k in zip(run.trace_fractions, run.k_trace, strict=True):
+        name = f"trace_{round(100 * frac)}"
         numbers[f"k_trace_{round(100 * frac)}"] = int(k)
-        numbers[f"trace_{round(100 * frac)}"] = {
-            "k": int(k), "t": int(t), "test_mse": mse_k,
-            "test_acc": _at(times, run.test_acc, float(t)),
-            "ratio_to_oracle": mse_k / table["oracle"]["test_mse"],
-            "noisy_fit": _at(times, run.train_noisy_fit, float(t)),
-        }  # fmt: skip
-    stops = {"spectral": table["spectral"]["t"], "validation": table["validation"]["t"]}
+        numbers[name] = {"k": int(k), **table[name]}
+    stops = {"spectral": float(run.t_spectral), "validation": float(draws["validation"]["t"][0])}
     numbers.update(_finite_numbers(run.net, stops))
     t_end = float(run.t_end)
-    numbers["ntk_test_mse_at_net_end"] = _at(times, run.test_mse, t_end)
-    numbers["ntk_test_acc_at_net_end"] = _at(times, run.test_acc, t_end)
+    numbers["ntk_test_mse_at_net_end"] = _at(times, run.test_mse[0], t_end)
+    numbers["ntk_test_acc_at_net_end"] = _at(times, run.test_acc[0], t_end)
     numbers["ntk_expected_test_mse_at_net_end"] = _at(
         run.times_expected, run.test_mse_expected, t_end
     )
+    ratios = [table[r]["ratio_to_oracle"] for r in RATIO_RULES]
     fig = {
-        "times": times, "test_mse": run.test_mse, "test_acc": run.test_acc,
+        "times": times, "test_mse": run.test_mse[0], "test_acc": run.test_acc[0],
+        "test_mse_lo": run.test_mse.min(axis=0), "test_mse_hi": run.test_mse.max(axis=0),
         "times_expected": run.times_expected, "test_mse_expected": run.test_mse_expected,
-        "train_noisy_fit": run.train_noisy_fit,
-        "inf_test_mse": run.inf_test_mse, "inf_test_acc": run.inf_test_acc,
+        "train_noisy_fit": run.train_noisy_fit[0],
+        "inf_test_mse": run.inf_test_mse[0], "inf_test_acc": run.inf_test_acc[0],
+        "ridge_test_mse": draws["ridge"]["test_mse"][0],
         "stop_names": np.array(["spectral", "validation", "oracle"]),
-        "stop_times": np.array([table[r]["t"] for r in ("spectral", "validation", "oracle")]),
-        "k_grid": run.k_grid, "k_grid_test_mse": run.k_grid_test_mse,
+        "stop_times": np.array([draws[r]["t"][0] for r in ("spectral", "validation", "oracle")]),
+        "k_grid": run.k_grid, "k_grid_test_mse": k_mean,
         "top_k": run.top_k, "k_trace_90": np.int64(numbers["k_trace_90"]),
-        "oracle_test_mse": np.float64(table["oracle"]["test_mse"]), "eps": run.eps,
+        "oracle_test_mse_mean": np.float64(np.mean(orc["test_mse"])),
+        "inf_test_mse_mean": np.float64(np.mean(inf["test_mse"])),
+        "ridge_test_mse_mean": np.float64(np.mean(draws["ridge"]["test_mse"])),
+        "eps": run.eps, "n_draws": np.int64(numbers["n_draws"]),
+        "ratio_names": np.array(RATIO_RULES),
+        "ratio_draws": np.stack([draws[r]["test_mse"] / orc["test_mse"] for r in RATIO_RULES]),
+        "ratio_point": np.array([r["ratio"] for r in ratios]),
+        "ratio_lo": np.array([r["lo"] for r in ratios]),
+        "ratio_hi": np.array([r["hi"] for r in ratios]),
         "net_widths": run.net.widths, "net_steps": run.net.steps,
     }  # fmt: skip
     if run.net.widths.size:
@@ -460,6 +618,3 @@ def analyze(
         fig["net_test_acc"] = np.nanmean(run.net.test_acc, axis=2)
         fig["net_ens_test_mse"] = run.net.ens_test_mse
     return numbers, {"early_stopping": fig}
-
-
-# ----------------------------------------------------------------------------- figure
