@@ -38,8 +38,9 @@ TINY = {
                       "n_angles": 8},
     "recursion_check": {"depths": [1, 2], "b_stds": [0.1], "W_stds": [1.0, 1.5],
                         "activations": ["relu", "erf"], "n_points": 4, "timing_n": 16},
-    "lr_limit": {"data": "tiny", "model": MODEL, "width": 16, "train_subset": 8,
-                 "lr_grid": {"lo": 0.5, "hi": 4, "per_octave": 1}, "seeds": 2, "steps": 10},
+    "lr_limit": {"data": "tiny", "model": MODEL, "width": 16, "lazy_widths": [8, 32],
+                 "train_subset": 8, "lr_grid": {"lo": 0.5, "hi": 4, "per_octave": 1}, "seeds": 2,
+                 "steps": 10},
     "gd_vs_sgd": {"data": "tiny", "model": MODEL, "widths": [8, 32], "train_subset": 16,
                   "batch_sizes": [8, 4], "seeds": 2, "steps": 10, "records": 3},
     "cost": {"model": MODEL, "ns": [16, 32], "widths": [16, 512], "n_empirical": 8,
@@ -257,18 +258,46 @@ def test_gd_losses_of_the_linearized_model_follow_the_kernel_exactly():
     kernels = stability.ensemble_full_ntk(spec, params, x)
     eta = np.array([0.5, 1.3]) * stability.gd_bound(kernels, y.size)  # converges, diverges
     steps = lr_limit.CHUNK + 7
-    out = lr_limit.gd_losses(make_apply(spec), params, x, y, eta, steps, linearize=True)
+    top = np.linalg.eigh(kernels)[1][:, :, -1]  # (seeds, n·K), example-major
+    out = lr_limit.gd_losses(make_apply(spec), params, x, y, eta, steps, linearize=True,
+                             directions=top)  # fmt: skip
     assert out["blew_up"].tolist() == [False, True]
     f0 = np.asarray(jax.vmap(lambda p: make_apply(spec)(p, x))(params), np.float64)
     r = (f0 - y).reshape(2, -1)
-    expected = []
+    expected, expected_top = [], []
     for _ in range(steps + 1):
         expected.append(0.5 * np.mean(r**2, axis=1))
+        expected_top.append(np.einsum("si,si->s", top, r))
         r = r - (eta[:, None] / y.size) * np.einsum("sij,sj->si", kernels, r)
-    expected = np.array(expected)
+    expected, expected_top = np.array(expected), np.array(expected_top)
     np.testing.assert_allclose(out["loss"][:, 0], expected[:, 0], rtol=2e-3)
     blown = np.flatnonzero(np.isnan(out["loss"][:, 1]))
     assert blown.size and np.all(expected[blown[0] :, 1] > 1e5 * expected[0, 1])
+    # the top mode: c_t = (1 − ηλ_max/m)^t c_0 on the linearized model (factors 0 and −1.6)
+    factor = 1 - eta * np.linalg.eigvalsh(kernels)[:, -1] / y.size
+    scale = np.abs(expected_top[0]).max()
+    np.testing.assert_allclose(expected_top[:6], expected_top[0] * factor ** np.arange(6)[:, None],
+                               rtol=1e-9, atol=1e-12 * scale)  # fmt: skip
+    np.testing.assert_allclose(out["top"][:6], expected_top[:6], rtol=5e-3, atol=1e-4 * scale)
+    growth = lr_limit.top_growth(out["top"][:, :, None])[..., 0]  # (seeds,)
+    assert growth[0] < 1 < growth[1]  # it shrinks below η_crit and grows above
+
+
+def test_top_growth_ignores_the_start_and_blown_up_steps():
+    top = np.array([[2.0, 2.0], [1.0, -6.0], [0.5, np.nan]])  # (steps + 1, seeds)
+    np.testing.assert_allclose(lr_limit.top_growth(top), [0.5, 3.0])
+
+
+def test_lr_limit_numbers_on_a_tiny_run(tiny, tmp_path):
+    numbers = run_kind("lr_limit", tiny, tmp_path)
+    assert numbers["lazy_widths"] == [8, 16, 32] and numbers["lazy_n_widths"] == 3
+    rate = numbers["lazy_rate"]
+    assert rate["widths"] == [8, 16, 32] and len(rate["cdist"]) == len(fits.CDIST_LEVELS)
+    assert len(numbers["lazy_kernel_change_by_width"]) == 3
+    assert len(numbers["top_growth_by_ratio"]) == numbers["n_ratios"]
+    for key in ("lazy_kernel_change", "catapult_final_sharpness", "catapult_top_growth"):
+        record = numbers[key]
+        assert record["mean"] is None or record["lo"] <= record["mean"] <= record["hi"], key
 
 
 def test_cost_exponents_use_the_largest_sizes_and_record_the_spread_over_rounds():

@@ -126,7 +126,9 @@ def gd_vs_sgd(spec, d: Data) -> Job:
 
 
 def lr_limit(spec, d: Data) -> Job:
-    return gd_vs_sgd({**spec, "widths": [spec["width"]]}, d)
+    # the lazy width series trains one width after another, like the main width
+    widths = sorted({spec["width"], *spec.get("lazy_widths", [])})
+    return gd_vs_sgd({**spec, "widths": widths}, d)
 
 
 def kernel_convergence(spec, d: Data) -> Job:

@@ -51,6 +51,22 @@ def _median_band(ax, ratios, values, **style):
     ax.plot(ratios, np.nanmedian(values, axis=1), **style)
 
 
+def _lazy_widths(ax, data, color) -> None:
+    """The largest relative change of λ_max below η_crit against width: the seeds' mean and
+    range, and the rate rule's fit when there are three widths or more."""
+    widths, change = data["lazy_widths"], data["lazy_change"]
+    plotting.mean_band(ax, widths, change, label=r"network, $\eta < \eta_{\mathrm{crit}}$",
+                       color=color)  # fmt: skip
+    fit = data["lazy_fit"]
+    if fit.size:
+        slope, lo, hi = data["lazy_rate"]
+        ax.plot(fit[0], fit[1], color="k", lw=0.8, ls="--",
+                label=f"fit: exponent {slope:.2f} [{lo:.2f}, {hi:.2f}]")  # fmt: skip
+    ax.set(yscale="log", ylabel=r"$|\Delta\lambda_{\max}| / \lambda_{\max}(\Theta_0)$")
+    plotting.width_axis(ax, widths)
+    plotting.legend_below(ax, ncol=1)
+
+
 def plot_lr_phases(data: Mapping[str, np.ndarray], path) -> None:
     fig, axes = plotting.figure(3, height=2.3)
     a, b, c = axes[0]
@@ -76,15 +92,90 @@ def plot_lr_phases(data: Mapping[str, np.ndarray], path) -> None:
     b.plot(r, 1 / r, color="k", ls=":", lw=1.0, label=r"$2m/(\eta\lambda_0)$: stable limit")
     _median_band(b, r, data["lam_ratio"], color=c_net, marker="o", label="network")
     b.set(yscale="log", ylabel=r"$\lambda_{\max}(\Theta_T) / \lambda_{\max}(\Theta_0)$")
-    _median_band(c, r, np.where(diverged, np.nan, data["rise"]), color=c_net, marker="o",
-                 label="network (not diverged)")  # fmt: skip
-    c.set(yscale="log", ylabel=r"peak loss $\max_t L_t / L_0$")
-    for ax in (a, b, c):
+    for ax in (a, b):
         own = ax.get_legend_handles_labels()[0]  # the panel's data series
         _boundaries(ax, data)
         _ratio_axis(ax, r)
-        # The boundaries are shaded in every panel and named once, under (c).
-        plotting.legend_below(ax, ncol=1, handles=None if ax is c else own)
+        # The boundaries are shaded in both panels and named once, under (b).
+        plotting.legend_below(ax, ncol=1, handles=None if ax is b else own)
+    _lazy_widths(c, data, c_net)
+    plotting.panel_labels(axes)
+    plotting.save(fig, path)
+
+
+def _shown_ratios(phase: np.ndarray, majority: np.ndarray, index: int) -> np.ndarray:
+    """The ratios a phase's panel shows: those where every seed is in the phase (else those
+    where most are), at most three (the smallest, middle and largest) so no curve hides
+    another; the phase diagram shows every ratio."""
+    members = np.flatnonzero(np.all(phase == index, axis=1))
+    if not members.size:
+        members = np.flatnonzero(majority == index)
+    if members.size:
+        members = members[np.unique(np.linspace(0, members.size - 1, 3).round().astype(int))]
+    return members
+
+
+def _curves(ax, steps, curves, members, ratios, palette) -> None:
+    """Median curves over steps, one per shown ratio; a cross where the median run blew up."""
+    for i in members:
+        ax.plot(steps, curves[i], color=palette[i], marker="o", ms=2.5, markevery=[0],
+                label=f"{ratios[i]:.2g}")  # fmt: skip
+        alive = np.flatnonzero(np.isfinite(curves[i]))
+        if alive.size and alive[-1] < len(steps) - 1:
+            ax.plot(steps[alive[-1]], curves[i, alive[-1]], "x", color=palette[i], ms=5)
+    ax.axhline(1.0, color="k", lw=0.6, ls=":")
+    plotting.time_axis(ax)
+    ax.set_xlim(right=steps[-1])
+
+
+def _empty(ax) -> None:
+    ax.text(0.5, 0.5, "no ratio\nin this phase", transform=ax.transAxes, ha="center",
+            va="center")  # fmt: skip
+    ax.set_yticks([])
+
+
+def plot_lr_top_mode(data: Mapping[str, np.ndarray], path) -> None:
+    """(a) How far the top mode grew, and how far the loss rose, against the rate; (b) the
+    catapult phase's top mode |c_t|/|c_0| against the linearized model's |1 − 2r|^t."""
+    fig, axes = plotting.figure(2, height=2.3)
+    a, b = axes[0]
+    r = data["ratios"]
+    c_net = plotting.colors(1)[0]
+    diverged = data["phase"] == 2
+    _median_band(a, r, np.where(diverged, np.nan, data["top_growth"]), color=c_net,
+                 marker="o", label=r"top mode $\max_{t\geq1}|c_t|/|c_0|$")  # fmt: skip
+    _median_band(a, r, np.where(diverged, np.nan, data["rise"]), color="0.35", marker="^",
+                 label=r"loss $\max_{t\geq1} L_t/L_0$")  # fmt: skip
+    a.plot(r, np.abs(1 - 2 * r), color="k", ls=":", lw=1.0,
+           label=r"linearized, one step: $|1 - 2\eta/\eta_{\mathrm{crit}}|$")  # fmt: skip
+    a.axhline(1.0, color="k", lw=0.6)
+    a.set(yscale="log", ylabel="peak / start")
+    _boundaries(a, data)
+    _ratio_axis(a, r)
+    a.set_ylim(top=np.nanmax(np.where(diverged, np.nan, data["top_growth"])) * 5)
+    plotting.legend_below(a, ncol=2)
+    steps = np.arange(data["top"].shape[1])
+    palette = plotting.sequential(len(r))
+    members = _shown_ratios(data["phase"], data["majority_phase"], 1)
+    if members.size:
+        _curves(b, steps, data["top"], members, r, palette)
+        shown = data["top"][members]
+        shown = shown[np.isfinite(shown) & (shown > 0)]
+        ceiling = shown.max() * 3
+        linear = r"linearized: $|1 - 2\eta/\eta_{\mathrm{crit}}|^t$"
+        for i in members:  # the linearized model's growth from t = 1, inside the panel
+            factor = abs(1 - 2 * r[i])
+            t = np.arange(1, int(np.ceil(np.log(ceiling) / np.log(factor))) + 1)
+            t = t[factor**t <= ceiling]
+            if t.size:
+                b.plot(t, factor**t, "o", color=palette[i], mfc="white", ms=3.5, zorder=3,
+                       label=linear)  # fmt: skip
+                linear = None  # named once
+        b.set(yscale="log", ylim=(shown.min() / 2, ceiling))
+        plotting.legend_below(b, ncol=2, title=RATIO_LABEL + " (catapult phase)")
+    else:
+        _empty(b)
+    b.set_ylabel(r"top mode $|c_t| / |c_0|$")
     plotting.panel_labels(axes)
     plotting.save(fig, path)
 
@@ -93,27 +184,17 @@ def plot_lr_trajectories(data: Mapping[str, np.ndarray], path) -> None:
     names = [str(n) for n in data["phase_names"]]
     shown = ("lazy", "catapult", "diverged")
     fig, axes = plotting.figure(len(shown), height=2.3)
-    r, loss, majority = data["ratios"], data["loss"], data["majority_phase"]
+    r, loss = data["ratios"], data["loss"]
     palette = plotting.sequential(len(r))
     steps = np.arange(loss.shape[1])
     for ax, phase in zip(axes[0], shown, strict=True):
-        members = np.flatnonzero(majority == names.index(phase))
-        # At most three ratios per phase (its smallest, middle and largest), so that no curve
-        # hides another; the phase diagram shows every ratio.
-        if members.size:
-            members = members[np.unique(np.linspace(0, members.size - 1, 3).round().astype(int))]
-        for i in members:
-            ax.plot(steps, loss[i], color=palette[i], marker="o", ms=2.5, markevery=[0],
-                    label=f"{r[i]:.2g}")  # fmt: skip
-        ax.set(yscale="log", ylabel=r"$L_t / L_0$")
+        members = _shown_ratios(data["phase"], data["majority_phase"], names.index(phase))
         ax.set_title(PHASE_TITLES[phase], loc="right")
-        plotting.time_axis(ax)
-        ax.set_xlim(right=steps[-1])
         if members.size:
-            ax.axhline(1.0, color="k", lw=0.6, ls=":")
+            _curves(ax, steps, loss, members, r, palette)
+            ax.set(yscale="log", ylabel=r"$L_t / L_0$")
             plotting.legend_below(ax, ncol=3, title=RATIO_LABEL)
         else:
-            ax.text(0.5, 0.5, "no ratio in this phase", transform=ax.transAxes, ha="center")
-            ax.set_yscale("linear")
+            _empty(ax)
     plotting.panel_labels(axes)
     plotting.save(fig, path)
