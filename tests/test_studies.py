@@ -34,8 +34,8 @@ TINY = {
                     "train_subset": 16},
     "kernel_convergence": {"model": MODEL, "widths": [16, 64], "seeds": 2, "lr": 1.0,
                            "steps": 5, "n_train": 4, "n_angles": 8},
-    "gp_prediction": {"model": MODEL, "widths": [16, 64], "seeds": 3, "lr": 1.0, "steps": 20,
-                      "n_angles": 8},
+    "gp_prediction": {"model": MODEL, "widths": [16, 64], "seeds": [5, 4], "lr": 1.0,
+                      "steps": 20, "n_angles": 8},
     "recursion_check": {"depths": [1, 2], "b_stds": [0.1], "W_stds": [1.0, 1.5],
                         "activations": ["relu", "erf"], "n_points": 4, "timing_n": 16},
     "lr_limit": {"data": "tiny", "model": MODEL, "width": 16, "lazy_widths": [8, 32],
@@ -218,6 +218,45 @@ def test_nt_gaussian_and_ours_agree():
     assert predict.gaussian_difference(on_nt, nt_gp) < 1e-12
     assert predict.gaussian_difference(ours, nt_gp) < 1e-7
     assert nt_gp["mean"].shape == (2, 16, 1) and nt_gp["cov"].shape == (2, 16, 16)
+
+
+def test_gp_distance_subtracts_the_ensembles_sampling_noise():
+    """E5's noise-corrected distances: the leave-one-net-out closed forms match a brute-force
+    jackknife, and on ensembles with a known distance the estimate is unbiased where the plain
+    distance is biased by the noise (about 1.5/S in D²)."""
+    from ntkpaper.studies import gp_prediction as gp
+
+    rng = np.random.default_rng(0)
+    mean, std = rng.normal(size=12), rng.uniform(0.5, 1.5, 12)
+    f = rng.normal(size=(7, 12))
+    loo = np.stack([np.delete(f, i, 0).std(0, ddof=1) for i in range(7)])
+    s_jack = 7 * f.std(0, ddof=1) - 6 * loo.mean(0)
+    v_std = 6 / 7 * np.sum((loo - loo.mean(0)) ** 2, 0)
+    scale2 = np.mean(std**2)
+    brute = [np.mean((f.mean(0) - mean) ** 2 - f.var(0, ddof=1) / 7) / scale2,
+             np.mean((s_jack - std) ** 2 - v_std) / scale2]  # fmt: skip
+    np.testing.assert_allclose(gp.corrected_squares(f, mean, std), brute, rtol=1e-10)
+    # 2000 ensembles of 30 nets, mean shifted by 0.2 std, spread 10% wide: D² = 0.04 + 0.01
+    f = mean + std * (0.2 + 1.1 * rng.standard_normal((2000, 30, 12)))
+    estimate = gp.corrected_squares(f, mean, std).sum(-1)
+    assert abs(estimate.mean() - 0.05) < 0.003
+    plain = np.mean([np.sum(np.square(gp.distances(e, mean, std))) for e in f[:300]])
+    assert plain - 0.05 > 0.03
+    rec = gp.corrected_distances(f[0], mean, std, n_boot=500)
+    for r in rec.values():
+        assert r["lo"] <= r["value"] <= r["hi"] and len(r["cdist"]) == len(fits.CDIST_LEVELS)
+    assert rec["total"]["value"] ** 2 == pytest.approx(
+        np.sign(rec["mean"]["value"]) * rec["mean"]["value"] ** 2
+        + np.sign(rec["std"]["value"]) * rec["std"]["value"] ** 2
+    )
+
+
+def test_gp_figure_margin_is_the_claims():
+    from ntkpaper.studies import gp_prediction as gp
+
+    for claim in CLAIMS:
+        if claim["kind"] == "gp_prediction" and claim["category"] == "science":
+            assert claim["expected"] == {"max": gp.MARGIN}, claim["id"]
 
 
 def test_ratio_grid_brackets_the_powers_of_two():

@@ -122,6 +122,12 @@ def check_references(config: Mapping[str, Any]) -> None:
             check_mnist_dataset(name)
     for kind, instances in config.get("experiments", {}).items():
         for name, spec in (instances or {}).items():
+            seeds, widths = spec.get("seeds"), spec.get("widths")
+            if isinstance(seeds, list) and isinstance(widths, list) and len(seeds) != len(widths):
+                raise ConfigError(
+                    f"config key 'experiments.{kind}.{name}.seeds': a list needs one entry per "
+                    f"width ({len(widths)} widths, {len(seeds)} entries)"
+                )
             data = spec.get("data")
             if data is not None and data not in datasets:
                 raise ConfigError(

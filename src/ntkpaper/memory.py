@@ -144,7 +144,14 @@ def kernel_convergence(spec, d: Data) -> Job:
 
 def gp_prediction(spec, d: Data) -> Job:
     d = Data(4, spec["n_angles"], *SHAPES["circle"])
-    return Job(_nets(spec, d, points=d.n), kernel_entries=3 * d.n**2)
+    seeds = (
+        spec["seeds"] if isinstance(spec["seeds"], list) else [spec["seeds"]] * len(spec["widths"])
+    )
+    nets = tuple(
+        _nets(spec, d, widths=[w], seeds=s, points=d.n)[0]
+        for w, s in zip(spec["widths"], seeds, strict=True)
+    )
+    return Job(nets, kernel_entries=3 * d.n**2)
 
 
 def eigendecay(spec, d: Data) -> Job:
