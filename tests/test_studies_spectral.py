@@ -65,7 +65,7 @@ def test_eigendecay_end_to_end(digits, tmp_path):
     d, kernels = digits
     spec = {"data": "tiny", "model": MODEL, "widths": [32, 16], "seeds": 2, "lr": 2.0,
             "steps": 12, "fit_range": [2, 12], "n_modes": 3, "circle_points": 32,
-            "train_subset": 40}  # fmt: skip
+            "train_subset": 40, "slow_lr_fraction": 0.5}  # fmt: skip
     run = eigendecay.run(spec, d, key=keys.run_key(0, "eigendecay", "tiny"), kernels=kernels)
     run = through_run_file(run, tmp_path / "run.npz")
     numbers, figures = eigendecay.analyze([run], spec=spec)
@@ -83,7 +83,18 @@ def test_eigendecay_end_to_end(digits, tmp_path):
     # the nets start exactly on f^(2): nothing orthogonal before the first step
     assert np.max(figures["pc2_decay"]["orth"][:, :, 0]) < 1e-5
     assert np.allclose(figures["pc2_decay"]["along"][:, :, 0], -0.5, atol=1e-5)
-    assert set(figures) == {"spectrum", "pc2_decay", "mode_rates"}
+    assert set(figures) == {"spectrum", "pc2_decay", "pc2_kernel", "mode_rates"}
+    # the kernel path: R_t/R_0 starts at 1, and the VJP Rayleigh quotient at t = 0 is the
+    # one of the empirical NTK the own linearization uses
+    assert np.allclose(figures["pc2_kernel"]["rayleigh_rel"][..., 0], 1.0)
+    np.testing.assert_allclose(run.pc2_rayleigh[..., 0], run.pc2_init_rayleigh, rtol=1e-4)
+    np.testing.assert_allclose(run.pc2_slow_rayleigh[..., 0], run.pc2_init_rayleigh, rtol=1e-4)
+    for name in ("pc2_kernel_path_ratio", "pc2_slow_net_over_lin", "pc2_shortfall_slow_over_full",
+                 "pc2_net_over_kernel_path", "pc2_kernel_window_end"):  # fmt: skip
+        points = [r.get("mean", r.get("ratio")) for r in loaded[name]]
+        assert len(points) == 2 and all(math.isfinite(p) for p in points)
+    assert 0 < loaded["pc2_shortfall_ratio_if_flow"] < 1
+    assert loaded["pc2_slow_fit_window_end"] >= loaded["pc2_fit_window_end"]
     for stem, fig_data in figures.items():
         path = tmp_path / f"{stem}.pdf"
         getattr(figures_eigendecay, f"plot_{stem}")(
@@ -115,6 +126,47 @@ def test_pc2_component_decays_at_the_predicted_rate(digits, discrete):
             f = f - lr / n * theta @ (f - y)
         np.testing.assert_allclose(eigendecay.pc2_components(np.array(steps), f2)[0], along,
                                    atol=1e-12)  # fmt: skip
+
+
+def test_tracked_training_is_one_run_and_its_probe_is_the_rayleigh_quotient(digits):
+    """train_tracked (segments between probe steps) gives train.train's iterates, and
+    rayleigh_fn's ‖Jᵀu‖² is uᵀΘ̂u of the layerwise empirical NTK at every record."""
+    import jax
+    import jax.numpy as jnp
+
+    from ntkpaper import train
+    from ntkpaper.empirical import ensemble_empirical_ntk
+    from ntkpaper.models import init_ensemble, make_apply
+
+    d, _ = digits
+    x = jnp.asarray(d["x_train"][:24], jnp.float32)
+    spec = model_spec(MODEL, width=16, out_dim=1)
+    params0 = init_ensemble(spec, key=jax.random.PRNGKey(3), in_dim=x.shape[1], n_seeds=2)
+    apply_fn = make_apply(spec)
+    y = np.asarray(d["y_train"][:24, :1], np.float32)
+    steps = np.array([0, 1, 2, 5, 9])
+    unit = np.linspace(-1, 1, 24) / np.linalg.norm(np.linspace(-1, 1, 24))
+    probe = eigendecay.rayleigh_fn(apply_fn, x, unit)
+    f, ray = eigendecay.train_tracked(apply_fn, params0, x, y, lr=1.5, record_steps=steps,
+                                      probe_steps=np.array([0, 3, 9]), probe=probe)  # fmt: skip
+    assert ray.shape == (3, 2)
+    rec, params = train.train(apply_fn, params0, x, y, x[:1], y[:1], lr=1.5, steps=9,
+                              record_steps=steps)  # fmt: skip
+    np.testing.assert_allclose(f, rec.f_train, rtol=1e-5, atol=1e-6)
+    theta = np.asarray(ensemble_empirical_ntk(spec, params, x), np.float64)
+    np.testing.assert_allclose(ray[-1], np.einsum("sij,i,j->s", theta, unit, unit), rtol=1e-4)
+
+
+def test_kernel_path_decay_is_the_product_of_per_step_factors():
+    times = np.array([0, 1, 2, 4, 8])
+    rayleigh = np.array([2.0, 1.8, 1.6, 1.2, 1.0])
+    decay = eigendecay.kernel_path_decay(rayleigh, times, times, lr=0.5, m=4)
+    r = np.interp(np.arange(8), times, rayleigh)
+    expected = np.concatenate([[1.0], np.cumprod(1 - 0.5 * r / 4)])[times]
+    np.testing.assert_allclose(decay, expected, rtol=1e-12)
+    # a constant kernel gives the discrete-GD decay (1 − ηR/m)^t
+    const = eigendecay.kernel_path_decay(np.full(2, 2.0), np.array([0, 8]), times, lr=0.5, m=4)
+    np.testing.assert_allclose(const, 0.75**times, rtol=1e-12)
 
 
 def test_circle_spectrum_is_fourier_and_two_layer_odd_modes_vanish():

@@ -105,6 +105,74 @@ def plot_pc2_decay(data: Mapping[str, np.ndarray], path) -> None:
     plotting.save(fig, path)
 
 
+def plot_pc2_kernel(data: Mapping[str, np.ndarray], path) -> None:
+    """Why the nets of E7b fall short of their own linearizations. (a) The kernel along
+    f^(2), R_t/R_0, mean over seeds per width, against the time η·t in steps of the full
+    rate; the slow repeat as open markers (a kernel that moves by time puts both on one
+    curve). (b) Per width, network/own-linearization rate at both rates, what the measured
+    kernel path predicts, and flow/GD (where nets that followed the flow rate would sit)."""
+    fig, axes = plotting.figure(2, height=2.6, width=0.85)
+    a, b = axes[0]
+    t, widths = data["times"], data["widths"]
+    frac = float(data["slow_lr_fraction"])
+    rate_text = (r"$\eta$", f"${frac:g}\\,\\eta$")
+    cols = plotting.sequential(len(widths))
+    every = max(len(t) // 6, 1)
+    for i, (color, marker, w) in enumerate(zip(cols, plotting.MARKERS, widths, strict=False)):
+        marks = (i * every // len(widths), every)
+        full, slow = data["rayleigh_rel"][i], data["slow_rayleigh_rel"][i]
+        a.plot(t, np.nanmean(full, 0), color=color, marker=marker, ms=3, markevery=marks,
+               label=f"$n = {w}$")  # fmt: skip
+        # the slow repeat as open markers on top: where it follows the full rate's curve
+        # (a kernel that moves by time), it lands on that line and still shows
+        a.plot(frac * t, np.nanmean(slow, 0), color=color, marker=marker, mfc="white", ms=3,
+               mew=0.7, ls="none", markevery=(2 * i % 5, 5), zorder=3)  # fmt: skip
+    a.axvline(float(data["window_end"][0]), color="0.5", ls=":", lw=0.8)
+    a.set(xlabel=r"time $\eta t/\eta_{\mathrm{full}}$ (steps at the full rate)",
+          ylabel=r"$u^\top\hat\Theta_t u \,/\, u^\top\hat\Theta_0 u$")  # fmt: skip
+    handles = [
+        *a.get_legend_handles_labels()[0],
+        matplotlib.lines.Line2D([], [], color="0.3", lw=1.1, label=rate_text[0]),
+        matplotlib.lines.Line2D([], [], color="0.3", marker="o", mfc="white", ls="none",
+                                label=rate_text[1]),
+        matplotlib.lines.Line2D([], [], color="0.5", ls=":", lw=0.8, label="end of the fit"),
+    ]  # fmt: skip
+    plotting.legend_below(a, ncol=3, handles=handles, gap_pt=28)
+    # (b) one marker series per quantity, set apart along the width axis; filled: η, open:
+    # the slow repeat. Grey lines: flow/GD rate at each rate, where nets that followed the
+    # flow rate while their linearizations follow GD would sit.
+    x = np.asarray(widths, np.float64)
+    shift = 2.0 ** np.array([-0.21, -0.07, 0.07, 0.21])
+    net_color, path_color = plotting.colors(2)
+    series = (("net_over_lin", "network / own linearization", "o", net_color),
+              ("kernel_path", "kernel path", "D", path_color))  # fmt: skip
+    for k, ((name, label, marker, color), rate) in enumerate(
+        (s, r) for s in series for r in (0, 1)
+    ):
+        mean, lo, hi = np.asarray(data[name][rate], np.float64).T
+        b.errorbar(x * shift[k], mean, yerr=[mean - lo, hi - mean], fmt=marker, color=color,
+                   mfc=color if rate == 0 else "white", ms=4, capsize=2, lw=0.8, barsabove=True,
+                   label=f"{label}, {rate_text[rate]}")  # fmt: skip
+    for rate, ls in ((0, "-"), (1, "--")):
+        b.axhline(float(data["flow_over_gd"][rate]), color="0.5", ls=ls, lw=0.8)
+    b.axhline(1.0, color="k", ls=":", lw=0.8)
+    plotting.width_axis(b, widths)
+    b.set(ylabel="rate ratio")
+    b.margins(y=0.15)
+    b_handles = [
+        *b.get_legend_handles_labels()[0],
+        matplotlib.lines.Line2D(
+            [], [], color="0.5", lw=0.8, label=f"flow / GD rate, {rate_text[0]}"
+        ),
+        matplotlib.lines.Line2D(
+            [], [], color="0.5", ls="--", lw=0.8, label=f"flow / GD rate, {rate_text[1]}"
+        ),
+    ]
+    plotting.legend_below(b, ncol=1, handles=b_handles, gap_pt=28)
+    plotting.panel_labels(axes)
+    plotting.save(fig, path)
+
+
 def plot_mode_rates(data: Mapping[str, np.ndarray], path) -> None:
     fig, axes = plotting.figure(2, height=2.6, width=0.85)
     a, b = axes[0]

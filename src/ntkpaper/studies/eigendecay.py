@@ -44,6 +44,19 @@ with the discrete-GD rate (exact for the linearized model) and quote the flow ra
     Θ_0 (``own_linearization``): network/own-linearization isolates what training changes.
     The seeds train as one vmapped ensemble with per-seed targets.
 
+    Diagnosis of network/own-linearization < 1 (issue 23). (i) The kernel moves: at every
+    record step the Rayleigh quotient R_t = uᵀΘ̂_t u, u = f^(2)/‖f^(2)‖, of each net's
+    empirical NTK Θ̂_t is computed as ‖J_tᵀu‖² (one VJP, Θ̂_t is never formed); a residual
+    that stayed on f^(2) would decay as Π_{s<t}(1 − η·R_s/m) (``kernel_path_decay``), and
+    that series through the same estimator, over R_0's constant-kernel rate, is the rate
+    ratio the kernel's movement alone predicts. (ii) The discrete step: the training is
+    repeated from the same θ_0 at ``slow_lr_fraction``·η. Were the nets following the flow
+    rate η·λ/m instead of −ln(1 − η·λ/m), their shortfall 1 − network/own-linearization
+    would shrink with η like 1 − flow/GD; a moving kernel, which moves by time η·t, predicts
+    the same shortfall at both rates. (iii) The estimator: its calibration on the
+    infinite-width model (above), the size of the component against the orthogonal rest at
+    the end of the fit window, and the kernel-path series, which has neither floor nor mixing.
+
 (c) Per-mode rates. The widest net of (b), with 10 outputs, trained on the digits
     regression targets (one-hot minus 1/10) of the same subset; its residual is projected
     on the top ``n_modes`` eigenvectors of Θ and each projection's decay rate is fitted.
@@ -73,6 +86,9 @@ from ntkpaper.records import Record
 
 FINE_CIRCLE_POINTS = 1 << 14
 N_RECORDS = 40
+# The kernel along f^(2) is tracked at this many log-spaced steps (a VJP per net each costs
+# about one training step; R_t moves smoothly, and is interpolated between them).
+N_KERNEL_RECORDS = 12
 PC2_AMPLITUDE = 0.5  # Jacot et al.: target f_0 + 0.5·f^(2)
 # Rates are fitted over the times at which the theory puts a component above this fraction
 # of its start: later, the finite-width leakage floor, not the decay, sets |c_k|.
@@ -115,9 +131,16 @@ class Run(Record):
     subset_vectors: np.ndarray  # (n, n_modes) top eigenvectors
     f2: np.ndarray  # (n,) sqrt(n)·v_2
     record_steps: np.ndarray  # (T,)
+    kernel_steps: np.ndarray  # (K,) where the kernel along f^(2) is tracked, from 0
     pc2_delta_f: np.ndarray  # (W, S, T, n) f_t − f_0 of the nets trained on f_0 + 0.5·f^(2)
     pc2_init_rayleigh: np.ndarray  # (W, S) f^(2)ᵀΘ_0f^(2)/n, Gram units
     pc2_lin_residual: np.ndarray  # (W, S, T, n) residuals of each net's own linearization
+    pc2_rayleigh: np.ndarray  # (W, S, K) uᵀΘ̂_t u at the kernel steps, u = f^(2)/‖f^(2)‖
+    # the same training repeated from the same θ_0 at slow_lr_fraction·lr (the discrete step)
+    slow_lr_fraction: float
+    pc2_slow_delta_f: np.ndarray  # (W, S, T, n)
+    pc2_slow_lin_residual: np.ndarray  # (W, S, T, n)
+    pc2_slow_rayleigh: np.ndarray  # (W, S, K)
     modes_y: np.ndarray  # (n, K) targets of the widest K-output nets
     modes_residual: np.ndarray  # (T, S, n, K) their f_t − y
     modes_init_rayleigh: np.ndarray  # (S, n_modes) v_kᵀΘ_0v_k, Gram units
@@ -212,11 +235,59 @@ def own_linearization(theta0: np.ndarray, r0: np.ndarray, steps: np.ndarray, *, 
     return (decay * (vec.T @ r0)[None]) @ vec.T
 
 
-def _train_pc2(spec, x, f2, *, width: int, key, record_steps):
+def rayleigh_fn(apply_fn, x: jax.Array, unit: np.ndarray):
+    """Jitted: stacked params → (n_seeds,) uᵀΘ̂u = ‖Jᵀu‖² of each net's empirical NTK on x
+    (scalar output, Gram units), by one VJP per net: Θ̂ = JJᵀ is never formed. Each layer's
+    squares are summed in the parameters' dtype, the layers' sums in float64."""
+    u = jnp.asarray(unit, x.dtype)
+
+    def one(params):
+        _, vjp = jax.vjp(lambda p: apply_fn(p, x)[:, 0], params)
+        (grad,) = vjp(u)
+        return sum(jnp.vdot(g, g).astype(jnp.float64) for g in jax.tree.leaves(grad))
+
+    return jax.jit(jax.vmap(one))
+
+
+def train_tracked(apply_fn, params0, x, y, *, lr: float, record_steps: np.ndarray,
+                  probe_steps: np.ndarray, probe):  # fmt: skip
+    """``train.train`` in segments that end at ``probe_steps`` (which start at 0), with
+    ``probe`` applied to the parameters there, recording f at ``record_steps`` as one call
+    would: f on the training inputs (T, S, n, out) and probe values (len(probe_steps), S).
+
+    Plain gradient descent keeps no optimizer state, so the segments are the one run. A
+    seed that diverges in a segment stays NaN in every later record.
+    """
+    record_steps = np.asarray(record_steps, np.int64)
+    probe_steps = np.asarray(probe_steps, np.int64)
+    ends = np.unique(np.concatenate([probe_steps, record_steps[-1:]]))
+    if probe_steps[0] != 0 or ends[-1] != record_steps[-1]:
+        raise ValueError(f"probe steps must start at 0 and end by {record_steps[-1]}: {ends}")
+    params, t, f, probed = params0, 0, [], []
+    dead = np.zeros(train.ensemble_size(params0), bool)
+    for end in (int(e) for e in ends):
+        inside = record_steps[((record_steps > t) & (record_steps <= end)) | (record_steps == end)]
+        rel = inside - t if inside.size else np.array([end - t])
+        rec, params = train.train(apply_fn, params, x, y, x[:1], y[..., :1, :], lr=lr,
+                                  steps=end - t, record_steps=rel)  # fmt: skip
+        dead |= rec.diverged
+        if inside.size:
+            f_seg = np.asarray(rec.f_train, np.float64)
+            f.append(np.where(dead[None, :, None, None], np.nan, f_seg))
+        if end in probe_steps:
+            probed.append(np.where(dead, np.nan, np.asarray(probe(params), np.float64)))
+        t = end
+    return np.concatenate(f), np.stack(probed)
+
+
+def _train_pc2(spec, x, f2, *, width: int, key, record_steps, kernel_steps,
+               lr_fractions=(1.0,)):  # fmt: skip
     """One width's nets trained on y = f_0 + 0.5·f^(2), each seed with its own f_0 (per-seed
-    targets, one vmapped ensemble): f_t − f_0 on the training inputs (S, T, n), the Rayleigh
-    quotient f^(2)ᵀΘ_0f^(2)/n per seed, and the residual of each net's exact linearization
-    (its own Θ_0) at the same steps (S, T, n).
+    targets, one vmapped ensemble), once per learning rate lr_fractions[i]·η from the same
+    θ_0. Returns the Rayleigh quotient f^(2)ᵀΘ_0f^(2)/n per seed (S,) and, per rate, a triple:
+    f_t − f_0 on the training inputs (S, T, n), the residual of each net's exact
+    linearization (its own Θ_0) at the same steps (S, T, n), and uᵀΘ̂_tu at each of
+    ``kernel_steps`` (S, K) — the last in Gram units (u = f^(2)/‖f^(2)‖, and f^(2) has unit RMS).
 
     Training f on f_0 + 0.5·f^(2) has the gradients of training f − f_0 on 0.5·f^(2).
     """
@@ -227,16 +298,21 @@ def _train_pc2(spec, x, f2, *, width: int, key, record_steps):
     xj = jnp.asarray(x, jnp.float32)
     f0 = np.asarray(jax.vmap(lambda p: apply_fn(p, xj))(params0), np.float64)  # (S, n, 1)
     y = (f0 + PC2_AMPLITUDE * f2[None, :, None]).astype(np.float32)
-    rec, _ = train.train(apply_fn, params0, xj, y, xj[:1], y[:, :1], lr=spec["lr"],
-                         steps=spec["steps"], record_steps=record_steps)  # fmt: skip
-    delta_f = np.moveaxis(rec.f_train[..., 0], 1, 0) - f0[:, None, :, 0]  # (S, T, n)
-    theta0 = np.asarray(ensemble_empirical_ntk(mspec, params0, xj), np.float64)  # (S, n, n)
     n = len(x)
     unit = f2 / np.linalg.norm(f2)
-    rayleigh = np.einsum("sij,i,j->s", theta0, unit, unit)
-    lin = np.stack([own_linearization(t, -PC2_AMPLITUDE * f2, record_steps, lr=spec["lr"], m=n)
-                    for t in theta0])  # fmt: skip
-    return delta_f, rayleigh, lin
+    theta0 = np.asarray(ensemble_empirical_ntk(mspec, params0, xj), np.float64)  # (S, n, n)
+    init_rayleigh = np.einsum("sij,i,j->s", theta0, unit, unit)
+    probe = rayleigh_fn(apply_fn, xj, unit)
+    per_rate = []
+    for fraction in lr_fractions:
+        lr = fraction * spec["lr"]
+        f_t, path = train_tracked(apply_fn, params0, xj, y, lr=lr, record_steps=record_steps,
+                                  probe_steps=kernel_steps, probe=probe)  # fmt: skip
+        delta_f = np.moveaxis(f_t[..., 0], 1, 0) - f0[:, None, :, 0]  # (S, T, n)
+        lin = np.stack([own_linearization(t, -PC2_AMPLITUDE * f2, record_steps, lr=lr, m=n)
+                        for t in theta0])  # fmt: skip
+        per_rate.append((delta_f, lin, path.T))
+    return init_rayleigh, per_rate
 
 
 def _train_modes(spec, x, y, vectors, *, width: int, key, record_steps):
@@ -277,8 +353,12 @@ def run(
     f2 = np.sqrt(n_sub) * eig.vectors[:, 1]
     record_steps = train.log_spaced_steps(int(spec["steps"]), N_RECORDS)
     vectors = eig.vectors[:, :n_modes]
-    pc2 = [_train_pc2(spec, x, f2, width=int(w), key=key, record_steps=record_steps)
+    slow = float(spec["slow_lr_fraction"])
+    kernel_steps = train.log_spaced_steps(int(spec["steps"]), N_KERNEL_RECORDS)
+    pc2 = [_train_pc2(spec, x, f2, width=int(w), key=key, record_steps=record_steps,
+                      kernel_steps=kernel_steps, lr_fractions=(1.0, slow))
            for w in widths]  # fmt: skip
+    (full, slowed) = ([p[1][i] for p in pc2] for i in (0, 1))
     residual, rayleigh = _train_modes(spec, x, y, vectors, width=int(widths[-1]), key=key,
                                       record_steps=record_steps)  # fmt: skip
     return Run(
@@ -289,9 +369,15 @@ def run(
         digits_values=spectral.eigendecompose(kernels["ntk_train_train"]).values,
         **circle_spectrum(spec["model"], n_circle), parity_mu=parity_mu,
         subset_values=eig.values, subset_vectors=vectors, f2=f2, record_steps=record_steps,
-        pc2_delta_f=np.stack([p[0] for p in pc2]),
-        pc2_init_rayleigh=np.stack([p[1] for p in pc2]),
-        pc2_lin_residual=np.stack([p[2] for p in pc2]),
+        kernel_steps=kernel_steps,
+        pc2_delta_f=np.stack([p[0] for p in full]),
+        pc2_init_rayleigh=np.stack([p[0] for p in pc2]),
+        pc2_lin_residual=np.stack([p[1] for p in full]),
+        pc2_rayleigh=np.stack([p[2] for p in full]),
+        slow_lr_fraction=slow,
+        pc2_slow_delta_f=np.stack([p[0] for p in slowed]),
+        pc2_slow_lin_residual=np.stack([p[1] for p in slowed]),
+        pc2_slow_rayleigh=np.stack([p[2] for p in slowed]),
         modes_y=y.astype(np.float64), modes_residual=residual, modes_init_rayleigh=rayleigh,
     )  # fmt: skip
 
@@ -323,6 +409,56 @@ def _fit_rate(times: np.ndarray, coeffs: np.ndarray, predicted_rate: float) -> f
     t_end = max(np.log(1 / FIT_FLOOR) / predicted_rate, times[min(2, len(times) - 1)])
     keep = times <= t_end
     return float(spectral.fit_mode_rates(times[keep], c[keep])[0])
+
+
+def _fit_window_end(times: np.ndarray, predicted_rate: float) -> float:
+    """The last time ``_fit_rate`` uses for a component of this predicted rate."""
+    return float(max(np.log(1 / FIT_FLOOR) / predicted_rate, times[min(2, len(times) - 1)]))
+
+
+def kernel_path_decay(rayleigh: np.ndarray, kernel_steps: np.ndarray, times: np.ndarray, *,
+                      lr: float, m: int) -> np.ndarray:  # fmt: skip
+    """c_t/c_0 at integer ``times`` (T,) of a residual that stays on f^(2) while the kernel
+    along f^(2) follows the Rayleigh quotients R (..., K) recorded at ``kernel_steps`` (K,),
+    from 0: Π_{s<t} (1 − η·R_s/m), R linearly interpolated between records. (..., T)."""
+    times = np.asarray(times, np.int64)
+    steps = np.arange(int(times[-1]))
+    r = np.apply_along_axis(lambda v: np.interp(steps, kernel_steps, v), -1, rayleigh)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.cumsum(np.log(np.abs(1 - lr * r / m)), axis=-1)
+    logs = np.concatenate([np.zeros((*logs.shape[:-1], 1)), logs], axis=-1)
+    return np.exp(logs[..., times])
+
+
+def _pc2_diagnosis(run: Run, times: np.ndarray, *, lr: float, gram2: float, slow: bool):
+    """Per width and seed, at rate lr (the run's, or the slow repeat's): the net's fitted
+    rate, its own linearization's, the rate its moving kernel predicts relative to the
+    constant kernel R_0 (same estimator, same window), R_t/R_0 at the kernel steps
+    (W, S, K) and at the end of the fit window (W, S), and the component along f^(2) over
+    the orthogonal RMS at the end of the fit window (W, S)."""
+    n = run.f2.size
+    prefix = "pc2_slow_" if slow else "pc2_"
+    delta_f = getattr(run, prefix + "delta_f")
+    lin = getattr(run, prefix + "lin_residual")
+    rayleigh = getattr(run, prefix + "rayleigh")
+    k_steps = run.kernel_steps.astype(np.float64)
+    rate = float(spectral.mode_rates(np.array([gram2]), lr=lr, m=n, discrete=True)[0])
+    along, orth = pc2_components(delta_f, run.f2)
+    lin_along, _ = pc2_components(lin + PC2_AMPLITUDE * run.f2, run.f2)
+    net = np.array([[_fit_rate(times, a, rate) for a in w] for w in along])
+    own = np.array([[_fit_rate(times, a, rate) for a in w] for w in lin_along])
+    path = kernel_path_decay(rayleigh, k_steps, times, lr=lr, m=n)
+    constant = np.broadcast_to(rayleigh[..., :1], rayleigh.shape)
+    const = kernel_path_decay(constant, k_steps, times, lr=lr, m=n)
+    path_rate = np.array([[_fit_rate(times, c, rate) for c in w] for w in path])
+    const_rate = np.array([[_fit_rate(times, c, rate) for c in w] for w in const])
+    end = int(np.searchsorted(times, _fit_window_end(times, rate), side="right")) - 1
+    relative = rayleigh / rayleigh[..., :1]
+    at_end = np.apply_along_axis(lambda v: np.interp(times[end], k_steps, v), -1, relative)
+    return {"rate": rate, "net": net, "lin": own, "kernel_path": path_rate / const_rate,
+            "rayleigh_rel": relative, "kernel_window_end": at_end,
+            "window_end": float(times[end]),
+            "along_over_orth": np.abs(along[..., end]) / orth[..., end]}  # fmt: skip
 
 
 def _variant_label(run: Run, name: str) -> str:
@@ -455,6 +591,69 @@ def analyze(
     pc2_fig = {"widths": widths, "times": times, "along": along, "orth": orth,
                "theory_along": theory_along, "rate_ratio": ratio}  # fmt: skip
 
+    # Why the nets fall short of their own linearizations: (i) the kernel moving along
+    # f^(2), (ii) the discrete step (the repeat at slow_lr_fraction·η), (iii) the estimator.
+    slow_lr = run.slow_lr_fraction * lr
+    diag = {
+        rate_name: _pc2_diagnosis(run, times, lr=rate_lr, gram2=gram[1], slow=is_slow)
+        for rate_name, rate_lr, is_slow in (("full", lr, False), ("slow", slow_lr, True))
+    }
+    full, slow = diag["full"], diag["slow"]
+    # If the nets followed the flow rate, their shortfall would be 1 − flow/GD at each rate.
+    flow_over_gd_slow = float(slow_lr * gram[1] / n_sub / slow["rate"])
+    shortfall_if_flow = (1 - flow_over_gd_slow) / (1 - rate_flow[1] / rate_gd[1])
+    kernel_end = full["kernel_window_end"]  # (W, S)
+    diagnosis = {
+        "pc2_kernel_window_end": [fits.bootstrap_mean(r) for r in kernel_end],
+        "pc2_kernel_final": [fits.bootstrap_mean(r) for r in full["rayleigh_rel"][..., -1]],
+        "pc2_kernel_final_over_analytic": [fits.bootstrap_mean(r)
+                                           for r in run.pc2_rayleigh[..., -1] / gram[1]],
+        "pc2_kernel_path_ratio": [fits.bootstrap_mean(r) for r in full["kernel_path"]],
+        # the net against what its own moving kernel predicts (1: the kernel explains it all)
+        "pc2_net_over_kernel_path": [fits.bootstrap_mean(r) for r in
+                                     full["net"] / (full["lin"] * full["kernel_path"])],
+        "pc2_slow_rate_ratio": [fits.bootstrap_mean(r) for r in slow["net"] / slow["rate"]],
+        "pc2_slow_net_over_lin": [fits.bootstrap_mean(r) for r in slow["net"] / slow["lin"]],
+        "pc2_slow_kernel_path_ratio": [fits.bootstrap_mean(r) for r in slow["kernel_path"]],
+        "pc2_slow_kernel_window_end": [fits.bootstrap_mean(r)
+                                       for r in slow["kernel_window_end"]],
+        # paired (same θ_0): mean shortfall at the slow rate over the mean at the full rate
+        "pc2_shortfall_slow_over_full": [
+            fits.bootstrap_ratio(1 - s_net / s_lin, 1 - f_net / f_lin)
+            for s_net, s_lin, f_net, f_lin in zip(slow["net"], slow["lin"], full["net"],
+                                                  full["lin"], strict=True)],
+        "pc2_window_along_over_orth": [fits.bootstrap_mean(r) for r in full["along_over_orth"]],
+    }  # fmt: skip
+    numbers.update(diagnosis)
+    numbers.update({
+        "slow_lr_fraction": float(run.slow_lr_fraction), "slow_lr": float(slow_lr),
+        "pc2_slow_rate_predicted": slow["rate"],
+        "pc2_slow_flow_over_gd": flow_over_gd_slow,
+        "pc2_shortfall_ratio_if_flow": float(shortfall_if_flow),
+        "n_kernel_steps": int(run.kernel_steps.size),
+        "pc2_fit_window_end": full["window_end"], "pc2_slow_fit_window_end": slow["window_end"],
+    })  # fmt: skip
+    for name in diagnosis:
+        numbers[f"{name}_smallest"] = numbers[name][0]
+        numbers[f"{name}_widest"] = numbers[name][-1]
+    kernel_fig = {
+        "widths": widths,
+        "times": run.kernel_steps.astype(np.float64),
+        "slow_lr_fraction": run.slow_lr_fraction,
+        "rayleigh_rel": full["rayleigh_rel"],
+        "slow_rayleigh_rel": slow["rayleigh_rel"],
+        "window_end": np.array([full["window_end"], slow["window_end"]]),
+        "flow_over_gd": np.array([rate_flow[1] / rate_gd[1], flow_over_gd_slow]),
+    }
+    for name, values in (
+        ("net_over_lin", [full["net"] / full["lin"], slow["net"] / slow["lin"]]),
+        ("kernel_path", [full["kernel_path"], slow["kernel_path"]]),
+    ):
+        records = [[fits.bootstrap_mean(r) for r in v] for v in values]
+        kernel_fig[name] = np.array(
+            [[[r[k] for k in ("mean", "lo", "hi")] for r in per_rate] for per_rate in records]
+        )  # (2 rates, W, 3)
+
     # (c) per-mode rates of the widest net, K outputs at lr K·η: rate_k = −ln(1 − ηλ_k/n)
     vectors = run.subset_vectors
     n_modes = vectors.shape[1]
@@ -499,7 +698,12 @@ def analyze(
                  "measured": mode_measured,
                  "theory": spectral.mode_decay(gram[:n_modes], times, lr=lr, m=n_sub,
                                                discrete=True)}  # fmt: skip
-    return numbers, {"spectrum": spectrum_fig, "pc2_decay": pc2_fig, "mode_rates": modes_fig}
+    return numbers, {
+        "spectrum": spectrum_fig,
+        "pc2_decay": pc2_fig,
+        "pc2_kernel": kernel_fig,
+        "mode_rates": modes_fig,
+    }
 
 
 # ----------------------------------------------------------------------------- figures
