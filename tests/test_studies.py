@@ -48,8 +48,8 @@ TINY = {
                         "draws": 3, "mode_size": 8, "fit_sizes": [4, 32], "spectrum_fit": [2, 16],
                         "net_sizes": [8], "widths": [8, 32], "seeds": 2, "steps": 10},
     "conv_ntk": {"data": "tiny", "cnn": {"conv_layers": 1}, "fc_model": MODEL, "n_train": 8,
-                 "n_test": 8, "channels": [4, 16], "seeds": 2, "n_kernel": 3,
-                 "train_channels": [2], "train_seeds": 2, "steps": 5},
+                 "n_test": 8, "channels": [4, 8, 16], "seeds": 2, "n_kernel": 3,
+                 "train_channels": [2, 4, 8], "train_seeds": 2, "check_every": 2, "steps": 5},
 }  # fmt: skip
 SCHEMA = yaml.safe_load((ROOT / "experiments/config.schema.yaml").read_text())
 CLAIMS = yaml.safe_load((ROOT / "experiments/claims.yaml").read_text())
