@@ -17,8 +17,9 @@ reshaped to ``image_shape`` images for the conv nets (``ntkpaper.cnn``).
   first ``n_kernel`` training images against the analytic CNTK: relative Frobenius
   deviation, and its rate in the channel count by the rule of ``fits.asymptotic_rate``.
 * Trained CNNs: at each of ``train_channels``, ``train_seeds`` CNNs with the
-  ``train_readout`` readout, vmapped, trained by full-batch GD at lr = ``lr_ratio``·η_crit of
-  the analytic CNTK (η_crit = 2m/λ_max, m = n_train·K, loss 0.5·mean((f − y)²)), centred
+  ``train_readout`` readout, vmapped, trained on the first ``train_n`` training images by
+  full-batch GD at lr = ``lr_ratio``·η_crit of the analytic CNTK on those images
+  (η_crit = 2m/λ_max, m = train_n·K, loss 0.5·mean((f − y)²)), centred
   (f − f_0 trained on y, as f on y + f_0: Lee et al. 2020), until converged: training stops
   at the first check (every ``check_every`` steps) where every net's training loss is at most
   ``converged_loss`` of its start, or at ``steps``. Their test outputs are compared with the
@@ -72,8 +73,8 @@ class Readout(Record):
     ratio_12: float  # λ_1/λ_2 of its analytic CNTK on the training images
     condition: float  # λ_max/λ_min
     mean: np.ndarray  # (n_test, K) kernel regression at t = ∞
-    lr: float  # lr_ratio·η_crit of the analytic CNTK
-    steps_to_criterion: int  # GD steps of the kernel from f = 0 to converged_loss (NEVER)
+    lr: float  # lr_ratio·η_crit of the analytic CNTK on the first train_n training images
+    steps_to_criterion: int  # GD steps of the kernel there from f = 0 to converged_loss
     cost: Cost
     deviation: np.ndarray  # (channels, seeds) relative Frobenius deviation at init
     cpu_concentration: float  # CPU seconds of the concentration measurement
@@ -97,6 +98,7 @@ class Run(Record):
     """The whole instance (not sharded)."""
 
     n_train: int
+    train_n: int  # the first train_n training images train the CNNs
     n_test: int
     y_test: np.ndarray  # (n_test, K)
     labels_test: np.ndarray  # (n_test,)
@@ -222,7 +224,10 @@ def run(spec, data, *, key) -> Run:
     for readout in READOUTS:
         cspec = _spec(spec, channels=1, readout=readout, out_dim=1)
         kernels, cost = timed_kernels(cspec, d["x_train"], d["x_test"])
-        lr = float(spec["lr_ratio"] * _eta_crit(kernels, m))
+        # the trained CNNs' rate, on the first train_n training images they train on
+        sub = _first(kernels, _train_n(spec, d))
+        y_sub = d["y_train"][: _train_n(spec, d)]
+        lr = float(spec["lr_ratio"] * _eta_crit(sub, y_sub.size))
         values = np.linalg.eigvalsh(kernels["ntk_train_train"])[::-1]
         cpu = time.process_time()
         deviation = _concentration(spec, d["x_train"], kernels["ntk_train_train"], readout,
@@ -230,14 +235,15 @@ def run(spec, data, *, key) -> Run:
         readouts[readout] = Readout(
             ratio_12=float(values[0] / values[1]), condition=float(values[0] / values[-1]),
             mean=_mean_at_infinity(kernels, d["y_train"], lr), lr=lr,
-            steps_to_criterion=steps_to_criterion(kernels["ntk_train_train"], d["y_train"],
-                                                  lr=lr, ratio=spec["converged_loss"]),
+            steps_to_criterion=steps_to_criterion(sub["ntk_train_train"], y_sub, lr=lr,
+                                                  ratio=spec["converged_loss"]),
             cost=Cost(**cost), deviation=deviation,
             cpu_concentration=time.process_time() - cpu,
         )  # fmt: skip
         if readout == spec["train_readout"]:
-            nets = _train_nets(spec, d, kernels, lr, key=key)
-    return Run(n_train=len(d["x_train"]), n_test=len(d["x_test"]), y_test=d["y_test"],
+            nets = _train_nets(spec, d, sub, lr, key=key)
+    return Run(n_train=len(d["x_train"]), train_n=_train_n(spec, d), n_test=len(d["x_test"]),
+               y_test=d["y_test"],
                labels_test=d["labels_test"], fc_mean=fc_mean,
                channels=np.array(sorted(spec["channels"])),
                train_channels=np.array(sorted(spec["train_channels"])),
@@ -262,13 +268,24 @@ def _concentration(spec, x_train, analytic, readout: str, *, key) -> np.ndarray:
     return devs
 
 
+def _train_n(spec, d) -> int:
+    return int(min(spec["train_n"], len(d["x_train"])))
+
+
+def _first(kernels: Mapping[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    """The kernel blocks against the first n training points only."""
+    return {name: k[:n, :n] if name.endswith("train_train") else k[:, :n]
+            for name, k in kernels.items()}  # fmt: skip
+
+
 def _train_nets(spec, d, kernels, lr: float, *, key) -> Nets:
-    """Centred CNNs of ``train_readout`` per channel count, each ensemble trained until
-    converged (module docstring), and the analytic CNTK after the same steps."""
-    readout, cpu = spec["train_readout"], time.process_time()
-    x = jnp.asarray(d["x_train"], jnp.float32)
+    """Centred CNNs of ``train_readout`` per channel count on the first ``train_n`` training
+    images, each ensemble trained until converged (module docstring), and the analytic CNTK
+    (``kernels``: its blocks against those images) after the same steps."""
+    readout, cpu, n = spec["train_readout"], time.process_time(), _train_n(spec, d)
+    x = jnp.asarray(d["x_train"][:n], jnp.float32)
     x_test = jnp.asarray(d["x_test"], jnp.float32)
-    y, y_test = np.asarray(d["y_train"]), np.asarray(d["y_test"])
+    y, y_test = np.asarray(d["y_train"][:n]), np.asarray(d["y_test"])
     rows = []
     for c in sorted(spec["train_channels"]):
         cspec = _spec(spec, channels=int(c), readout=readout, out_dim=y.shape[1])
@@ -380,7 +397,7 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
     y, labels = run.y_test, run.labels_test
     correct = {"fc": np.argmax(run.fc_mean, -1) == labels}
     numbers: dict[str, Any] = {
-        "n_train": int(run.n_train), "n_test": int(run.n_test),
+        "n_train": int(run.n_train), "n_test": int(run.n_test), "train_n": int(run.train_n),
         "conv_layers": int(spec["cnn"]["conv_layers"]),
         "filter_size": int(spec["cnn"]["filter_size"]), "fc_depth": int(spec["fc_model"]["depth"]),
         "channels": run.channels.tolist(), "channels_min": int(run.channels.min()),
