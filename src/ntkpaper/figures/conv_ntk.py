@@ -1,9 +1,10 @@
 """Figures of the convolutional-NTK study (E13), drawn from the data files its analysis wrote.
 
 Colour means the readout throughout (flatten blue, global average pooling orange, the fully
-connected NTK grey); filled markers are kernels at t = ∞, open ones the analytic CNTK after the
-T steps the trained CNNs took. Every rate or ratio a legend prints is the number its claim
-reads, computed by the analysis (never refitted here)."""
+connected NTK grey); filled markers are kernels at t = ∞ on all training digits, open ones the
+analytic CNTK after the T steps the trained CNNs took, on their (smaller) training set. Every
+rate or ratio a legend prints is the number its claim reads, computed by the analysis (never
+refitted here)."""
 
 from __future__ import annotations
 
@@ -34,15 +35,18 @@ def plot_accuracy(data: Mapping[str, np.ndarray], path) -> None:
     ch = np.asarray(data["train_channels"], np.float64)
     trained = "pool" if bool(data["train_readout_is_pool"]) else "flatten"
     color = COLOR[trained]
+    n_all, n_nets = int(data["n_train"]), int(data["train_n"])
     for ax, metric in zip(axes[0][:2], ("accuracy", "mse"), strict=True):
         plotting.mean_band(ax, ch, data[f"net_{metric}"], color=color, marker=MARKER[trained],
-                           label=f"trained CNNs, {LABELS[trained]}")  # fmt: skip
+                           label=f"trained CNNs, {LABELS[trained]} ({n_nets} digits)")  # fmt: skip
         ax.plot(ch, data[f"kernel_T_{metric}"], "--", marker="D", mfc="white", ms=4,
-                color=color, lw=0.8, label="CNTK after the same $T$ steps")  # fmt: skip
+                color=color, lw=0.8,
+                label=f"CNTK, the same {n_nets} digits and $T$ steps")  # fmt: skip
         x_inf = plotting.width_axis(ax, ch, label="channels $C$", infinity=True)
         values = [float(data[f"{r}_{metric}"]) for r in READOUTS] + [float(data[f"fc_{metric}"])]
-        styles = [(f"CNTK $t=\\infty$, {LABELS[r]}", "D", COLOR[r], True) for r in READOUTS]
-        styles.append((r"fully connected NTK, $t=\infty$", "*", FC_COLOR, True))
+        styles = [(f"CNTK $t=\\infty$, {LABELS[r]} ({n_all} digits)", "D", COLOR[r], True)
+                  for r in READOUTS]  # fmt: skip
+        styles.append((f"fully connected NTK, $t=\\infty$ ({n_all} digits)", "*", FC_COLOR, True))
         plotting.at_infinity(ax, x_inf, values, ch[0], styles=styles, guide=False)
     a, b, c = axes[0]
     a.set(ylabel="test accuracy")

@@ -449,7 +449,13 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
     net_numbers, net_fig = _nets_numbers(run, spec)
     numbers.update(net_numbers)
     acc_fig.update(net_fig)
-    acc_fig["train_readout_is_pool"] = np.bool_(run.train_readout == "pool")
+    acc_fig.update(
+        {
+            "train_readout_is_pool": np.bool_(run.train_readout == "pool"),
+            "n_train": np.int64(run.n_train),
+            "train_n": np.int64(run.train_n),
+        }
+    )
     # accuracy differences over the paired test points (BCa, resampling the points)
     for a, b in (("pool", "fc"), ("flatten", "fc"), ("pool", "flatten")):
         record = fits.bootstrap_mean(correct[a].astype(np.float64) - correct[b])
