@@ -49,8 +49,8 @@ TINY = {
                         "draws": 3, "mode_size": 8, "fit_sizes": [4, 32], "spectrum_fit": [2, 16],
                         "net_sizes": [8], "widths": [8, 32], "seeds": 2, "steps": 10},
     "conv_ntk": {"data": "tiny", "cnn": {"conv_layers": 1}, "fc_model": MODEL, "n_train": 8,
-                 "n_test": 8, "channels": [4, 16], "seeds": 2, "n_kernel": 3,
-                 "train_channels": [2], "train_seeds": 2, "steps": 5},
+                 "n_test": 8, "channels": [4, 8, 16], "seeds": 2, "n_kernel": 3,
+                 "train_channels": [2, 4, 8], "train_seeds": 2, "check_every": 2, "steps": 5},
 }  # fmt: skip
 SCHEMA = yaml.safe_load((ROOT / "experiments/config.schema.yaml").read_text())
 CLAIMS = yaml.safe_load((ROOT / "experiments/claims.yaml").read_text())
@@ -370,3 +370,30 @@ def test_width_sweep_checkpoints_grow_and_end(min_steps):
     assert cps[0] == min_steps and cps[-1] == 1000
     assert np.all(np.diff(cps) > 0)
     assert np.all(cps[1:-1] <= np.ceil(1.25 * cps[:-2]) + 1)
+
+
+def test_conv_kernel_gd_is_gradient_descent_and_counts_the_steps_to_the_criterion():
+    """E13's kernel predictor after T steps is T steps of full-batch GD on the kernel from
+    f = 0, and steps_to_criterion is the first step at which its training loss is below the
+    criterion."""
+    from ntkpaper.studies import conv_ntk
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(9, 6))
+    k = a @ a.T + 0.1 * np.eye(9)  # (train 6 + test 3) kernel
+    k_train, k_test = k[:6, :6], k[6:, :6]
+    y = rng.normal(size=(6, 2))
+    m, lr = y.size, 0.9 * 2 * y.size / np.linalg.eigvalsh(k_train)[-1]
+    f_train, f_test = np.zeros_like(y), np.zeros((3, 2))
+    losses = [0.5 * np.mean(y**2)]
+    for _ in range(40):
+        residual = f_train - y
+        f_train, f_test = f_train - lr / m * k_train @ residual, f_test - lr / m * k_test @ residual
+        losses.append(0.5 * np.mean((f_train - y) ** 2))
+    test, ratio = conv_ntk.kernel_gd(k_train, k_test, y, np.array([0, 40]), lr=lr)
+    np.testing.assert_allclose(test[0], 0.0, atol=1e-12)
+    np.testing.assert_allclose(test[1], f_test, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ratio, [1.0, losses[40] / losses[0]], rtol=1e-9)
+    criterion = losses[25] / losses[0] * 1.0000001  # met at step 25 (losses fall monotonically)
+    first = conv_ntk.steps_to_criterion(k_train, y, lr=lr, ratio=criterion)
+    assert losses[first] <= criterion * losses[0] < losses[first - 1]

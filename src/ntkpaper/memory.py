@@ -198,7 +198,12 @@ def conv_ntk(spec, d: Data) -> Job:
     net = Net(channels * cnn["filter_size"], cnn["conv_layers"] + 1, spec["seeds"],
               spec["n_kernel"] * h * w, c * cnn["filter_size"] ** 2, d.out_dim,
               spec["n_kernel"] * h * w)  # fmt: skip
-    return Job((net,), kernel_entries=4 * block**2 * (h * w) ** 2
+    # the trained ensemble: train_seeds CNNs, activations of C channels at every position of
+    # the training and test images (held at a record)
+    trained = Net(max(spec["train_channels"]), cnn["conv_layers"] + 1, spec["train_seeds"],
+                  (min(spec["train_n"], n_train) + n_test) * h * w, c * cnn["filter_size"] ** 2,
+                  d.out_dim)  # fmt: skip
+    return Job((net, trained), kernel_entries=4 * block**2 * (h * w) ** 2
                + 4 * n_train * (n_train + n_test))  # fmt: skip
 
 
