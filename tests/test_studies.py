@@ -32,8 +32,8 @@ TINY = {
     "width_sweep": {"data": "tiny", "model": MODEL, "widths": [8, 16, 32], "seeds": 3,
                     "lr_ratio": 0.5, "min_steps": 8, "steps": 12, "records": 3,
                     "train_subset": 16},
-    "kernel_convergence": {"model": MODEL, "widths": [16, 64], "seeds": 2, "lr": 1.0,
-                           "steps": 5, "n_train": 4, "n_angles": 8},
+    "kernel_convergence": {"model": MODEL, "widths": [16, 64], "seeds": 3, "train_seeds": [3, 2],
+                           "lr": 1.0, "steps": 5, "n_train": 4, "n_angles": 8},
     "gp_prediction": {"model": MODEL, "widths": [16, 64], "seeds": [5, 4], "lr": 1.0,
                       "steps": 20, "n_angles": 8},
     "recursion_check": {"depths": [1, 2], "b_stds": [0.1], "W_stds": [1.0, 1.5],
@@ -202,6 +202,35 @@ def test_wide_nets_are_initialized_in_chunks_with_the_ensemble_keys():
     part = kc._init_chunk(spec, key=key, width=32, seeds=range(2, 5))
     for a, b in zip(jax.tree.leaves(whole), jax.tree.leaves(part), strict=True):
         np.testing.assert_array_equal(np.asarray(a)[2:], np.asarray(b))
+
+
+def test_e3_trains_on_gaussian_inputs_by_default_and_on_the_circle_on_request():
+    """Jacot et al. §6.1 train Fig. 1's nets on "random N(0,1) inputs"; `inputs: circle`
+    keeps the points of the circle."""
+    from ntkpaper.studies import kernel_convergence as kc
+
+    spec, key = instance("kernel_convergence"), keys.run_key(0, "x")
+    assert spec["inputs"] == "gaussian"
+    x = kc.training_inputs({**spec, "n_train": 4000}, key=key)
+    assert x.shape == (4000, 2) and x.dtype == np.float64
+    np.testing.assert_allclose(x.mean(0), 0, atol=0.05)
+    np.testing.assert_allclose(np.cov(x.T), np.eye(2), atol=0.08)
+    on_circle = kc.training_inputs({**spec, "inputs": "circle"}, key=key)
+    np.testing.assert_allclose(np.linalg.norm(on_circle, axis=1), 1.0)
+
+
+def test_e3_trains_the_first_train_seeds_and_measures_every_seed_at_init(tiny, tmp_path):
+    """`train_seeds` trains the first initializations of a width; the rest are measured at
+    t = 0 only (NaN after training), and the analysis skips them."""
+    numbers = run_kind("kernel_convergence", tiny, tmp_path)
+    assert numbers["train_seeds"] == [3, 2] and numbers["seeds"] == 3
+    assert numbers["drift"][0]["n_seeds"] == 3 and numbers["drift"][1]["n_seeds"] == 2
+    assert numbers["deviation"][1]["n_seeds"] == 3
+    bad = {"seed": 0, "datasets": {"circle": {"source": "circle", "n_train": 8}},
+           "experiments": {"kernel_convergence": {"c": {
+        **TINY["kernel_convergence"], "train_seeds": [3]}}}}  # fmt: skip
+    with pytest.raises(config.ConfigError, match="train_seeds"):
+        config.validate(bad)
 
 
 def test_nt_gaussian_and_ours_agree():

@@ -128,6 +128,15 @@ def check_references(config: Mapping[str, Any]) -> None:
                     f"config key 'experiments.{kind}.{name}.seeds': a list needs one entry per "
                     f"width ({len(widths)} widths, {len(seeds)} entries)"
                 )
+            counts = spec.get("train_seeds") if kind == "kernel_convergence" else None
+            if counts and (  # one count per width (empty: all)
+                len(counts) != len(spec["widths"]) or max(counts) > spec["seeds"]
+            ):
+                raise ConfigError(
+                    f"config key 'experiments.{kind}.{name}.train_seeds': expected one count "
+                    f"per width ({len(spec['widths'])}), each at most seeds = {spec['seeds']}; "
+                    f"got {counts}"
+                )
             data = spec.get("data")
             if data is not None and data not in datasets:
                 raise ConfigError(

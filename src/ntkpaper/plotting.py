@@ -61,6 +61,13 @@ def sequential(n: int) -> list[str]:
     return [matplotlib.colors.to_hex(cmap(x)) for x in np.linspace(0.0, 0.8, n)]
 
 
+def blend(color, amount: float, toward="white") -> str:
+    """`color` mixed with a fraction `amount` of `toward` (white: a paler shade of the same
+    hue; black: a darker one)."""
+    rgb, other = (np.asarray(matplotlib.colors.to_rgb(c)) for c in (color, toward))
+    return matplotlib.colors.to_hex(rgb + (other - rgb) * amount)
+
+
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")  # tell apart series that may coincide
 
 
