@@ -2,7 +2,7 @@
 
 Design (issue 14): the claims are about the trained net, so every net is trained until it
 meets a convergence criterion stated in advance, and every rate is decided by the rule of
-``ntkpaper.fits`` (widest three widths, bootstrap over >= 10 seeds).
+``ntkpaper.fits`` (the extrapolated rate rule, BCa over >= 10 seeds).
 
 - Data: the first ``train_subset`` training digits (all test digits), one-hot targets minus
   their mean. Few points keep the kernel well conditioned, so full-batch GD converges in a
