@@ -72,6 +72,8 @@ def test_scorecard_lists_every_result():
     assert r"$\star$" in tex and "Margin:} why" in tex
     verdicts = report.verdicts_tex(results)
     assert r"\newcommand{\claimsheld}{1}" in verdicts and r"{\claimsfailedlist}{none}" in verdicts
+    # The prose quotes a claim's bound through \N{claims.C.max}, never typing it.
+    assert r"\csname ntk@claims.C.max\endcsname{1}" in verdicts
     assert r"50\% s with $n^{-1/2}$" in tex and r"\caption{" in tex
     assert tex.index("Scientific claims") < tex.index("C}")
 

@@ -213,8 +213,10 @@ VERDICT_WORDS = {
 
 def verdicts_tex(results: Iterable[Mapping[str, Any]]) -> str:
     """Macros \\V{<claim id>/<instance>} → 'holds' / 'fails' / 'is inconclusive', so the
-    prose states a verdict without ever typing one; the counts per outcome (the abstract's);
-    \\claimsfailedlist naming the science claims that fail."""
+    prose states a verdict without ever typing one; \\N{claims.<claim>.<field>} for each
+    field of a claim's expectation (its margin, bound or tolerance, as claims.yaml fixes
+    it); the counts per outcome (the abstract's); \\claimsfailedlist naming the science
+    claims that fail."""
     results = list(results)
     science = claims.counts(results)
     checks = [r for r in results if r["category"] != "science"]
@@ -236,6 +238,15 @@ def verdicts_tex(results: Iterable[Mapping[str, Any]]) -> str:
         f"\\newcommand{{\\checksheld}}{{{sum(r['outcome'] == 'holds' for r in checks)}}}",
         f"\\newcommand{{\\checkstotal}}{{{len(checks)}}}",
     ]
+    expectations = {
+        r["claim"]: r["expected"] for r in results if isinstance(r["expected"], Mapping)
+    }
+    for claim, expected in expectations.items():
+        for field, value in expected.items():
+            lines.append(
+                f"\\expandafter\\def\\csname ntk@claims.{claim}.{field}\\endcsname"
+                f"{{{format_configured(value)}}}"
+            )
     for r in results:
         lines.append(
             f"\\expandafter\\def\\csname ntkv@{r['id']}\\endcsname{{{VERDICT_WORDS[r['outcome']]}}}"
