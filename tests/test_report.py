@@ -74,6 +74,9 @@ def test_scorecard_lists_every_result():
     assert r"\newcommand{\claimsheld}{1}" in verdicts and r"{\claimsfailedlist}{none}" in verdicts
     # The prose quotes a claim's bound through \N{claims.C.max}, never typing it.
     assert r"\csname ntk@claims.C.max\endcsname{1}" in verdicts
+    # A negative bound prints as a minus sign, in math mode, in running text too.
+    negative = report.verdicts_tex([{**results[0], "expected": {"max": -0.5, "tol": 0.1}}])
+    assert r"\csname ntk@claims.C.max\endcsname{\ensuremath{-0.5}}" in negative
     assert r"50\% s with $n^{-1/2}$" in tex and r"\caption{" in tex
     assert tex.index("Scientific claims") < tex.index("C}")
 

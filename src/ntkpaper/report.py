@@ -101,11 +101,17 @@ def numbers_to_macros(numbers: Mapping[str, Mapping[str, Any]]) -> str:
             if ".cdist." in name:
                 continue  # a confidence distribution is for the claims, not the prose
             configured = ".config." in f".{name}."
-            text = format_configured(value) if configured else format_number(value)
-            math_mode = "\\times" in text or "^" in text or text.startswith("-")
-            body = f"\\ensuremath{{{text}}}" if math_mode else text
-            lines.append(f"\\expandafter\\def\\csname ntk@{name}\\endcsname{{{body}}}")
+            lines.append(
+                number_macro(name, format_configured(value) if configured else format_number(value))
+            )
     return "\n".join(lines) + "\n"
+
+
+def number_macro(name: str, text: str) -> str:
+    """The line defining \\N{name} as `text`, in math mode where the text needs it."""
+    math_mode = "\\times" in text or "^" in text or text.startswith("-")
+    body = f"\\ensuremath{{{text}}}" if math_mode else text
+    return f"\\expandafter\\def\\csname ntk@{name}\\endcsname{{{body}}}"
 
 
 def describe_measured(measured: Any) -> str:
@@ -243,10 +249,7 @@ def verdicts_tex(results: Iterable[Mapping[str, Any]]) -> str:
     }
     for claim, expected in expectations.items():
         for field, value in expected.items():
-            lines.append(
-                f"\\expandafter\\def\\csname ntk@claims.{claim}.{field}\\endcsname"
-                f"{{{format_configured(value)}}}"
-            )
+            lines.append(number_macro(f"claims.{claim}.{field}", format_configured(value)))
     for r in results:
         lines.append(
             f"\\expandafter\\def\\csname ntkv@{r['id']}\\endcsname{{{VERDICT_WORDS[r['outcome']]}}}"
