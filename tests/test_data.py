@@ -147,6 +147,18 @@ def test_mnist_split_is_seeded_disjoint_standardized_and_centered():
     assert counts.sum() == 2000 and counts.min() > 150 and counts.max() < 250  # ~200 each
 
 
+def test_unit_scaling_keeps_the_pixels_in_their_range(mnist):
+    # Jacot et al.'s Figure 3 (E7d) takes the pixels as they are, divided by 255: the same
+    # digits as the source, not standardized
+    x, labels = mnist
+    spec = {"source": "mnist", "n_train": 300, "n_test": 100, "scaling": "unit"}
+    d = data.prepare("mnist", spec, key=keys.run_key(0, "data", "mnist"))
+    assert d["x_train"].min() == 0 and d["x_train"].max() == 1 and d["x_test"].max() <= 1
+    rows = {row.tobytes(): label for row, label in zip(x / 255, labels, strict=True)}
+    for row, label in zip(d["x_train"], d["labels_train"], strict=True):
+        assert rows[row.tobytes()] == label
+
+
 def test_mnist_without_its_package_says_what_to_install(monkeypatch):
     monkeypatch.setattr(datafiles, "package_dir", lambda name: None)
     message = (

@@ -118,7 +118,7 @@ def test_pc2_component_decays_at_the_predicted_rate(digits, discrete):
     rate = spectral.mode_rates(eig.gram_values, lr=lr, m=n, discrete=discrete)[1]
     np.testing.assert_allclose(along, -0.5 * np.exp(-rate * times), rtol=1e-10)
     assert np.max(orth) < 1e-12
-    np.testing.assert_allclose(eigendecay._fit_rate(times, along, rate), rate, rtol=1e-8)
+    np.testing.assert_allclose(eigendecay.fit_rate(times, along, rate), rate, rtol=1e-8)
     if discrete:  # independent check: step the GD recursion f ← f − (η/m)Θ(f − y)
         f, y, steps = np.zeros(n), 0.5 * f2, []
         for _ in times:

@@ -156,8 +156,8 @@ PAPER = {"paper", "all"}  # the PDF, and the default target that names it
 REPORT = {"macros", "claims", "stage_costs"}  # read every numbers file
 STAGE_COSTS = {"stage_costs"}  # waits for every figure, to report every job's cost
 FIGURE_KINDS = ("conv_ntk", "cost", "early_stopping", "eigendecay", "gd_vs_sgd",
-                "gp_prediction", "kernel_convergence", "learning_curves", "lr_limit",
-                "width_sweep")  # fmt: skip
+                "gp_prediction", "kernel_convergence", "kernel_pca", "learning_curves",
+                "lr_limit", "width_sweep")  # fmt: skip
 PLOTS = {f"plot[{kind}]" for kind in FIGURE_KINDS}
 
 

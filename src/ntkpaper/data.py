@@ -10,8 +10,10 @@ Sources:
 
 Conventions: inputs are standardized per feature with the training split's mean and
 standard deviation (constant features keep scale 1), so x·x'/n_0 is O(1) as the NTK
-parameterization assumes. Classification targets are one-hot minus the class mean 1/K
-(Lee et al. 2019), so an all-zero predictor has the same loss for every class.
+parameterization assumes; ``scaling: unit`` divides them by the source's largest value
+instead (MNIST's pixels to [0, 1], as Jacot et al.'s Figure 3 needs). Classification
+targets are one-hot minus the class mean 1/K (Lee et al. 2019), so an all-zero predictor has
+the same loss for every class.
 """
 
 from __future__ import annotations
@@ -213,7 +215,11 @@ def prepare(name: str, spec: dict[str, Any], *, key: jax.Array) -> dict[str, np.
     n_classes = int(labels.max()) + 1
     order = np.asarray(jax.random.permutation(k_split, len(x)))
     train, test = order[:n_train], order[n_train : n_train + n_test]
-    x_train, x_test = standardize(x[train], x[test])
+    if spec.get("scaling", "standardize") == "unit":  # e.g. MNIST pixels 0..255 → [0, 1]
+        scale = float(np.abs(x).max()) or 1.0
+        x_train, x_test = x[train] / scale, x[test] / scale
+    else:
+        x_train, x_test = standardize(x[train], x[test])
     clean = labels[train]
     noisy_labels, noisy = corrupt_labels(
         clean, spec.get("label_noise", 0.0), n_classes, key=k_noise

@@ -161,6 +161,14 @@ def eigendecay(spec, d: Data) -> Job:
     return Job(nets, kernel_entries=4 * d.n**2 + 2 * spec["circle_points"] ** 2)
 
 
+def kernel_pca(spec, d: Data) -> Job:
+    # the Gram matrix of all training digits (one variant at a time, with neural-tangents'
+    # per-layer matrices on the way); nets of one output trained on one batch
+    n = min(spec["batch"], d.n_train)
+    nets = _nets(spec, Data(d.n_train, 0, d.in_dim, 1), points=n)
+    return Job(nets, kernel_entries=(spec["model"]["depth"] + 2) * d.n_train**2)
+
+
 def early_stopping(spec, d: Data) -> Job:
     return Job(_nets(spec, d, points=d.n), kernel_entries=4 * d.n**2)
 
@@ -210,7 +218,8 @@ def conv_ntk(spec, d: Data) -> Job:
 SIZES: dict[str, Callable[[Mapping[str, Any], Data], Job]] = {
     f.__name__: f
     for f in (width_sweep, gd_vs_sgd, lr_limit, kernel_convergence, gp_prediction,
-              eigendecay, early_stopping, learning_curves, cost, recursion_check, conv_ntk)
+              eigendecay, early_stopping, learning_curves, cost, recursion_check, conv_ntk,
+              kernel_pca)
 }  # fmt: skip
 
 

@@ -398,7 +398,7 @@ def pc2_components(delta_f: np.ndarray, f2: np.ndarray) -> tuple[np.ndarray, np.
     return along, np.sqrt(np.mean(orth**2, axis=-1))
 
 
-def _fit_rate(times: np.ndarray, coeffs: np.ndarray, predicted_rate: float) -> float:
+def fit_rate(times: np.ndarray, coeffs: np.ndarray, predicted_rate: float) -> float:
     """Measured decay rate of one component, (T,) or (T, K) (then of its norm).
 
     The fit uses the times at which the theory puts the component above FIT_FLOOR of its
@@ -411,8 +411,8 @@ def _fit_rate(times: np.ndarray, coeffs: np.ndarray, predicted_rate: float) -> f
     return float(spectral.fit_mode_rates(times[keep], c[keep])[0])
 
 
-def _fit_window_end(times: np.ndarray, predicted_rate: float) -> float:
-    """The last time ``_fit_rate`` uses for a component of this predicted rate."""
+def fit_window_end(times: np.ndarray, predicted_rate: float) -> float:
+    """The last time ``fit_rate`` uses for a component of this predicted rate."""
     return float(max(np.log(1 / FIT_FLOOR) / predicted_rate, times[min(2, len(times) - 1)]))
 
 
@@ -445,14 +445,14 @@ def _pc2_diagnosis(run: Run, times: np.ndarray, *, lr: float, gram2: float, slow
     rate = float(spectral.mode_rates(np.array([gram2]), lr=lr, m=n, discrete=True)[0])
     along, orth = pc2_components(delta_f, run.f2)
     lin_along, _ = pc2_components(lin + PC2_AMPLITUDE * run.f2, run.f2)
-    net = np.array([[_fit_rate(times, a, rate) for a in w] for w in along])
-    own = np.array([[_fit_rate(times, a, rate) for a in w] for w in lin_along])
+    net = np.array([[fit_rate(times, a, rate) for a in w] for w in along])
+    own = np.array([[fit_rate(times, a, rate) for a in w] for w in lin_along])
     path = kernel_path_decay(rayleigh, k_steps, times, lr=lr, m=n)
     constant = np.broadcast_to(rayleigh[..., :1], rayleigh.shape)
     const = kernel_path_decay(constant, k_steps, times, lr=lr, m=n)
-    path_rate = np.array([[_fit_rate(times, c, rate) for c in w] for w in path])
-    const_rate = np.array([[_fit_rate(times, c, rate) for c in w] for w in const])
-    end = int(np.searchsorted(times, _fit_window_end(times, rate), side="right")) - 1
+    path_rate = np.array([[fit_rate(times, c, rate) for c in w] for w in path])
+    const_rate = np.array([[fit_rate(times, c, rate) for c in w] for w in const])
+    end = int(np.searchsorted(times, fit_window_end(times, rate), side="right")) - 1
     relative = rayleigh / rayleigh[..., :1]
     at_end = np.apply_along_axis(lambda v: np.interp(times[end], k_steps, v), -1, relative)
     return {"rate": rate, "net": net, "lin": own, "kernel_path": path_rate / const_rate,
@@ -539,12 +539,12 @@ def analyze(
     rate_gd = spectral.mode_rates(gram, lr=lr, m=n_sub, discrete=True)
     rate_flow = spectral.mode_rates(gram, lr=lr, m=n_sub)
     along, orth = pc2_components(run.pc2_delta_f, run.f2)  # (W, S, T)
-    measured = np.array([[_fit_rate(times, a, rate_gd[1]) for a in per_w] for per_w in along])
+    measured = np.array([[fit_rate(times, a, rate_gd[1]) for a in per_w] for per_w in along])
     ratio = measured / rate_gd[1]  # (W, S)
     # each net's exact linearization (its own Θ_0), through the same estimator
     lin_along, lin_orth = pc2_components(run.pc2_lin_residual + PC2_AMPLITUDE * run.f2,
                                          run.f2)  # fmt: skip
-    lin_measured = np.array([[_fit_rate(times, a, rate_gd[1]) for a in per_w]
+    lin_measured = np.array([[fit_rate(times, a, rate_gd[1]) for a in per_w]
                              for per_w in lin_along])  # fmt: skip
     lin_ratio = lin_measured / rate_gd[1]
     # the same against each net's own kernel at init: η·f^(2)ᵀΘ_0f^(2)/(n·m)
@@ -554,7 +554,7 @@ def analyze(
     theory_along = -PC2_AMPLITUDE * spectral.mode_decay(gram[1:2], times, lr=lr, m=n_sub,
                                                         discrete=True)[:, 0]  # fmt: skip
     # calibration: the estimator on the infinite-width linear model, whose rate is known
-    calib = _fit_rate(times, theory_along, rate_gd[1])
+    calib = fit_rate(times, theory_along, rate_gd[1])
     orth_final = orth[:, :, -1]
     per_width = {
         "pc2_rate_ratio": [fits.bootstrap_mean(r) for r in ratio],
@@ -661,7 +661,7 @@ def analyze(
         -1, n_sub, run.modes_y.shape[1]), vectors)  # fmt: skip
     coeffs = coeffs.reshape(-1, len(times), n_modes, run.modes_y.shape[1])  # (S, T, k, K)
     pred = rate_gd[:n_modes]
-    mode_measured = np.array([[_fit_rate(times, c[:, k], pred[k]) for k in range(n_modes)]
+    mode_measured = np.array([[fit_rate(times, c[:, k], pred[k]) for k in range(n_modes)]
                               for c in coeffs])  # fmt: skip
     mode_ratio = mode_measured / pred  # (S, n_modes)
     rayleigh = run.modes_init_rayleigh  # (S, n_modes)
@@ -670,7 +670,7 @@ def analyze(
     norms = np.linalg.norm(coeffs, axis=3)  # (S, T, k)
     # calibration: every mode of the infinite-width linear model through the same estimator
     exact = spectral.mode_decay(gram[:n_modes], times, lr=lr, m=n_sub, discrete=True)
-    mode_calib = np.array([_fit_rate(times, exact[:, k], pred[k]) for k in range(n_modes)])
+    mode_calib = np.array([fit_rate(times, exact[:, k], pred[k]) for k in range(n_modes)])
     records = [fits.bootstrap_mean(mode_ratio[:, k]) for k in range(n_modes)]
     # the mode whose interval lies farthest from 1 (any mode, if all contain 1): the claim
     # that every mode decays at its rate holds iff this mode's interval contains 1
