@@ -49,7 +49,45 @@ def test_an_axis_with_one_labelled_tick_is_caught_and_save_labels_short_log_axes
     assert any("y axis has" in p and "labelled tick" in p for p in figure_check.check_figure(fig))
     assert plotting.save(fig, tmp_path / "f.pdf", check="record") == []  # save relabels it
     labels = [t.get_text() for t in ax.yaxis.get_ticklabels() if t.get_text()]
-    assert labels == ["2", "5"]
+    assert labels == ["1", "2", "5", "10"]  # 1-2-5 labels, and one beyond each end of the data
+
+
+def test_data_beyond_the_outermost_labels_of_a_log_axis_is_caught_and_save_brackets_it(tmp_path):
+    fig, ax = _one()
+    ax.loglog([1, 10, 100], [0.003, 0.05, 0.7])  # y between 10^-3 and 10^0: labels inside only
+    ax.yaxis.set_major_locator(plotting.matplotlib.ticker.FixedLocator([0.01, 0.1]))
+    problems = figure_check.check_figure(fig)
+    assert any("log y axis reach 0.003, below its lowest label 0.01" in p for p in problems)
+    assert any("log y axis reach 0.7, above its highest label 0.1" in p for p in problems)
+    plotting.plt.close(fig)
+    fig, ax = _one()
+    ax.loglog([1, 10, 100], [0.003, 0.05, 0.7])
+    assert plotting.save(fig, tmp_path / "g.pdf", check="record") == []
+    ticks = [float(t.get_text().replace("$", "").replace("10^{", "1e").rstrip("}") or "nan")
+             for t in ax.yaxis.get_ticklabels() if t.get_text()]  # fmt: skip
+    assert min(ticks) <= 0.003 and max(ticks) >= 0.7
+
+
+def test_figures_modules_fit_nothing():
+    """A legend's exponent is the number the analysis wrote (fits.as_array in the figure
+    data), never one a figures module fits itself: that is how legends and text drift apart."""
+    import ast
+    from pathlib import Path
+
+    import ntkpaper.figures
+
+    for path in Path(ntkpaper.figures.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        imported = {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom | ast.Import)
+            for alias in node.names
+        } | {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert not imported & {"fits", "ntkpaper.fits"}, f"{path.name} imports the fits"
+        calls = {n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call)
+                 and isinstance(n.func, ast.Attribute)}  # fmt: skip
+        assert not calls & {"polyfit", "loglog_slope", "lstsq"}, f"{path.name} fits a line"
 
 
 def test_text_over_data_and_over_text_is_caught():
@@ -76,6 +114,7 @@ def test_non_positive_values_and_floored_steps_on_log_axes_are_caught():
     ax.plot(steps, np.exp(-steps / 10))
     plotting.time_axis(ax)
     ax.set(yscale="log")
+    plotting.readable_log_axes(fig)  # as save does: labels on either side of the data
     assert not any("log" in p for p in _check(fig))
 
 

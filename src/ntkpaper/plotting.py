@@ -106,11 +106,31 @@ def tick_text(value: float, _pos=None) -> str:
     return f"${power}$" if mantissa == "1" else rf"${mantissa}\times{power}$"
 
 
+def _snap(value: float, subs: tuple[int, ...], *, up: bool) -> float:
+    """The nearest number of the sequence subs × 10^k at or beyond `value` (above if `up`)."""
+    e = np.floor(np.log10(value))
+    grid = sorted(m * 10.0**k for k in (e - 1, e, e + 1) for m in subs)
+    if up:
+        return min(g for g in grid if g >= value * (1 - 1e-9))
+    return max(g for g in grid if g <= value * (1 + 1e-9))
+
+
+def _set_lim(ax, axis, lo: float, hi: float) -> None:
+    """New limits, keeping the axis' direction (an inverted axis stays inverted)."""
+    set_lim, (a, b) = (
+        (ax.set_xlim, ax.get_xlim()) if axis is ax.xaxis else (ax.set_ylim, ax.get_ylim())
+    )
+    set_lim((lo, hi) if a <= b else (hi, lo))
+
+
 def readable_log_axes(fig) -> None:
-    """At least two labelled ticks on every log axis. Where two or more powers of ten fall
-    inside the limits they are the labels (minor ticks unlabelled: matplotlib's 2×, 3×, 4×
-    … crowd a narrow panel); a shorter axis is labelled at 1-2-5 multiples, or every
-    integer multiple, as plain numbers. Axes ticked by hand (`log_ticks`) are left alone."""
+    """At least two labelled ticks on every log axis, and one at or beyond each end of its
+    data (no data below the lowest label or above the highest). Where two or more powers of
+    ten fall inside the limits they are the labels (minor ticks unlabelled: matplotlib's 2×,
+    3×, 4× … crowd a narrow panel); a shorter axis is labelled at 1-2-5 multiples, or every
+    integer multiple, as plain numbers. The limits are then widened to the next tick of that
+    sequence at each end, which is labelled too. Axes ticked by hand (`log_ticks`) are left
+    alone: their ticks are the values run."""
     for ax in fig.axes:
         for axis, lim in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
             if axis.get_scale() != "log" or isinstance(
@@ -120,19 +140,19 @@ def readable_log_axes(fig) -> None:
             lo, hi = sorted(lim)
             if not lo > 0:
                 continue
-            first, last = np.floor(np.log10(lo) - 1e-9), np.ceil(np.log10(hi) + 1e-9)
-            decades = [10.0**e for e in np.arange(first, last + 1) if lo <= 10.0**e <= hi]
-            if len(decades) >= 2:
-                axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-                continue
-            for subs in ((1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
+            length = _length_pt(ax, axis)
+            for subs in ((1,), (1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
+                end_lo, end_hi = _snap(lo, subs, up=False), _snap(hi, subs, up=True)
+                first, last = np.floor(np.log10(end_lo)), np.ceil(np.log10(end_hi))
                 ticks = [m * 10.0**e for e in np.arange(first, last + 1) for m in subs]
-                ticks = [t for t in ticks if lo <= t <= hi]
-                if len(ticks) >= 2:
-                    ticks = _spaced(ticks, _length_pt(ax, axis), lo, hi, axis is ax.yaxis)
+                ticks = [t for t in ticks if end_lo * (1 - 1e-9) <= t <= end_hi * (1 + 1e-9)]
+                if len(ticks) >= 3 or (len(ticks) == 2 and subs != (1,)):
                     break
             else:  # less than a factor of 1.25: the ends and the middle, two digits each
+                end_lo, end_hi = lo, hi
                 ticks = sorted({float(f"{t:.2g}") for t in np.geomspace(lo, hi, 3)})
+            _set_lim(ax, axis, end_lo, end_hi)
+            ticks = _spaced(ticks, length, end_lo, end_hi, axis is ax.yaxis)
             axis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
             axis.set_major_formatter(matplotlib.ticker.FuncFormatter(tick_text))
             axis.set_minor_locator(matplotlib.ticker.LogLocator(subs="auto"))
@@ -158,10 +178,14 @@ def _apart(values, min_gap: float, span: float) -> set[float]:
 
 def _spaced(ticks, length_pt: float, lo: float, hi: float, vertical: bool) -> list[float]:
     """Ticks a label's size apart (12 pt up the y axis, 22 pt along x): integer multiples
-    crowd a short log axis."""
+    crowd a short log axis. The lowest and the highest are always kept."""
     need = 12.0 if vertical else 22.0
-    kept = _apart(ticks, need / length_pt, np.log10(hi / lo))
-    return sorted(kept) if len(kept) >= 2 else [min(ticks), max(ticks)]
+    gap = need / length_pt
+    kept = _apart(ticks, gap, np.log10(hi / lo))
+    # the lowest tick stays (an end of the data's range): drop its crowding neighbours instead
+    low = min(ticks)
+    kept = {t for t in kept if t == max(ticks) or np.log10(t / low) / np.log10(hi / lo) >= gap}
+    return sorted(kept | {low})
 
 
 def time_axis(ax, label: str = "step $t$") -> None:

@@ -50,7 +50,8 @@ def check_figure(
       text, or a data line, marker or band, by more than `tol_pt` points;
     * log axes: no series on a log axis holds a value <= 0 (matplotlib would clip it onto
       the axis) or a leading run of equal values (a floor such as np.maximum(t, 1) drawn as
-      a vertical segment);
+      a vertical segment), and the data drawn lie between its lowest and its highest
+      labelled tick (a reader reads a value off the labels on either side of it);
     * visibility: every series (lines and markers of one colour and style) shows at least
       `min_visible` of the pixels it covers when drawn alone: none hides under another, and
       none falls outside the axes' limits.
@@ -63,7 +64,7 @@ def check_figure(
     try:
         renderer = fig.canvas.get_renderer()
         tol = tol_pt * fig.dpi / 72
-        problems = _tick_problems(fig) + _log_problems(fig)
+        problems = _tick_problems(fig) + _log_problems(fig) + _log_range_problems(fig)
         problems += _overlap_problems(fig, renderer, tol)
         problems += _hidden_series(fig, min_visible)
     finally:
@@ -149,6 +150,55 @@ def _log_problems(fig) -> list[str]:
                     and values[0] == values[1] < values[-1]
                 ):
                     problems.append(f"{what} starts with a repeated value (a floored t = 0?)")
+    return problems
+
+
+def _drawn_values(artist, ax, i: int) -> np.ndarray:
+    """The data coordinates (axis i: 0 x, 1 y) an artist draws, or none if it is not data."""
+    if not artist.get_visible() or not _data_parts(artist, ax)[i]:
+        return np.zeros(0)
+    if isinstance(artist, matplotlib.lines.Line2D):
+        return np.asarray(artist.get_xydata(), float)[:, i]
+    if isinstance(artist, matplotlib.collections.PathCollection):  # scatter: the offsets
+        return np.asarray(artist.get_offsets(), float).reshape(-1, 2)[:, i]
+    paths = artist.get_paths()
+    return np.concatenate([p.vertices[:, i] for p in paths]) if paths else np.zeros(0)
+
+
+def _log_range_problems(fig, tol: float = 0.02) -> list[str]:
+    """Data on a log axis beyond its outermost labelled ticks (by more than `tol` of the
+    axis' span in decades): a value the labels do not bracket."""
+    problems = []
+    for ax in fig.axes:
+        for i, (name, axis, lim) in enumerate(
+            (("x", ax.xaxis, ax.get_xlim()), ("y", ax.yaxis, ax.get_ylim()))
+        ):
+            lo_lim, hi_lim = sorted(lim)
+            if axis.get_scale() != "log" or not lo_lim > 0:
+                continue
+            labelled = [
+                float(t.get_loc())
+                for t in _drawn_ticks(axis)
+                if any(lab.get_visible() and lab.get_text().strip() for lab in (t.label1, t.label2))
+            ]
+            values = np.concatenate(
+                [np.zeros(0), *(_drawn_values(a, ax, i) for a in [*ax.lines, *ax.collections])]
+            )
+            values = values[np.isfinite(values) & (values > 0)]
+            if len(labelled) < 2 or not values.size:
+                continue  # too few labels is reported by _tick_problems
+            shown = np.clip(values, lo_lim, hi_lim)  # what is outside the limits is not drawn
+            span = np.log10(hi_lim / lo_lim)
+            if np.log10(min(labelled) / shown.min()) > tol * span:
+                problems.append(
+                    f"{_panel(fig, ax)}: data on the log {name} axis reach {shown.min():.3g}, "
+                    f"below its lowest label {min(labelled):g}"
+                )
+            if np.log10(shown.max() / max(labelled)) > tol * span:
+                problems.append(
+                    f"{_panel(fig, ax)}: data on the log {name} axis reach {shown.max():.3g}, "
+                    f"above its highest label {max(labelled):g}"
+                )
     return problems
 
 

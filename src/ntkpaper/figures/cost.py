@@ -10,7 +10,6 @@ from collections.abc import Mapping
 import numpy as np
 
 from ntkpaper import plotting
-from ntkpaper.fits import loglog_slope
 
 OURS, NT, SOLVE, JACOBIAN = plotting.colors(4)
 
@@ -24,10 +23,8 @@ def plot_cost(data: Mapping[str, np.ndarray], path) -> None:
         ("kernel_nt", "analytic NTK, neural-tangents", NT, "s"),
         ("solve", r"NTK-GP mean at $t=\infty$ (solve)", SOLVE, "D"),
     ):
-        fit = ns >= data["fit_from"]  # the exponent is fitted over the largest sizes only
-        slope = loglog_slope(ns[fit], data[key][fit])[0]
         a.plot(ns, data[key], "-", marker=marker, color=color,
-               label=f"{label} (slope ${slope:.2f}$)")  # fmt: skip
+               label=plotting.rate_label(label, data[f"rate_{key}"]))  # fmt: skip
     a.set(yscale="log", ylabel="seconds")
     plotting.width_axis(a, ns, label="training points $N$")
     plotting.legend_below(a, ncol=1, gap_pt=28)

@@ -26,7 +26,7 @@ from ntkpaper import data as datasets
 from ntkpaper import kernels as own
 from ntkpaper import keys, predict
 from ntkpaper.empirical import empirical_ntk, nt_empirical_ntk, ntk_flops
-from ntkpaper.fits import loglog_slope
+from ntkpaper.fits import as_array, loglog_slope
 from ntkpaper.models import init_params, model_spec, stax_network
 from ntkpaper.records import Record
 from ntkpaper.timing import median_time, time_call
@@ -226,6 +226,11 @@ def analyze(
         "fit_from": np.asarray(numbers["fit_from"]),
         "ns": ns,
         **{k: best(getattr(run, k)) for k in ("kernel_ours", "kernel_nt", "solve")},
+        # the legend's exponents are the numbers the text quotes (median over rounds)
+        **{
+            f"rate_{k}": as_array(numbers[f"exponent_{k}"])
+            for k in ("kernel_ours", "kernel_nt", "solve")
+        },
         "widths": widths,
         **{f"emp_{k}": emp[k] for k in ("ours", "nt3", "nt1")},
     }
