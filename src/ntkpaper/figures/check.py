@@ -167,7 +167,8 @@ def _drawn_values(artist, ax, i: int) -> np.ndarray:
 
 def _log_range_problems(fig, tol: float = 0.02) -> list[str]:
     """Data on a log axis beyond its outermost labelled ticks (by more than `tol` of the
-    axis' span in decades): a value the labels do not bracket."""
+    axis' span in decades; on an axis ticked at the values run, by more than half the step
+    to the next value): a value the labels do not bracket."""
     problems = []
     for ax in fig.axes:
         for i, (name, axis, lim) in enumerate(
@@ -188,13 +189,19 @@ def _log_range_problems(fig, tol: float = 0.02) -> list[str]:
             if len(labelled) < 2 or not values.size:
                 continue  # too few labels is reported by _tick_problems
             shown = np.clip(values, lo_lim, hi_lim)  # what is outside the limits is not drawn
-            span = np.log10(hi_lim / lo_lim)
-            if np.log10(min(labelled) / shown.min()) > tol * span:
+            labelled.sort()
+            slack_lo = slack_hi = tol * np.log10(hi_lim / lo_lim)
+            if isinstance(axis.get_major_locator(), matplotlib.ticker.FixedLocator):
+                # ticked at the values run (widths, a grid): a marker staggered beside its
+                # value, or a grid cell around it, reaches half-way to the next one
+                slack_lo = max(slack_lo, 0.501 * np.log10(labelled[1] / labelled[0]))
+                slack_hi = max(slack_hi, 0.501 * np.log10(labelled[-1] / labelled[-2]))
+            if np.log10(min(labelled) / shown.min()) > slack_lo:
                 problems.append(
                     f"{_panel(fig, ax)}: data on the log {name} axis reach {shown.min():.3g}, "
                     f"below its lowest label {min(labelled):g}"
                 )
-            if np.log10(shown.max() / max(labelled)) > tol * span:
+            if np.log10(shown.max() / max(labelled)) > slack_hi:
                 problems.append(
                     f"{_panel(fig, ax)}: data on the log {name} axis reach {shown.max():.3g}, "
                     f"above its highest label {max(labelled):g}"
