@@ -41,7 +41,7 @@ def plot_gp_prediction(data: Mapping[str, np.ndarray], path) -> None:
             )
         ax.plot(data["train_angles"], np.zeros(len(data["train_angles"])), "ko", ms=3,
                 label="training points")  # fmt: skip
-        ax.set(xlabel=r"$\gamma$", ylabel=r"$f(\cos\gamma, \sin\gamma) - \mu(\gamma)$",
+        ax.set(xlabel=r"$\gamma$", ylabel=r"$f(\cos\gamma, \sin\gamma) - \mu_\infty(\gamma)$",
                title=f"width {w}")  # fmt: skip
     lims = np.array([ax.get_ylim() for ax in axes[0][: len(widths)]])
     for ax in axes[0][: len(widths)]:  # one scale, so the widths compare at a glance
@@ -60,7 +60,7 @@ def plot_gp_prediction(data: Mapping[str, np.ndarray], path) -> None:
     ax.axhline(0.0, color="0.5", lw=0.6)
     ax.set_xticks(x, [str(int(w)) for w in widths])
     ax.set_xlim(-0.6, len(widths) - 0.4)
-    ax.set(xlabel="width $n$", ylabel=r"distance $/\ \bar\sigma$",
+    ax.set(xlabel="width $n$", ylabel=r"distance $/\ \bar s_\infty$",
            title="distance to the Gaussian")  # fmt: skip
     plotting.legend_below(ax, ncol=2)
     plotting.save(fig, path)

@@ -26,18 +26,18 @@ def plot_curves(data: Mapping[str, np.ndarray], path) -> None:
         mid = np.sqrt(lo * hi)
         y_mid = np.exp(np.interp(np.log(mid), np.log(ps), np.log(ref)))
         a.plot(ps, 0.5 * y_mid * (ps / mid) ** -exponent, ":", color="0.35", lw=1,
-               label=rf"$\propto P^{{-{exponent:.2f}}}$ (spectrum)")  # fmt: skip
-    a.set(xscale="log", yscale="log", xlabel="training points $P$", ylabel="test error")
+               label=rf"$\propto N^{{-{exponent:.2f}}}$ (spectrum)")  # fmt: skip
+    a.set(xscale="log", yscale="log", xlabel="training points $N$", ylabel="test error")
     # (b) side by side, never on top of each other: the two ridges differ by little.
-    for i, (name, marker, label) in enumerate((("ridge0", "o", r"$\lambda = 0$"),
-                                               ("ridge", "s", r"$\lambda > 0$"))):  # fmt: skip
+    for i, (name, marker, label) in enumerate((("ridge0", "o", r"$\xi = 0$"),
+                                               ("ridge", "s", r"$\xi > 0$"))):  # fmt: skip
         whole = data[f"whole_{name}_mean"]
         se = data[f"whole_{name}_std"] / np.sqrt(max(len(whole), 1))
         ratio = data[f"theory_{name}"] / whole
         b.errorbar(p * (0.93 if i == 0 else 1.07), ratio, yerr=ratio * se / whole, fmt=marker,
                    ms=3, lw=0.8, capsize=2, color=c[i], label=label)  # fmt: skip
     b.axhline(1.0, color="0.4", lw=0.6, zorder=0)
-    b.set(xscale="log", xlabel="training points $P$", ylabel="theory / measured")
+    b.set(xscale="log", xlabel="training points $N$", ylabel="theory / measured")
     plotting.legend_below(a, ncol=1)
     plotting.legend_below(b, ncol=2)
     if has_nets:
@@ -66,7 +66,7 @@ def plot_modes(data: Mapping[str, np.ndarray], path) -> None:
     a.plot(centres, binned[1], "o", ms=3, color=c[1], label="measured (mean per mode, binned)")
     a.plot(centres, binned[0], "-", color=c[0], label=r"theory $E_\rho$")
     a.plot(centres, binned[2], ":", color="0.3", label=r"target power $c_\rho^2$")
-    a.axvline(p, color="k", lw=0.6, ls="--", label=f"$\\rho = P = {p}$")
+    a.axvline(p, color="k", lw=0.6, ls="--", label=f"$\\rho = N = {p}$")
     finite = binned[:2][binned[:2] > 0]
     a.set(xscale="log", yscale="log", xlabel=r"mode $\rho$ (eigenvalue order)",
           ylabel="error per mode", ylim=(finite.min() / 30, None))  # fmt: skip
