@@ -11,12 +11,6 @@ import pytest
 from ntkpaper import io, plotting
 from ntkpaper.figures import check as figure_check
 
-# Kinds whose figures do not pass yet, with the reason; the rest must pass. Every kind's
-# figures are checked on tiny runs in test_studies.py and on the quick build in
-# test_workflow.py; remove an entry once its figures pass.
-KNOWN_FAILING: dict[str, str] = {}
-
-
 # ---------------------------------------------------------- what the check catches
 
 

@@ -22,7 +22,6 @@ from ntkpaper.models import MLPSpec, init_ensemble, make_apply, model_spec
 from ntkpaper.studies import lr_limit, width_sweep
 
 from .conftest import ROOT, through_npz, through_run_file
-from .test_figures import KNOWN_FAILING
 
 MODEL = {"depth": 3, "activation": "relu", "parameterization": "ntk", "W_std": 1.0, "b_std": 0.1}
 DIGITS = {"source": "digits", "n_train": 48, "n_test": 32}
@@ -108,8 +107,7 @@ def run_kind(kind: str, tiny, tmp_path):
                                          tmp_path / f"{name}.pdf")  # fmt: skip
         assert (tmp_path / f"{name}.pdf").stat().st_size > 1000
         problems = io.read_json(tmp_path / f"{name}.check.json")["problems"]
-        if kind not in KNOWN_FAILING:
-            assert problems == [], f"{kind}/{name}:\n  " + "\n  ".join(problems)
+        assert problems == [], f"{kind}/{name}:\n  " + "\n  ".join(problems)
     _NUMBERS[kind] = numbers
     return numbers
 

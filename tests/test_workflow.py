@@ -18,7 +18,6 @@ import yaml
 from ntkpaper.figures import check as figure_check
 
 from .conftest import ROOT, copy_repo
-from .test_figures import KNOWN_FAILING
 
 # One quick build serves every test here: `make test` runs two pytest-xdist workers with
 # --dist loadfile, so the whole module stays on one worker and the session fixture builds once.
@@ -90,7 +89,7 @@ def test_every_figure_of_the_build_passes_the_figure_check(quick_run):
     """plotting.save checked every figure as the build drew it (<figure>.check.json)."""
     checks = figure_check.read_checks(quick_run / "results/figures")
     assert checks
-    bad = {k: v for k, v in checks.items() if v and k.split("/")[0] not in KNOWN_FAILING}
+    bad = {k: v for k, v in checks.items() if v}
     assert not bad, "\n".join(f"{k}: {v}" for k, v in bad.items())
 
 

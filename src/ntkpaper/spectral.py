@@ -45,7 +45,6 @@ __all__ = [
     "Eigen",
     "SpectralDynamics",
     "check_symmetric",
-    "critical_learning_rate",
     "eigendecompose",
     "fit_mode_rates",
     "k_by_trace_fraction",
@@ -169,11 +168,6 @@ def power_law_fit(values: Array, *, index_range: tuple[int, int]) -> tuple[float
 # --------------------------------------------------------------------------------------
 # Per-mode rates and decay factors
 # --------------------------------------------------------------------------------------
-
-
-def critical_learning_rate(gram_eigenvalues: Array, *, m: int) -> float:
-    """η_crit = 2m/λ_max(Θ): discrete GD on the loss 0.5·mean((f−y)²) diverges above it."""
-    return 2.0 * m / float(np.max(gram_eigenvalues))
 
 
 def mode_rates(gram_eigenvalues: Array, *, lr: float, m: int, discrete: bool = False) -> Array:
