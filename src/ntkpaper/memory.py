@@ -28,7 +28,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ntkpaper.config import ConfigError
+from ntkpaper.config import SOURCE_SIZES, ConfigError
 
 MB = 2**20
 # Measured: 180 MB for the imports alone, 300–600 MB for every run job of quick.yaml (each
@@ -44,7 +44,11 @@ ROUND_MB = 100  # declared mem_mb is rounded up to this
 
 # (input dim, outputs) by data source; idx assumes MNIST's 28×28 images and 10 classes.
 SHAPES = {"digits": (64, 10), "circle": (2, 1), "mnist": (784, 10), "idx": (784, 10)}
-DIGITS = {"n_train": 1797, "n_test": 0, "source": "digits"}
+DIGITS = {"n_train": SOURCE_SIZES["digits"], "n_test": 0, "source": "digits"}
+# Sizes that a compute module uses and its memory estimate must match; defined here, where
+# the Snakefile can read them without importing JAX, and imported by those modules.
+CHUNK_PARAMS = 2e8  # kernel_convergence trains its seeds in chunks of ≤ this many parameters
+CNTK_BLOCK = 40  # conv_ntk's tile of the analytic CNTK: pooling holds BLOCK²·(H·W)² entries
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,12 +136,12 @@ def lr_limit(spec, d: Data) -> Job:
 
 
 def kernel_convergence(spec, d: Data) -> Job:
-    # seeds are trained in chunks of at most CHUNK_PARAMS (studies/kernel_convergence.py)
+    # seeds are trained in chunks of at most CHUNK_PARAMS parameters
     d = Data(spec["n_train"], spec["n_angles"], *SHAPES["circle"])
     nets = []
     for w in spec["widths"]:
         per_net = Net(w, spec["model"]["depth"], in_dim=2).params()
-        seeds = max(1, min(spec["seeds"], int(2e8 // per_net)))
+        seeds = max(1, min(spec["seeds"], int(CHUNK_PARAMS // per_net)))
         nets += _nets(spec, d, widths=[w], seeds=seeds, points=d.n, jacobian=seeds * d.n)
     return Job(tuple(nets))
 
@@ -196,10 +200,10 @@ def recursion_check(spec, d: Data) -> Job:
 
 
 def conv_ntk(spec, d: Data) -> Job:
-    # the pooling CNTK holds BLOCK²·(H·W)² covariances per tile (studies/conv_ntk.py)
+    # the pooling CNTK holds CNTK_BLOCK²·(H·W)² covariances per tile
     h, w, c = spec["image_shape"]
     n_train, n_test = min(spec["n_train"], d.n_train), min(spec["n_test"], d.n_test)
-    block = min(40, n_train)
+    block = min(CNTK_BLOCK, n_train)
     cnn = spec["cnn"]
     channels = max(spec["channels"] + spec["train_channels"])
     # a conv layer's weights are filter² × channels² (stand-in: a Dense net of that width)

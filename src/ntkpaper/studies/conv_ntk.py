@@ -42,6 +42,7 @@ import numpy as np
 
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper import cnn, fits, infinite, keys, predict, train
+from ntkpaper.memory import CNTK_BLOCK
 from ntkpaper.models import model_spec
 from ntkpaper.records import Record
 
@@ -52,7 +53,6 @@ READOUTS = ("flatten", "pool")
 # a 21-layer CNN on 3×32×32 inputs, NVIDIA V100, float32, measured with version 0.2.1.
 PUBLISHED = {"readme_pool_ms_v100": 2.7001, "readme_flatten_ms_v100": 0.0046510,
              "readme_version": "0.2.1"}  # fmt: skip
-BLOCK = 40  # tile size of the analytic CNTK: pooling holds BLOCK²·(H·W)² covariances per layer
 NEVER = -1  # steps_to_criterion of a kernel whose GD does not reach the criterion
 
 
@@ -126,7 +126,7 @@ def _spec(spec, *, channels: int, readout: str, out_dim: int) -> cnn.CNNSpec:
 def timed_kernels(cspec: cnn.CNNSpec, x_train, x_test) -> tuple[dict, dict]:
     """The analytic CNTK blocks train×train and test×train, and their cost: one warm-up tile
     (compilation) first, then wall and CPU seconds per kernel entry computed."""
-    block = min(BLOCK, len(x_train))
+    block = min(CNTK_BLOCK, len(x_train))
     cnn.analytic_kernels(cspec, x_train[:block], x_train[:block], block_size=block)
     wall, cpu = time.perf_counter(), time.process_time()
     tt = cnn.analytic_kernels(cspec, x_train, block_size=block)

@@ -25,6 +25,7 @@ import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper import data as datasets
 from ntkpaper import kernels as own
 from ntkpaper import keys, predict
+from ntkpaper.config import SOURCE_SIZES
 from ntkpaper.empirical import empirical_ntk, nt_empirical_ntk, ntk_flops
 from ntkpaper.fits import as_array, loglog_slope
 from ntkpaper.models import init_params, model_spec, stax_network
@@ -125,7 +126,9 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> Run:
     ns = np.array(spec["ns"])
     rounds = spec["rounds"]
     x_all = datasets.prepare(
-        "digits", {"source": "digits", "n_train": 1797}, key=keys.fold(key, "digits")
+        "digits",
+        {"source": "digits", "n_train": SOURCE_SIZES["digits"]},
+        key=keys.fold(key, "digits"),
     )["x_train"]
     # Beyond the 1797 digits, tile them with a small perturbation: repeated inputs would make
     # the kernel singular, and the solve would time a regularization search, not a solve.

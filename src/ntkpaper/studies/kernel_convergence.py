@@ -47,6 +47,7 @@ from ntkpaper import data as datasets
 from ntkpaper import fits, infinite, keys, rates, train
 from ntkpaper.empirical import ensemble_layerwise_ntk
 from ntkpaper.full_batch_gd import DEFAULT_FLUSH_EVERY, full_batch_gd
+from ntkpaper.memory import CHUNK_PARAMS
 from ntkpaper.models import ensemble_apply, init_ensemble, init_params, model_spec
 from ntkpaper.records import Record
 
@@ -58,7 +59,6 @@ WORKFLOW = {"priority": 50}
 
 # Seeds per chunk by width: one net of width 10 000 holds 0.8 GB in float32, and training
 # keeps the initial and final parameters of the chunk.
-CHUNK_PARAMS = 2e8  # parameters per chunk (≈ 0.8 GB float32)
 
 
 def seed_chunks(n_seeds: int, width: int, in_dim: int = 2) -> list[range]:
