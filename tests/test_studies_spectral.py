@@ -15,7 +15,7 @@ from ntkpaper import data, infinite, io, keys, predict, report, spectral
 from ntkpaper.figures import early_stopping as figures_early_stopping
 from ntkpaper.figures import eigendecay as figures_eigendecay
 from ntkpaper.models import model_spec
-from ntkpaper.studies import early_stopping, eigendecay
+from ntkpaper.studies import early_stopping, eigendecay, kernel_pca
 
 from .conftest import through_npz, through_run_file
 
@@ -56,6 +56,36 @@ def _check_numbers(numbers: dict, tmp_path) -> dict:
     for name in report.flatten(loaded):
         assert all(KEY_PART.match(part) for part in name.split(".")), name
     return loaded
+
+
+# ----------------------------------------------------------------------------- E7d
+
+
+def test_kernel_pca_eigenvalues_are_those_of_each_batch_and_variants_change_them(digits):
+    d, _ = digits
+    spec = {"model": MODEL, "batch": 24, "draws": 3, "published": [1.0, 0.1, 0.05],
+            "widths": [16], "seeds": 2, "lr": {"eta_crit": 0.5}, "steps": 6}  # fmt: skip
+    run = kernel_pca.run(spec, d, key=keys.run_key(0, "kernel_pca", "tiny"))
+    assert run.draws.shape == (3, 24) and all(len(set(r)) == 24 for r in run.draws)
+    x = d["x_train"]
+    for draw, values in zip(run.draws, run.eigenvalues, strict=True):
+        # eigenvalues of Θ/N on that batch, from the kernel of those digits alone
+        gram = kernel_pca.ntk_gram(MODEL, x[draw])
+        expected = np.sort(np.linalg.eigvalsh(gram / 24))[::-1]
+        np.testing.assert_allclose(values, expected[: values.size], rtol=1e-10)
+    np.testing.assert_allclose(run.variant_eigenvalues["configured"], run.eigenvalues[:, :3])
+    depths = {"shallower": 2, "deeper": 4}
+    assert run.variant_depths == {name: depths.get(name, 3) for name in kernel_pca.VARIANTS}
+    for name in ("centred", "sphere", "deeper"):  # each setting moves the numbers
+        assert not np.allclose(run.variant_eigenvalues[name], run.eigenvalues[:, :3], rtol=1e-3)
+    # kernel PCA: √N·v_k has unit RMS, the components are orthogonal
+    c = run.components
+    np.testing.assert_allclose(np.mean(c**2, axis=0), 1.0, rtol=1e-10)
+    np.testing.assert_allclose(c.T @ c / 24, np.eye(3), atol=1e-10)
+    numbers, _ = kernel_pca.analyze([run], spec=spec)
+    rel = numbers["lambda_rel_error"][1]["mean"]
+    assert rel == pytest.approx(np.mean(run.eigenvalues[:, 1]) / 0.1 - 1, rel=1e-12)
+    assert numbers["variants"]["deeper"]["depth"] == 4
 
 
 # ----------------------------------------------------------------------------- E7
