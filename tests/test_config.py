@@ -124,7 +124,7 @@ def test_mnist_source_without_its_package_is_a_config_error(full, monkeypatch):
 
 def test_mnist_train_size_larger_than_data(full):
     bad = copy.deepcopy(full)
-    bad["datasets"]["mnist"]["n_train"] = 4500
+    bad["datasets"]["mnist"].update(n_train=4500, n_test=1000)
     with pytest.raises(cfg.ConfigError, match=r"datasets.mnist.*= 5500 exceeds the 5000"):
         cfg.validate(bad)
 

@@ -43,7 +43,7 @@ def test_an_axis_with_one_labelled_tick_is_caught_and_save_labels_short_log_axes
     assert any("y axis has" in p and "labelled tick" in p for p in figure_check.check_figure(fig))
     assert plotting.save(fig, tmp_path / "f.pdf", check="record") == []  # save relabels it
     labels = [t.get_text() for t in ax.yaxis.get_ticklabels() if t.get_text()]
-    assert labels == ["1", "2", "5", "10"]  # 1-2-5 labels, and one beyond each end of the data
+    assert labels == ["1.8", "2", "5", "6.4"]  # 1-2-5 labels, and the limits beyond the data
 
 
 def test_data_beyond_the_outermost_labels_of_a_log_axis_is_caught_and_save_brackets_it(tmp_path):

@@ -4,6 +4,7 @@ palette (Okabe–Ito), labelled log axes, vector PDF written atomically."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import matplotlib
@@ -106,13 +107,12 @@ def tick_text(value: float, _pos=None) -> str:
     return f"${power}$" if mantissa == "1" else rf"${mantissa}\times{power}$"
 
 
-def _snap(value: float, subs: tuple[int, ...], *, up: bool) -> float:
-    """The nearest number of the sequence subs × 10^k at or beyond `value` (above if `up`)."""
-    e = np.floor(np.log10(value))
-    grid = sorted(m * 10.0**k for k in (e - 1, e, e + 1) for m in subs)
-    if up:
-        return min(g for g in grid if g >= value * (1 - 1e-9))
-    return max(g for g in grid if g <= value * (1 + 1e-9))
+def _round_out(value: float, *, up: bool) -> float:
+    """`value` rounded outward (up or down) to two significant digits."""
+    scale = 10.0 ** (np.floor(np.log10(value)) - 1)
+    return float(
+        (np.ceil if up else np.floor)(value / scale * (1 - 1e-12 if up else 1 + 1e-12)) * scale
+    )
 
 
 def _set_lim(ax, axis, lo: float, hi: float) -> None:
@@ -128,9 +128,10 @@ def readable_log_axes(fig) -> None:
     data (no data below the lowest label or above the highest). Where two or more powers of
     ten fall inside the limits they are the labels (minor ticks unlabelled: matplotlib's 2×,
     3×, 4× … crowd a narrow panel); a shorter axis is labelled at 1-2-5 multiples, or every
-    integer multiple, as plain numbers. The limits are then widened to the next tick of that
-    sequence at each end, which is labelled too. Axes ticked by hand (`log_ticks`) are left
-    alone: their ticks are the values run."""
+    integer multiple, as plain numbers. Where that leaves an end of the axis unlabelled, the
+    limit itself, rounded outward to two digits, is labelled too (widening the axis by under
+    a tenth: the data keep their room). Axes ticked by hand (`log_ticks`) are left alone:
+    their ticks are the values run."""
     for ax in fig.axes:
         for axis, lim in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
             if axis.get_scale() != "log" or isinstance(
@@ -141,18 +142,25 @@ def readable_log_axes(fig) -> None:
             if not lo > 0:
                 continue
             length = _length_pt(ax, axis)
-            for subs in ((1,), (1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
-                end_lo, end_hi = _snap(lo, subs, up=False), _snap(hi, subs, up=True)
-                first, last = np.floor(np.log10(end_lo)), np.ceil(np.log10(end_hi))
-                ticks = [m * 10.0**e for e in np.arange(first, last + 1) for m in subs]
-                ticks = [t for t in ticks if end_lo * (1 - 1e-9) <= t <= end_hi * (1 + 1e-9)]
-                if len(ticks) >= 3 or (len(ticks) == 2 and subs != (1,)):
-                    break
-            else:  # less than a factor of 1.25: the ends and the middle, two digits each
-                end_lo, end_hi = lo, hi
-                ticks = sorted({float(f"{t:.2g}") for t in np.geomspace(lo, hi, 3)})
-            _set_lim(ax, axis, end_lo, end_hi)
-            ticks = _spaced(ticks, length, end_lo, end_hi, axis is ax.yaxis)
+            first, last = np.floor(np.log10(lo) - 1e-9), np.ceil(np.log10(hi) + 1e-9)
+            ticks = [10.0**e for e in np.arange(first, last + 1) if lo <= 10.0**e <= hi]
+            if len(ticks) < 2:
+                for subs in ((1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
+                    ticks = [m * 10.0**e for e in np.arange(first, last + 1) for m in subs]
+                    ticks = [t for t in ticks if lo <= t <= hi]
+                    if len(ticks) >= 2:
+                        break
+            # a label at or beyond each end of the data: the limit itself, rounded outward to
+            # two digits, where the sequence leaves the end unlabelled (a few % of the span)
+            margin = 0.04 * np.log10(hi / lo)
+            if not ticks or np.log10(min(ticks) / lo) > margin:
+                lo = _round_out(lo, up=False)
+                ticks.append(lo)
+            if np.log10(hi / max(ticks)) > margin:
+                hi = _round_out(hi, up=True)
+                ticks.append(hi)
+            _set_lim(ax, axis, lo, hi)
+            ticks = _spaced(sorted(set(ticks)), length, lo, hi, axis is ax.yaxis)
             axis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
             axis.set_major_formatter(matplotlib.ticker.FuncFormatter(tick_text))
             axis.set_minor_locator(matplotlib.ticker.LogLocator(subs="auto"))
@@ -179,7 +187,9 @@ def _apart(values, min_gap: float, span: float) -> set[float]:
 def _spaced(ticks, length_pt: float, lo: float, hi: float, vertical: bool) -> list[float]:
     """Ticks a label's size apart (12 pt up the y axis, 22 pt along x): integer multiples
     crowd a short log axis. The lowest and the highest are always kept."""
-    need = 12.0 if vertical else 22.0
+    # along x a label takes its width: about 6 pt a character as printed
+    chars = max(len(re.sub(r"[\\${}^]", "", tick_text(t).replace(r"\times", "x"))) for t in ticks)
+    need = 12.0 if vertical else max(22.0, 6.0 * chars)
     gap = need / length_pt
     kept = _apart(ticks, gap, np.log10(hi / lo))
     # the lowest tick stays (an end of the data's range): drop its crowding neighbours instead

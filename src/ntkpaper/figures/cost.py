@@ -44,7 +44,7 @@ def plot_cost(data: Mapping[str, np.ndarray], path) -> None:
             if np.isfinite(x):
                 b.plot([x], [i], marker, color=color, ms=5,
                        mfc="white" if w == widths[0] else color)  # fmt: skip
-    b.set(xscale="log", xlabel="seconds per empirical NTK", yticks=range(len(rows)),
+    b.set(xscale="log", xlabel="s per empirical NTK", yticks=range(len(rows)),
           yticklabels=[label for _, label, _ in rows], ylim=(-0.6, len(rows) - 0.4))  # fmt: skip
     b.invert_yaxis()
     b.grid(False, axis="y")

@@ -237,7 +237,7 @@ def analyze(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     (run,) = runs  # one run file: this kind is not sharded
     values = run.eigenvalues  # (D, TOP)
-    published = np.asarray(spec.get("published") or [], np.float64)
+    published = np.asarray(spec["published"], np.float64)
     numbers: dict[str, Any] = {
         **rates.numbers(run.lr, run.eta_crit),
         "batch": run.batch,
