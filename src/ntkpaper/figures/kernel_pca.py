@@ -26,7 +26,7 @@ def plot_spectrum(data: Mapping[str, np.ndarray], path) -> None:
             comp[sel, 2],
             ls="none",
             marker=plotting.MARKERS[i % 8],
-            ms=2.4,
+            ms=2.0,
             mew=0.3,
             color=cols[i % len(cols)],
             alpha=0.8,
