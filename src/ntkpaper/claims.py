@@ -44,6 +44,8 @@ OPTIONAL_CLAIM_KEYS = {
     # {instance: text} where only some instances do)
     "decide",  # what would decide the claim where our run cannot
     "only_where_measured",  # instances lacking the quantity are skipped, not an error
+    "subject",  # what the quantity is measured on, where not the instance's data set (the
+    # scorecard names it beside the instance)
 }
 EXPECTED_KEYS = {"value", "margin", "min", "max", "tol"}
 CATEGORIES = {
@@ -253,6 +255,7 @@ def _results_of(claim: Mapping[str, Any], numbers: Mapping[str, Mapping[str, Any
             "id": f"{claim['id']}/{instance}",
             "claim": claim["id"],
             "instance": instance,
+            "subject": claim.get("subject"),
             "family": family_of(claim["id"]),
             "primary": bool(claim.get("primary", False)),
             "experiment": prefix,

@@ -171,7 +171,9 @@ def scorecard_tex(results: Iterable[Mapping[str, Any]]) -> str:
                 + latex_escape(r["claim"])
                 + r"}\newline{\scriptsize\texttt{"
                 + latex_escape(r["instance"]).replace(r"\_", r"\_\allowbreak ")
-                + "}}"
+                + "}"
+                + (rf"\newline {latex_text(r['subject'])}" if r.get("subject") else "")
+                + "}"
             )
             statement = latex_text(r["statement"])
             if r.get("reason"):

@@ -74,16 +74,18 @@ def plot_linearization(data: Mapping[str, np.ndarray], path) -> None:
     a, b = axes[0]
     w = data["widths"]
     gap = data["rmse_f_g"]
-    label = plotting.rate_label("RMSE$(f_T, g_T)$", data["rate_f_minus_g"])
+    label = plotting.rate_label(r"$\max_t$ RMSE$(f_t, g_t)$", data["rate_f_minus_g"])
     plotting.mean_band(a, w, gap, label=label, color="k")
     _reference(a, w, float(np.nanmin(gap[0])), -0.5, ":")
-    a.set(yscale="log", ylabel=r"test RMSE of $f_T - g_T$")
+    a.set(yscale="log", ylabel=r"$\max_t$ test RMSE of $f_t - g_t$")
     plotting.width_axis(a, w)
-    plotting.mean_band(b, w, data["net_test_loss"], label="network $f_T$", color=NET)
-    plotting.mean_band(
-        b, w, data["lin_test_loss"], label="linearization $g_T$", color=LIN, marker="s"
-    )
-    b.set(ylabel="test loss")
+    # what E2-cost decides: g's test loss minus f's, paired by θ_0, with its 90% interval
+    mid, lo, hi = np.asarray(data["lin_minus_net_test_loss"], np.float64).T
+    b.errorbar(w, (lo + hi) / 2, yerr=(hi - lo) / 2, fmt="none", ecolor=LIN, capsize=3,
+               elinewidth=1.0)  # fmt: skip
+    b.plot(w, mid, marker="s", color=LIN, ms=3, lw=0.8, label="test loss of $g_T$ minus $f_T$")
+    b.axhline(0, color="0.4", lw=0.6, zorder=0)
+    b.set(ylabel="paired test-loss difference")
     plotting.width_axis(b, w)
     plotting.legend_below(a, ncol=1)
     plotting.legend_below(b, ncol=1)

@@ -136,6 +136,22 @@ def trained_seeds(spec: Mapping[str, Any]) -> list[int]:
     return list(spec["train_seeds"] or [spec["seeds"]] * len(spec["widths"]))
 
 
+def partly_trained_text(widths: Sequence[int], trained: Sequence[int], seeds: int) -> str:
+    """Where not every initialization is trained, in words: "at widths 2000 and 10000 the
+    first 5 and 3 of them" (empty when all are)."""
+    part = [(int(w), int(k)) for w, k in zip(widths, trained, strict=True) if k < seeds]
+    if not part:
+        return ""
+
+    def words(items: list[int]) -> str:
+        head = ", ".join(map(str, items[:-1]))
+        return f"{head} and {items[-1]}" if head else str(items[-1])
+
+    widths_text, counts_text = words([w for w, _ in part]), words([k for _, k in part])
+    plural = "s" if len(part) > 1 else ""
+    return f"at width{plural} {widths_text} the first {counts_text} of them"
+
+
 def training_inputs(spec: Mapping[str, Any], *, key) -> np.ndarray:
     """``n_train`` training inputs in R²: N(0, 1) entries (``gaussian``, Jacot et al. §6.1's
     "random N(0,1) inputs") or uniform random points of the unit circle (``circle``)."""
@@ -202,6 +218,7 @@ def analyze(
         "seeds": int(deviation.shape[1]),
         "train_seeds": trained_seeds(spec),
         "train_seeds_widest": trained_seeds(spec)[-1],
+        "train_seeds_text": partly_trained_text(widths, trained_seeds(spec), spec["seeds"]),
     }
     for name in ("deviation", "drift", "inflation", "level"):
         numbers[f"{name}_narrowest"] = numbers[name][0]

@@ -369,8 +369,10 @@ def analyze(
         lin_loss[0] - net_loss[0]
     )
     numbers["lin_minus_net_test_loss"] = [fits.bootstrap_mean(d) for d in lin_loss - net_loss]
-    lin_fig = {"widths": widths, "rmse_f_g": sup_gap, "net_test_loss": net_loss,
-               "lin_test_loss": lin_loss, "steps": steps,
+    lin_fig = {"widths": widths, "rmse_f_g": sup_gap,
+               "lin_minus_net_test_loss": np.stack([fits.as_array(r) for r in
+                                                    numbers["lin_minus_net_test_loss"]]),
+               "steps": steps,
                "traj_rmse_f_g": _pad([np.nanmean(r.rmse_f_g, 1) for r in runs]),
                "rate_f_minus_g": fits.as_array(numbers["slope_f_minus_g"])}  # fmt: skip
 
