@@ -18,7 +18,7 @@ STAMP := $(VENV)/.installed
 CORES ?= 8
 TEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-science texlive-latex-extra
 
-.PHONY: paper quick unlock test test-fast bench lint format tex venv lock clean
+.PHONY: paper quick report unlock test test-fast bench lint format tex venv lock clean
 
 venv: $(STAMP)
 
@@ -57,6 +57,14 @@ paper: venv tex unlock
 quick: venv tex unlock
 	@$(call overlays,experiments/quick.yaml $(CONFIG)) set -x && \
 	$(BIN)/snakemake --cores $(CORES) $(TARGETS) --configfile $$files
+
+# The HTML report (Snakemake's): every figure with its caption from the paper and the claims
+# about its instance, grouped by paper section; the scorecard and the stage costs up front.
+# Builds what it shows first (the full grid; CONFIG=experiments/quick.yaml for the quick one).
+report: venv unlock
+	@$(call overlays,$(CONFIG)) set -x && \
+	$(BIN)/snakemake --cores $(CORES) results/report/texts $${files:+--configfile $$files} && \
+	$(BIN)/snakemake --report results/report.html $${files:+--configfile $$files}
 
 unlock: venv
 	@$(BIN)/python -m ntkpaper.locks .

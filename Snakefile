@@ -32,6 +32,7 @@ localrules:
     claims,
     build_info,
     stage_costs,
+    report_texts,
     bench_table,
     paper,
     instance,

@@ -141,3 +141,45 @@ def test_validation_stays_cheap_without_jax():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "change", "message"),
+    [
+        ("lr_limit", "digits_relu_depth2", {"lr_grid": {"lo": 4, "hi": 1, "per_octave": 3}},
+         r"lr_limit.digits_relu_depth2.lr_grid': expected lo < hi, got lo = 4, hi = 1"),
+        ("learning_curves", "digits_relu", {"sizes": [8, 16, 5000]},
+         r"learning_curves.digits_relu.sizes': \[5000\] not below the population .* 1797"),
+        ("learning_curves", "digits_relu", {"mode_size": 1797}, r"mode_size': \[1797\] not below"),
+        ("width_sweep", "digits_relu", {"widths": [128, 64]},
+         r"width_sweep.digits_relu.widths': expected increasing values, got \[128, 64\]"),
+        ("learning_curves", "circle_relu", {"fit_sizes": [128, 16]},
+         r"circle_relu.fit_sizes': expected \[lo, hi\] with lo < hi"),
+    ],
+)  # fmt: skip
+def test_each_spec_is_checked_beyond_the_schema(full, kind, name, change, message):
+    """Grid ends in order, sizes inside the population, widths increasing: refused before any
+    job, naming the key, where the schema alone would let them through."""
+    bad = copy.deepcopy(full)
+    bad["experiments"][kind][name].update(change)
+    cfg.validate(copy.deepcopy(full))  # the unchanged config passes
+    with pytest.raises(cfg.ConfigError, match=message):
+        cfg.validate(bad)
+
+
+def test_a_truncated_idx_file_is_refused_at_validation_naming_it(full, tmp_path):
+    """The `idx` source is checked from headers and sizes (no data read): a gzip file cut in
+    half is a config error that names the file."""
+    import gzip
+    import struct
+
+    images = bytes(range(200)) * 3  # 30 images of 4 × 5 pixels
+    whole = gzip.compress(b"\x00\x00\x08\x03" + struct.pack(">3I", 30, 4, 5) + images)
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(
+        b"\x00\x00\x08\x01" + struct.pack(">I", 30) + bytes(30)
+    )
+    bad = copy.deepcopy(full)
+    bad["datasets"]["local"] = {"source": "idx", "path": str(tmp_path), "n_train": 20, "n_test": 5}
+    with pytest.raises(cfg.ConfigError, match=r"datasets.local.path.*train-images-idx3-ubyte\.gz"):
+        cfg.validate(bad)

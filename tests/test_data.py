@@ -62,9 +62,26 @@ def test_idx_errors_name_the_file(tmp_path, idx_folder):
     truncated.write_bytes(truncated.read_bytes()[:-7])
     with pytest.raises(data.DataError, match="truncated"):
         data.read_idx(truncated)
+    cut = tmp_path / "cut.gz"  # a gzip file cut in half: named, not a bare EOFError
+    write_idx(cut, images)
+    cut.write_bytes(cut.read_bytes()[: len(cut.read_bytes()) // 2])
+    for read in (data.read_idx, datafiles.idx_shape):
+        with pytest.raises(data.DataError, match=r"cut\.gz.*(truncated|corrupt)"):
+            read(cut)
     write_idx(folder / "train-labels-idx1-ubyte", np.zeros(29, np.uint8))
     with pytest.raises(data.DataError, match="30 images but 29 labels"):
         data.load_idx_folder(folder)
+    with pytest.raises(data.DataError, match="30 images but 29 labels"):
+        datafiles.idx_folder_size(folder)
+
+
+def test_idx_check_reads_headers_only(tmp_path, idx_folder):
+    """What config validation runs at every Snakemake start: the sample count from the
+    headers, equal to what reading the files gives, and no data read (a gzip file's data is
+    not even decompressed: only its first bytes and its trailer)."""
+    folder, images, _ = idx_folder
+    assert datafiles.idx_folder_size(folder) == len(images) == len(data.load_idx_folder(folder)[0])
+    assert datafiles.idx_shape(folder / "train-images-idx3-ubyte.gz") == images.shape
 
 
 def test_digits_split_is_seeded_standardized_and_centered():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ntkpaper import html_report
 from ntkpaper.figures import check as figure_check
 
 from .conftest import ROOT, copy_repo
@@ -24,6 +26,7 @@ from .conftest import ROOT, copy_repo
 pytestmark = pytest.mark.slow
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "2"]
 QUICK = ["--configfile", "experiments/quick.yaml"]
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 
 def snakemake(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -91,6 +94,22 @@ def test_every_figure_of_the_build_passes_the_figure_check(quick_run):
     assert checks
     bad = {k: v for k, v in checks.items() if v}
     assert not bad, "\n".join(f"{k}: {v}" for k, v in bad.items())
+
+
+def test_every_caption_describes_the_panels_its_figure_draws(quick_run):
+    """A caption names exactly the panels ("(a)", "(b)", ...) its figure files draw, as
+    recorded by plotting.save in each <figure>.check.json."""
+    figures = html_report.paper_figures(ROOT / "paper/ntk.tex")
+    assert figures
+    for f in figures:
+        drawn = set()
+        for target in f.targets:
+            sidecar = figure_check.check_path(quick_run / "results/figures" / f"{target}.pdf")
+            drawn |= set(json.loads(sidecar.read_text())["panels"])
+        described = html_report.caption_panels(f, figures)
+        assert described == drawn, (
+            f"Figure {f.number} {f.targets}: caption {sorted(described)}, drawn {sorted(drawn)}"
+        )
 
 
 def test_no_result_is_typed_into_the_text():
@@ -251,8 +270,36 @@ def test_invalid_config_fails_fast_naming_the_key(tmp_path):
     assert "Building DAG" not in out.stdout + out.stderr  # refused before any job is planned
 
 
-def test_html_report_has_every_figure(quick_run):
+def test_html_report_has_every_figure_with_its_caption_and_claims(quick_run):
+    """make report's two steps (its texts, then Snakemake's report): every figure is in the
+    report with the paper's caption and its instance's claims, and the front page holds the
+    scorecard and the stage costs."""
+    snakemake(quick_run, *QUICK, "results/report/texts")
     snakemake(quick_run, *QUICK, "--report", "results/report.html")
     html = (quick_run / "results/report.html").read_text(errors="replace")
+    texts = quick_run / "results/report/texts"
     for figure in (quick_run / "results/figures").rglob("*.pdf"):
         assert figure.name in html, figure
+        text = (texts / figure.relative_to(quick_run / "results/figures")).with_suffix(".rst")
+        assert text.read_text().strip(), text
+    caption = (texts / "width_sweep/digits_relu/linearization.rst").read_text()
+    assert (
+        caption.startswith("**Figure 2**") and "Claims about ``width_sweep/digits_relu``" in caption
+    )
+    assert "??" not in caption  # every number and verdict filled in
+    for needle in ("Linearization (E2)", "E2-cost", "Scorecard", "Stage costs"):
+        assert needle in html, needle
+    assert "Lazy training and linearization" in html
+    browser = next(filter(None, map(shutil.which, BROWSERS)), None)
+    if browser is None and os.environ.get("NTKPAPER_REQUIRE_BROWSER"):
+        pytest.fail(f"NTKPAPER_REQUIRE_BROWSER is set but none of {BROWSERS} is installed")
+    if browser is None:
+        pytest.skip(
+            f"no headless browser ({', '.join(BROWSERS)}): Debian's chromium; CI installs it"
+        )
+    dom = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=30000",
+         "--dump-dom", (quick_run / "results/report.html").as_uri()],
+        capture_output=True, text=True, timeout=180,
+    ).stdout  # fmt: skip
+    assert "Lazy training and linearization" in dom, dom[-2000:]  # the app ran and drew its menu

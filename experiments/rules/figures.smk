@@ -1,6 +1,7 @@
 # Every figure is its own target, drawn from the data file beside it (never recomputed):
 #   snakemake --cores 1 results/figures/width_sweep/digits_relu/lazy.pdf
-# and every figure goes into the HTML report: snakemake --report results/report.html
+# and every figure goes into the HTML report (make report), with its caption from the paper.
+from ntkpaper import html_report
 
 
 def figure_code(w):
@@ -23,8 +24,10 @@ rule plot:
         pdf=report(
             f"{RESULTS}/figures/{{kind}}/{{name}}/{{figure}}.pdf",
             caption="../report/figure.rst",
-            category="{kind}",
-            subcategory="{name}",
+            # grouped as the paper shows them: its section, in paper order
+            category=lambda w: html_report.category("paper/ntk.tex", w.kind, w.name, w.figure),
+            subcategory="{kind}/{name}",
+            labels=lambda w: {"figure": w.figure, "instance": f"{w.kind}/{w.name}"},
         ),
     params:
         kind=lambda w: w.kind,

@@ -77,6 +77,32 @@ rule stage_costs:
         "../scripts/stage_costs.py"
 
 
+rule report_texts:
+    # make report: what Snakemake's HTML report shows beside each figure (its caption as the
+    # paper prints it, its instance's claims) and on its front page (scorecard, stage costs)
+    input:
+        code("report_texts.py", "ntkpaper.html_report"),
+        paper="paper/ntk.tex",
+        sections=sorted(str(p) for p in Path("paper/sections").glob("*.tex")),
+        numbers=rules.macros.output.tex,
+        verdicts=rules.claims.output.verdicts,
+        claims=rules.claims.output.claims,
+        stage_costs=rules.stage_costs.output.tex,
+    output:
+        texts=directory(f"{RESULTS}/report/texts"),
+    params:
+        figures=lambda w: [
+            f.removeprefix(f"{RESULTS}/figures/").removesuffix(".pdf") for f in figure_files()
+        ],
+        pattern=f"{RESULTS}/benchmarks/*/*.tsv",
+    log:
+        log_of("report_texts"),
+    resources:
+        mem_mb=500,
+    script:
+        "../scripts/report_texts.py"
+
+
 BENCH_TABLE = f"{RESULTS}/bench/table.json"
 
 

@@ -11,6 +11,7 @@ is one line naming the key path and what was expected.
 from __future__ import annotations
 
 import copy
+import itertools
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -137,7 +138,10 @@ def check_references(config: Mapping[str, Any]) -> None:
                     f"per width ({len(spec['widths'])}), each at most seeds = {spec['seeds']}; "
                     f"got {counts}"
                 )
+            check_ordering(f"experiments.{kind}.{name}", spec)
             data = spec.get("data")
+            if data in datasets and kind in POPULATION_SIZES:
+                check_population_sizes(f"experiments.{kind}.{name}", spec, datasets[data])
             if data is not None and data not in datasets:
                 raise ConfigError(
                     f"config key 'experiments.{kind}.{name}.data': dataset {data!r} is not "
@@ -145,22 +149,64 @@ def check_references(config: Mapping[str, Any]) -> None:
                 )
 
 
+# Beyond the schema: lists whose order the analysis assumes (a grid, a fit range) and sizes
+# that must fit inside the data set. Checked for every kind that has the key.
+INCREASING = ("widths", "lazy_widths", "channels", "train_channels", "ns", "sizes", "net_sizes")
+RANGES = ("fit_range", "fit_sizes", "spectrum_fit")  # [lo, hi], lo < hi
+POPULATION_SIZES = {"learning_curves": ("sizes", "net_sizes", "mode_size")}  # < n_train + n_test
+
+
+def check_ordering(where: str, spec: Mapping[str, Any]) -> None:
+    for key in INCREASING:
+        values = spec.get(key)
+        if isinstance(values, list) and any(b <= a for a, b in itertools.pairwise(values)):
+            raise ConfigError(
+                f"config key '{where}.{key}': expected increasing values, got {values}"
+            )
+    for key in RANGES:
+        values = spec.get(key)
+        if isinstance(values, list) and len(values) == 2 and values[0] >= values[1]:
+            raise ConfigError(
+                f"config key '{where}.{key}': expected [lo, hi] with lo < hi, got {values}"
+            )
+    grid = spec.get("lr_grid")
+    if isinstance(grid, Mapping) and grid["lo"] >= grid["hi"]:
+        raise ConfigError(
+            f"config key '{where}.lr_grid': expected lo < hi, got lo = {grid['lo']}, "
+            f"hi = {grid['hi']}"
+        )
+
+
+def check_population_sizes(where: str, spec: Mapping[str, Any], dataset: Mapping[str, Any]) -> None:
+    """Training-set sizes drawn from the data set's whole population (training and test
+    points) must leave points out."""
+    population = dataset["n_train"] + dataset.get("n_test", 0)
+    for key in POPULATION_SIZES["learning_curves"]:
+        values = spec.get(key)
+        values = values if isinstance(values, list) else [] if values is None else [values]
+        too_big = [v for v in values if v >= population]
+        if too_big:
+            raise ConfigError(
+                f"config key '{where}.{key}': {too_big} not below the population of "
+                f"{spec['data']!r} (n_train + n_test = {population})"
+            )
+
+
 def check_idx_dataset(name: str, spec: Mapping[str, Any]) -> None:
-    """Read and check a local IDX data set now, so a missing, truncated or corrupt file fails
-    before any job runs (reading MNIST's 47 MB takes well under a second)."""
-    from ntkpaper import data
+    """Check a local IDX data set from its files' headers and sizes (no data read: this runs
+    at every Snakemake start), so a missing, truncated or corrupt file fails before any job."""
+    from ntkpaper import datafiles
 
     if "path" not in spec:
         raise ConfigError(f"config key 'datasets.{name}.path' is required for source 'idx'")
     try:
-        x, _ = data.load_idx_folder(spec["path"])
-        data.check_finite(name, x)
-    except data.DataError as err:
+        n = datafiles.idx_folder_size(spec["path"])
+    except datafiles.DataError as err:
         raise ConfigError(f"config key 'datasets.{name}.path': {err}") from None
     need = spec["n_train"] + spec.get("n_test", 0)
-    if need > len(x):
+    if need > n:
         raise ConfigError(
-            f"config key 'datasets.{name}': n_train + n_test = {need} exceeds the {len(x)} "
+            f"config key 'datasets.{name}': n_train + n_test = {need} exceeds the {n} "
             f"samples in {spec['path']}"
         )
 

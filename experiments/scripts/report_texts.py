@@ -1,0 +1,31 @@
+"""The HTML report's texts (ntkpaper.html_report): each figure's caption as the paper prints
+it with its instance's claims, and the summary page (scorecard, stage costs).
+
+    python experiments/scripts/report_texts.py --params p.yaml --input paper=paper/ntk.tex \
+        numbers=results/paper/numbers.tex verdicts=results/paper/verdicts.tex \
+        claims=results/claims.json --output texts=results/report/texts
+"""
+
+import glob
+from pathlib import Path
+
+from ntkpaper import cli, html_report, io, report
+
+
+def main(inputs, outputs, params):
+    figures = params["figures"]
+    figures = figures.split(",") if isinstance(figures, str) else figures
+    body, totals = report.stage_costs(sorted(glob.glob(params["pattern"])))
+    html_report.write_texts(
+        outputs["texts"],
+        paper_tex=inputs["paper"],
+        figure_targets=figures,
+        results=io.read_json(inputs["claims"])["claims"],
+        macros=html_report.read_macros(inputs["numbers"], inputs["verdicts"]),
+        stage_rows=[list(report.STAGE_HEADER), *body, *totals],
+    )
+    Path(outputs["texts"], ".complete").touch()
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,293 @@
+"""The texts of the HTML report (``make report`` → results/report.html, Snakemake's report).
+
+Snakemake's report shows every figure the workflow draws. This module writes what it shows
+beside them: each figure's caption as the paper prints it (numbers and verdicts filled in from
+the paper's own macro files, results/paper/numbers.tex and verdicts.tex, so the report and
+the PDF say the same), the claims about the figure's instance with their outcomes, and a
+summary page (the outcome counts, the scorecard, the stage costs). Each figure's caption
+template (experiments/report/figure.rst) includes the file written here for that figure;
+the figures are grouped by the paper section that shows them, in the paper's order.
+
+JAX-free and matplotlib-free: the Snakefile imports it to name each figure's category.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ntkpaper import claims as claim_rules
+
+MACRO = re.compile(r"\\csname (ntkv?)@(.+?)\\endcsname\{(.*)\}\s*$", re.M)
+NOT_IN_PAPER = "99 Figures the paper does not show"
+
+
+@dataclass(frozen=True)
+class PaperFigure:
+    number: int  # the figure's number in the paper
+    section: int  # the section's number in the paper
+    section_title: str
+    targets: tuple[str, ...]  # "kind/name/figure" of each figure file it includes
+    caption: str  # LaTeX, as written
+    label: str | None  # \label{fig:...}
+
+
+def braced(text: str, start: int) -> tuple[str, int]:
+    """The content of the balanced {...} group that opens at text[start], and the index just
+    past its closing brace."""
+    if text[start] != "{":
+        raise ValueError(f"no group at {start}: {text[start : start + 20]!r}")
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == "{" and text[i - 1] != "\\":
+            depth += 1
+        elif text[i] == "}" and text[i - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                return text[start + 1 : i], i + 1
+    raise ValueError(f"unbalanced group at {start}: {text[start : start + 40]!r}")
+
+
+def command_argument(text: str, command: str) -> str | None:
+    """The first argument of the first ``\\command{...}`` in text (None when absent)."""
+    at = text.find("\\" + command + "{")
+    return None if at < 0 else braced(text, at + len(command) + 1)[0]
+
+
+def strip_comments(tex: str) -> str:
+    return re.sub(r"(?<!\\)%.*", "", tex)
+
+
+def section_files(paper_tex: Path) -> list[Path]:
+    """The section files the paper inputs, in its order."""
+    body = strip_comments(paper_tex.read_text())
+    names = re.findall(r"\\input\{(sections/[^}]+)\}", body)
+    return [paper_tex.parent / f"{name}.tex" for name in names]
+
+
+def paper_figures(paper_tex: str | Path) -> list[PaperFigure]:
+    """Every figure environment of the paper, numbered as LaTeX numbers them."""
+    out: list[PaperFigure] = []
+    section, title = 0, ""
+    for path in section_files(Path(paper_tex)):
+        tex = strip_comments(path.read_text())
+        pattern = re.compile(r"\\section\*?\{|\\begin\{figure\*?\}(.*?)\\end\{figure\*?\}", re.S)
+        for match in pattern.finditer(tex):
+            if match.group(0).startswith("\\section"):
+                starred = match.group(0).startswith("\\section*")
+                section += 0 if starred else 1
+                title = braced(tex, match.end() - 1)[0]
+                continue
+            block = match.group(1)
+            targets = tuple(
+                t.removesuffix(".pdf") for t in re.findall(r"\\figpath\{([^}]+)\}", block)
+            )
+            caption = command_argument(block, "caption") or ""
+            out.append(PaperFigure(number=len(out) + 1, section=section, section_title=title,
+                                   targets=targets, caption=caption,
+                                   label=command_argument(block, "label")))  # fmt: skip
+    return out
+
+
+PANEL = r"(?<![\^\w\\{])\(([a-z])\)"  # "(b)", not the "(k)" of $f^{(k)}$
+
+
+def caption_panels(f: PaperFigure, figures: Sequence[PaperFigure] = ()) -> set[str]:
+    """The panel letters a caption describes: every "(x)", and each letter of a range
+    "(a) to (c)" or "(a)--(c)"; a caption that only says "as \\cref{fig:other}" has the
+    other figure's panels (looked up in `figures`)."""
+    caption = strip_comments(f.caption)
+    letters = set(re.findall(PANEL, caption))
+    for a, b in re.findall(PANEL + r"\s*(?:--|–|to)\s*" + PANEL, caption):
+        letters |= {chr(c) for c in range(ord(a), ord(b) + 1)}
+    other = re.search(r"as \\cref\{(fig:[^}]+)\}", caption)
+    if not letters and other:
+        same = [g for g in figures if g.label == other.group(1)]
+        return caption_panels(same[0], figures) if same else letters
+    return letters
+
+
+def labels_of(paper_tex: str | Path) -> dict[str, str]:
+    """\\label → how the report names it: "Figure 3", "Section 5 (The kernel at large width)"."""
+    names = {f.label: f"Figure {f.number}" for f in paper_figures(paper_tex) if f.label}
+    section = 0
+    for path in section_files(Path(paper_tex)):
+        tex = strip_comments(path.read_text())
+        for match in re.finditer(r"\\section\{", tex):
+            section += 1
+            title, end = braced(tex, match.end() - 1)
+            label = re.match(r"\s*\\label\{([^}]+)\}", tex[end:])
+            if label:
+                names[label.group(1)] = f"Section {section} ({title})"
+    return names
+
+
+def category(paper_tex: str | Path, kind: str, name: str, figure: str) -> str:
+    """The report's group for a figure: the paper section that shows it, in paper order."""
+    target = f"{kind}/{name}/{figure}"
+    for f in paper_figures(paper_tex):
+        if target in f.targets:
+            return f"{f.section:02d} {plain(f.section_title)}"
+    return NOT_IN_PAPER
+
+
+def read_macros(*paths: str | Path) -> dict[str, str]:
+    """The paper's macro files read back: {"N:<key>": text, "V:<claim/instance>": verdict}."""
+    macros: dict[str, str] = {}
+    for path in paths:
+        for kind, key, value in MACRO.findall(Path(path).read_text()):
+            macros[("V:" if kind == "ntkv" else "N:") + key] = value
+    return macros
+
+
+SYMBOLS = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "eta": "η", "theta": "θ",
+    "Theta": "Θ", "lambda": "λ", "mu": "μ", "sigma": "σ", "infty": "∞", "times": "×",
+    "cdot": "·", "approx": "≈", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "pm": "±",
+    "to": "→", "ell": "ℓ", "sqrt": "√", "propto": "∝", "in": "∈", "sum": "Σ", "partial": "∂",
+    "ldots": "…", "dots": "…", "nabla": "∇", "Sigma": "Σ", "kappa": "κ", "rho": "ρ",
+    "tau": "τ", "phi": "φ", "chi": "χ", "omega": "ω", "epsilon": "ε", "varepsilon": "ε",
+    "xi": "ξ", "nu": "ν", "pi": "π", "Delta": "Δ", "langle": "⟨", "rangle": "⟩",
+    "lVert": "‖", "rVert": "‖", "Vert": "‖", "|": "‖", "min": "min", "max": "max", "ln": "ln",
+    "log": "log", "exp": "exp", "mid": "|", "star": "⋆", "neq": "≠", "ne": "≠", "sim": "∼",
+}  # fmt: skip
+DASHES = (("---", "—"), ("--", "–"), ("``", "“"), ("''", "”"), ("~", " "))
+
+
+def plain(tex: str, macros: Mapping[str, str] | None = None,
+          labels: Mapping[str, str] | None = None) -> str:  # fmt: skip
+    """LaTeX prose as plain text: macros filled in, maths in Unicode, commands dropped."""
+    macros, labels = macros or {}, labels or {}
+    text = tex
+    for _ in range(5):  # a macro's text may hold LaTeX of its own
+        text = re.sub(r"\\N\{([^}]+)\}", lambda m: macros.get("N:" + m.group(1), "??"), text)
+        text = re.sub(r"\\V\{([^}]+)\}", lambda m: macros.get("V:" + m.group(1), "??"), text)
+    text = re.sub(r"\\[cC]ref\{([^}]+)\}",
+                  lambda m: ", ".join(labels.get(k, "") for k in m.group(1).split(",")),
+                  text)  # fmt: skip
+    text = re.sub(r"\\cite[pt]?(\[[^\]]*\])?\{([^}]+)\}",
+                  lambda m: f"[{m.group(2)}{', ' + m.group(1)[1:-1] if m.group(1) else ''}]",
+                  text)  # fmt: skip
+    text = re.sub(r"\\(label|figpath)\{[^}]*\}", "", text)
+    text = re.sub(r"\\(frac|tfrac|dfrac)\{([^{}]*)\}\{([^{}]*)\}", r"(\2)/(\3)", text)
+    text = re.sub(r"\\([A-Za-z]+|\|)",
+                  lambda m: SYMBOLS.get(m.group(1), "" if m.group(1) != "newline" else " "),
+                  text)  # fmt: skip
+    text = re.sub(r"\\([%&#_$,;:! ])", lambda m: {",": " ", ";": " ", ":": " ", "!": ""}.get(
+        m.group(1), m.group(1)), text)  # fmt: skip
+    text = text.replace("\\\\", " ")
+    for latex, char in DASHES:
+        text = text.replace(latex, char)
+    text = re.sub(r"(?<!\\)\$", "", text)
+    text = text.replace("{", "").replace("}", "")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def rst_escape(text: str) -> str:
+    return re.sub(r"([\\*`_|\[\]])", r"\\\1", text)
+
+
+def measured_text(measured: Any) -> str:
+    """A claim's measured value in words: point [lo, hi] where it has an interval."""
+    if isinstance(measured, Mapping):
+        point = next((measured[k] for k in claim_rules.POINT_KEYS if k in measured), None)
+        if point is not None and "lo" in measured:
+            return f"{point:.3g} [{measured['lo']:.3g}, {measured['hi']:.3g}]"
+        if point is not None:
+            return f"{point:.3g}"
+        return "—"
+    if isinstance(measured, bool) or measured is None:
+        return str(measured)
+    if isinstance(measured, (int, float)):
+        return f"{measured:.3g}"
+    return str(measured)
+
+
+def claim_line(r: Mapping[str, Any]) -> str:
+    outcome = r["outcome"] + (f" ({r['class']})" if r.get("class") else "")
+    return (
+        f"- **{rst_escape(r['claim'])}** — *{rst_escape(outcome)}*: "
+        f"{rst_escape(plain(r['statement']))}. Expected {rst_escape(r['expected_text'])}, "
+        f"measured {rst_escape(measured_text(r['measured']))} "
+        f"(source: {rst_escape(plain(r['source']))})."
+    )
+
+
+def figure_text(f: PaperFigure | None, target: str, results: Sequence[Mapping[str, Any]],
+                macros: Mapping[str, str], labels: Mapping[str, str]) -> str:  # fmt: skip
+    """One figure's report caption: the paper's caption and its instance's claims."""
+    kind, name, _ = target.split("/")
+    if f is None:
+        lines = ["The paper does not show this figure."]
+    else:
+        lines = [
+            f"**Figure {f.number}** (Section {f.section}, {rst_escape(plain(f.section_title))}). "
+            + rst_escape(plain(f.caption, macros, labels))
+        ]
+    mine = [r for r in results if r["experiment"] == f"{kind}.{name}"]
+    if mine:
+        lines += ["", f"Claims about ``{kind}/{name}``:", ""]
+        lines += [claim_line(r) for r in mine]
+    lines += ["", f"Data: ``results/figures/{target}.npz``; numbers: "
+              f"``results/numbers/{kind}/{name}.json``."]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def summary_text(results: Sequence[Mapping[str, Any]], stage_rows: Iterable[Sequence[str]]) -> str:
+    """The report's front page: outcome counts, the scorecard and the stage costs."""
+    science = [r for r in results if r["category"] == "science"]
+    counts = {o: sum(r["outcome"] == o for r in science) for o in claim_rules.OUTCOMES}
+    lines = [
+        f"Scientific claims: {counts['holds']} hold, {counts['fails']} fail, "
+        f"{counts['inconclusive']} inconclusive, of {len(science)} (the paper's scorecard "
+        "has the rule and every margin).",
+        "",
+        ".. list-table:: Scorecard",
+        "   :header-rows: 1",
+        "",
+        "   * - claim",
+        "     - instance",
+        "     - outcome",
+        "     - expected",
+        "     - measured",
+    ]
+    for r in results:
+        for i, cell in enumerate((r["claim"], r["instance"], r["outcome"], r["expected_text"],
+                                  measured_text(r["measured"]))):  # fmt: skip
+            lines.append(("   * - " if i == 0 else "     - ") + rst_escape(str(cell)))
+    rows = list(stage_rows)
+    if rows:
+        lines += ["", ".. list-table:: Stage costs (from Snakemake's benchmark files)",
+                  "   :header-rows: 1", ""]  # fmt: skip
+        for row in rows:
+            lines += [
+                ("   * - " if i == 0 else "     - ") + rst_escape(c) for i, c in enumerate(row)
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def write_texts(
+    out_dir: str | Path,
+    *,
+    paper_tex: str | Path,
+    figure_targets: Iterable[str],
+    results: Sequence[Mapping[str, Any]],
+    macros: Mapping[str, str],
+    stage_rows: Iterable[Sequence[str]],
+) -> list[Path]:
+    """Write <out_dir>/summary.rst and <out_dir>/<kind>/<name>/<figure>.rst per figure."""
+    from ntkpaper import io
+
+    figures = paper_figures(paper_tex)
+    labels = labels_of(paper_tex)
+    written = [Path(out_dir) / "summary.rst"]
+    io.write_text(written[0], summary_text(results, stage_rows))
+    for target in figure_targets:
+        shown = next((f for f in figures if target in f.targets), None)
+        path = Path(out_dir) / f"{target}.rst"
+        io.write_text(path, figure_text(shown, target, results, macros, labels))
+        written.append(path)
+    return written
