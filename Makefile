@@ -84,8 +84,12 @@ test-fast: venv
 bench: venv
 	$(BIN)/python benchmarks/run_all.py
 
+# ruff, and Snakemake's own lints but the per-rule "conda environment or container" one (the
+# jobs run in the pinned .venv, not in per-rule environments).
 lint: venv
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	@lints=$$($(BIN)/snakemake --lint 2>&1 | grep '^    \* ' | grep -v 'Specify a conda environment or container'); \
+	if [ -n "$$lints" ]; then echo "snakemake --lint:"; echo "$$lints"; exit 1; fi; echo "snakemake --lint: clean"
 
 format: venv
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .

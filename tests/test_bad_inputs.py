@@ -6,6 +6,7 @@ scratch copy, which must exit non-zero and write nothing under results/."""
 from __future__ import annotations
 
 import copy
+import gzip
 import os
 import re
 import subprocess
@@ -68,6 +69,16 @@ CASES = {
     "typo in an experiment kind": (mutate(("experiments", "width_swep"), {}), r"'experiments.width_swep' is unknown"),
     "undefined data set": (mutate((*WS, "data"), "cifar10"), r"data': dataset 'cifar10' is not defined"),
     "missing required key": (mutate((*WS, "steps"), delete=True), r"'steps' is a required property"),
+    # beyond the schema: grids and ranges in order, sizes inside the population
+    "widths out of order": (mutate((*WS, "widths"), [128, 64]), r"widths': expected increasing values, got \[128, 64\]"),
+    "lr grid ends swapped": (mutate(("experiments", "lr_limit", "digits_relu_depth2", "lr_grid"), {"lo": 4, "hi": 1, "per_octave": 3}),
+                             r"lr_limit.digits_relu_depth2.lr_grid': expected lo < hi, got lo = 4, hi = 1"),
+    "fit range reversed": (mutate(("experiments", "learning_curves", "circle_relu", "fit_sizes"), [128, 16]),
+                           r"circle_relu.fit_sizes': expected \[lo, hi\] with lo < hi"),
+    "learning-curve size beyond the population": (mutate(("experiments", "learning_curves", "digits_relu", "sizes"), [8, 16, 5000]),
+                                                  r"digits_relu.sizes': \[5000\] not below the population of 'digits' \(n_train \+ n_test = 1797\)"),
+    "mode size the whole population": (mutate(("experiments", "learning_curves", "digits_relu", "mode_size"), 1797),
+                                       r"mode_size': \[1797\] not below the population"),
 }  # fmt: skip
 
 
@@ -95,6 +106,13 @@ def test_good_idx_config_passes(idx_config):
     cfg.validate(idx_config[0])
 
 
+def cut_gzip(folder):
+    """The images as a gzip file cut short (as an interrupted download leaves it)."""
+    plain = folder / "train-images-idx3-ubyte"
+    (folder / f"{plain.name}.gz").write_bytes(gzip.compress(plain.read_bytes())[:150])
+    plain.unlink()
+
+
 IDX_CASES = {
     "missing IDX file": (lambda d: (d / "train-labels-idx1-ubyte").unlink(), r"does not exist"),
     "truncated IDX file": (
@@ -111,15 +129,7 @@ IDX_CASES = {
         lambda d: write_idx(d / "train-labels-idx1-ubyte", np.zeros(39, np.uint8)),
         r"40 images but 39 labels",
     ),
-    "NaN in the inputs": (
-        lambda d: write_idx(d / "train-images-idx3-ubyte",
-                            np.where(np.eye(4)[None] > 0, np.nan, 1.0).repeat(40, 0), 0x0D),
-        r"data set mnist: 160 non-finite input values",
-    ),
-    "infinite inputs": (
-        lambda d: write_idx(d / "train-images-idx3-ubyte", np.full((40, 4, 4), np.inf), 0x0E),
-        r"non-finite input values",
-    ),
+    "gzip file cut in half": (cut_gzip, r"train-images-idx3-ubyte.gz .*truncated or corrupt"),
     "missing IDX folder": (lambda d: [p.unlink() for p in d.iterdir()] and d.rmdir(),
                            r"IDX folder .* does not exist"),
 }  # fmt: skip
@@ -132,6 +142,27 @@ def test_bad_idx_data_is_named(idx_config, name):
     corrupt(folder)
     with pytest.raises(cfg.ConfigError, match=f"datasets.mnist.path': .*{message}"):
         cfg.validate(config)
+
+
+# Validation reads the IDX headers only (it runs at every Snakemake start); the data's values
+# are checked when the data-preparation job reads them.
+VALUE_CASES = {
+    "NaN in the inputs": (np.where(np.eye(4)[None] > 0, np.nan, 1.0).repeat(40, 0), 0x0D,
+                          r"data set mnist: 160 non-finite input values"),
+    "infinite inputs": (np.full((40, 4, 4), np.inf), 0x0E, r"non-finite input values"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(VALUE_CASES))
+def test_bad_idx_values_are_named_when_the_data_is_prepared(idx_config, name):
+    from ntkpaper import data, keys
+
+    config, folder = idx_config
+    values, type_code, message = VALUE_CASES[name]
+    write_idx(folder / "train-images-idx3-ubyte", values, type_code)
+    cfg.validate(config)  # headers and sizes are fine
+    with pytest.raises(data.DataError, match=message):
+        data.prepare("mnist", config["datasets"]["mnist"], key=keys.run_key(0, "data"))
 
 
 def test_unwritable_results_folder_is_named(tmp_path):

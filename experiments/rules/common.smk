@@ -15,7 +15,7 @@ from ntkpaper.config import (  # noqa: E402
     used_datasets,
     validate,
 )
-from ntkpaper import memory  # noqa: E402
+from ntkpaper import html_report, memory  # noqa: E402
 from ntkpaper.blas import safe_environment  # noqa: E402
 from ntkpaper.io import git_state  # noqa: E402
 from ntkpaper.workflow import code_inputs, study_kind, study_kinds  # noqa: E402
@@ -52,12 +52,9 @@ except ConfigError as err:
     sys.stderr.write(f"\nConfigError: {err}\n\n")
     raise SystemExit(2)
 
-# XLA's optimization level (quick.yaml sets 0), for every job through its environment; the
-# jobs that compile also take it as a param, so that changing it reruns them.
+# XLA's optimization level (quick.yaml sets 0): a param of the jobs that compile, which set
+# it before they compute (ntkpaper.cli.xla_options), so that changing it reruns them.
 XLA_OPT_LEVEL = config.get("xla_opt_level")  # absent: XLA's own (no schema default)
-if XLA_OPT_LEVEL is not None:
-    _flag = f"--xla_backend_optimization_level={XLA_OPT_LEVEL}"
-    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_flag}".strip()
 
 # Experiment kinds whose numbers the claims and macros collect; rule files register theirs.
 KINDS = []
@@ -125,3 +122,15 @@ for _kind, _entries in config["experiments"].items():
     for _spec in (_entries or {}).values():
         if isinstance(_spec, dict) and "model" in _spec and "data" in _spec:
             kernel_file(_spec["data"], _spec["model"])
+
+
+def figure_code(w):
+    """The plot job's code; a target naming an unknown kind or figure says what exists."""
+    if w.kind not in FIGURES:
+        raise ValueError(f"no study kind {w.kind!r}; kinds: {', '.join(sorted(FIGURES))}")
+    spec(w.kind, w.name)  # an unknown instance names the configured ones
+    if w.figure not in FIGURES[w.kind]:
+        raise ValueError(
+            f"{w.kind} has no figure {w.figure!r}; its figures: {', '.join(FIGURES[w.kind])}"
+        )
+    return code("plot.py", f"ntkpaper.figures.{w.kind}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import resource
 import sys
 import time
@@ -51,6 +52,21 @@ def _setup_logging(log_path: str | None) -> None:
     log.setLevel(logging.INFO)
 
 
+def xla_options(opt_level: int | None) -> None:
+    """XLA's optimization level for this job (quick.yaml's `xla_opt_level: 0` skips LLVM's
+    optimizations): XLA reads XLA_FLAGS when it first compiles, so setting it before `main`
+    computes anything applies it; a job that computed at import would not get it."""
+    if opt_level is None:
+        return
+    if "jax" in sys.modules:
+        from jax._src import xla_bridge
+
+        if xla_bridge.backends_are_initialized():
+            raise RuntimeError("xla_opt_level: XLA started before the job set its flags")
+    flag = f"--xla_backend_optimization_level={int(opt_level)}"
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flag}".strip()
+
+
 def run(main: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], None]) -> None:
     """Call main with the rule's inputs, outputs and params (Snakemake or argv)."""
     snakemake = sys.modules["__main__"].__dict__.get("snakemake")
@@ -68,6 +84,7 @@ def run(main: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], None]) 
         params = yaml.safe_load(Path(args.params).read_text()) if args.params else {}
         log_path = None
     _setup_logging(log_path)
+    xla_options(params.get("xla_opt_level"))
     started = time.time()
     main(inputs, outputs, params)
     # The process's CPU time includes its start-up (imports, JIT), which per-job costs are made of.
