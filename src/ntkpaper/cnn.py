@@ -72,8 +72,9 @@ class CNNSpec:
         if self.activation not in ("relu", "erf"):  # closed-form stax kernels only
             raise ValueError(f"CNNSpec.activation must be relu or erf, got {self.activation!r}")
         if not self.W_std > 0 or not self.b_std >= 0:
-            raise ValueError(f"CNNSpec needs W_std > 0 and b_std >= 0, got {self.W_std}, "
-                             f"{self.b_std}")  # fmt: skip
+            raise ValueError(
+                f"CNNSpec needs W_std > 0 and b_std >= 0, got {self.W_std}, {self.b_std}"
+            )
         if len(self.image_shape) != 3 or min(self.image_shape) < 1:
             raise ValueError(f"CNNSpec.image_shape must be (H, W, C), got {self.image_shape}")
 
@@ -84,8 +85,13 @@ class CNNSpec:
 
 def cnn_spec(block: dict, *, channels: int, readout: str, out_dim: int, image_shape) -> CNNSpec:
     """A CNNSpec from a config ``cnn:`` block."""
-    return CNNSpec(channels=channels, readout=readout, out_dim=out_dim,
-                   image_shape=tuple(int(s) for s in image_shape), **dict(block))  # fmt: skip
+    return CNNSpec(
+        channels=channels,
+        readout=readout,
+        out_dim=out_dim,
+        image_shape=tuple(int(s) for s in image_shape),
+        **dict(block),
+    )
 
 
 def _patches(x: jax.Array, k: int) -> jax.Array:
@@ -95,8 +101,9 @@ def _patches(x: jax.Array, k: int) -> jax.Array:
     h, w = x.shape[1], x.shape[2]
     lo = (k - 1) // 2
     padded = jnp.pad(x, ((0, 0), (lo, k - 1 - lo), (lo, k - 1 - lo), (0, 0)))
-    return jnp.concatenate([padded[:, i : i + h, j : j + w, :] for i in range(k)
-                            for j in range(k)], axis=-1)  # fmt: skip
+    return jnp.concatenate(
+        [padded[:, i : i + h, j : j + w, :] for i in range(k) for j in range(k)], axis=-1
+    )
 
 
 class ScaledConv(nn.Module):
@@ -137,12 +144,24 @@ class CNN(nn.Module):
         sigma = activation_fn(spec.activation)
         x = x.reshape(x.shape[0], *spec.image_shape)
         for layer in range(spec.conv_layers):
-            x = ScaledConv(spec.channels, spec.filter_size, spec.W_std, spec.b_std,
-                           param_dtype=self.param_dtype, name=f"Conv_{layer}")(x)  # fmt: skip
+            x = ScaledConv(
+                spec.channels,
+                spec.filter_size,
+                spec.W_std,
+                spec.b_std,
+                param_dtype=self.param_dtype,
+                name=f"Conv_{layer}",
+            )(x)
             x = sigma(x)
         x = x.reshape(x.shape[0], -1) if spec.readout == "flatten" else jnp.mean(x, axis=(1, 2))
-        return ScaledDense(spec.out_dim, "ntk", spec.W_std, spec.b_std,
-                           param_dtype=self.param_dtype, name="Dense_0")(x)  # fmt: skip
+        return ScaledDense(
+            spec.out_dim,
+            "ntk",
+            spec.W_std,
+            spec.b_std,
+            param_dtype=self.param_dtype,
+            name="Dense_0",
+        )(x)
 
 
 @functools.partial(jax.jit, static_argnames=("spec", "dtype"))
@@ -179,11 +198,21 @@ def stax_network(spec: CNNSpec) -> tuple[Callable, Callable, Callable]:
     layers = []
     for _ in range(spec.conv_layers):
         k = spec.filter_size
-        layers += [stax.Conv(spec.channels, (k, k), padding="SAME", W_std=spec.W_std,
-                             b_std=spec.b_std, parameterization="ntk"), nonlinearity]  # fmt: skip
+        layers += [
+            stax.Conv(
+                spec.channels,
+                (k, k),
+                padding="SAME",
+                W_std=spec.W_std,
+                b_std=spec.b_std,
+                parameterization="ntk",
+            ),
+            nonlinearity,
+        ]
     layers.append(stax.Flatten() if spec.readout == "flatten" else stax.GlobalAvgPool())
-    layers.append(stax.Dense(spec.out_dim, W_std=spec.W_std, b_std=spec.b_std,
-                             parameterization="ntk"))  # fmt: skip
+    layers.append(
+        stax.Dense(spec.out_dim, W_std=spec.W_std, b_std=spec.b_std, parameterization="ntk")
+    )
     return stax.serial(*layers)
 
 
@@ -208,8 +237,9 @@ def to_stax_params(spec: CNNSpec, params: Params) -> list[tuple]:
 def from_stax_params(spec: CNNSpec, stax_params: list[tuple]) -> Params:
     """stax.serial layout → Flax layout (inverse of ``to_stax_params``)."""
     weighted = [p for p in stax_params if len(p) == 2]
-    params = {f"Conv_{i}": {"kernel": W, "bias": b.reshape(-1)}
-              for i, (W, b) in enumerate(weighted[:-1])}  # fmt: skip
+    params = {
+        f"Conv_{i}": {"kernel": W, "bias": b.reshape(-1)} for i, (W, b) in enumerate(weighted[:-1])
+    }
     W, b = weighted[-1]
     params["Dense_0"] = {"kernel": W, "bias": b.reshape(-1)}
     return {"params": params}
@@ -232,9 +262,13 @@ def _blocks(x: np.ndarray, size: int) -> tuple[np.ndarray, int]:
 
 
 def analytic_kernels(
-    spec: CNNSpec, x1: np.ndarray, x2: np.ndarray | None = None, *, block_size: int = 40,
+    spec: CNNSpec,
+    x1: np.ndarray,
+    x2: np.ndarray | None = None,
+    *,
+    block_size: int = 40,
     get: tuple[str, ...] = ("ntk", "nngp"),
-) -> dict[str, np.ndarray]:  # fmt: skip
+) -> dict[str, np.ndarray]:
     """neural-tangents' analytic kernels of the conv net, float64, tiled in
     ``block_size``×``block_size`` tiles of one compiled shape (memory stays bounded: with
     pooling a tile holds block_size²·(H·W)² covariances per layer). For x2=None only the
@@ -266,8 +300,11 @@ def analytic_kernels(
 
 @functools.lru_cache(maxsize=16)
 def _empirical_fn(spec: CNNSpec, implementation: int) -> Callable:
-    return jax.jit(nt.empirical_ntk_fn(make_apply(spec), trace_axes=(-1,), vmap_axes=0,
-                                       implementation=implementation))  # fmt: skip
+    return jax.jit(
+        nt.empirical_ntk_fn(
+            make_apply(spec), trace_axes=(-1,), vmap_axes=0, implementation=implementation
+        )
+    )
 
 
 def empirical_ntk(

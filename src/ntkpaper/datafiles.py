@@ -117,8 +117,15 @@ def parse_idx_header(path: Path, raw: bytes) -> tuple[int, tuple[int, ...], int]
     return raw[2], shape, header
 
 
-def check_idx_size(path: Path, type_code: int, shape: tuple[int, ...], header: int,
-                   size: int, *, what: str = "the file holds") -> None:  # fmt: skip
+def check_idx_size(
+    path: Path,
+    type_code: int,
+    shape: tuple[int, ...],
+    header: int,
+    size: int,
+    *,
+    what: str = "the file holds",
+) -> None:
     """The data the header promises is all there (`size`: header plus data, in bytes)."""
     expected = IDX_ITEMSIZE[type_code] * math.prod(shape)
     if size - header != expected % (2**32 if what.startswith("its gzip") else 2**64):

@@ -86,9 +86,16 @@ def paper_figures(paper_tex: str | Path) -> list[PaperFigure]:
                 t.removesuffix(".pdf") for t in re.findall(r"\\figpath\{([^}]+)\}", block)
             )
             caption = command_argument(block, "caption") or ""
-            out.append(PaperFigure(number=len(out) + 1, section=section, section_title=title,
-                                   targets=targets, caption=caption,
-                                   label=command_argument(block, "label")))  # fmt: skip
+            out.append(
+                PaperFigure(
+                    number=len(out) + 1,
+                    section=section,
+                    section_title=title,
+                    targets=targets,
+                    caption=caption,
+                    label=command_argument(block, "label"),
+                )
+            )
     return out
 
 
@@ -144,40 +151,99 @@ def read_macros(*paths: str | Path) -> dict[str, str]:
 
 
 SYMBOLS = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "eta": "η", "theta": "θ",
-    "Theta": "Θ", "lambda": "λ", "mu": "μ", "sigma": "σ", "infty": "∞", "times": "×",
-    "cdot": "·", "approx": "≈", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "pm": "±",
-    "to": "→", "ell": "ℓ", "sqrt": "√", "propto": "∝", "in": "∈", "sum": "Σ", "partial": "∂",
-    "ldots": "…", "dots": "…", "nabla": "∇", "Sigma": "Σ", "kappa": "κ", "rho": "ρ",
-    "tau": "τ", "phi": "φ", "chi": "χ", "omega": "ω", "epsilon": "ε", "varepsilon": "ε",
-    "xi": "ξ", "nu": "ν", "pi": "π", "Delta": "Δ", "langle": "⟨", "rangle": "⟩",
-    "lVert": "‖", "rVert": "‖", "Vert": "‖", "|": "‖", "min": "min", "max": "max", "ln": "ln",
-    "log": "log", "exp": "exp", "mid": "|", "star": "⋆", "neq": "≠", "ne": "≠", "sim": "∼",
-}  # fmt: skip
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "eta": "η",
+    "theta": "θ",
+    "Theta": "Θ",
+    "lambda": "λ",
+    "mu": "μ",
+    "sigma": "σ",
+    "infty": "∞",
+    "times": "×",
+    "cdot": "·",
+    "approx": "≈",
+    "le": "≤",
+    "leq": "≤",
+    "ge": "≥",
+    "geq": "≥",
+    "pm": "±",
+    "to": "→",
+    "ell": "ℓ",
+    "sqrt": "√",
+    "propto": "∝",
+    "in": "∈",
+    "sum": "Σ",
+    "partial": "∂",
+    "ldots": "…",
+    "dots": "…",
+    "nabla": "∇",
+    "Sigma": "Σ",
+    "kappa": "κ",
+    "rho": "ρ",
+    "tau": "τ",
+    "phi": "φ",
+    "chi": "χ",
+    "omega": "ω",
+    "epsilon": "ε",
+    "varepsilon": "ε",
+    "xi": "ξ",
+    "nu": "ν",
+    "pi": "π",
+    "Delta": "Δ",
+    "langle": "⟨",
+    "rangle": "⟩",
+    "lVert": "‖",
+    "rVert": "‖",
+    "Vert": "‖",
+    "|": "‖",
+    "min": "min",
+    "max": "max",
+    "ln": "ln",
+    "log": "log",
+    "exp": "exp",
+    "mid": "|",
+    "star": "⋆",
+    "neq": "≠",
+    "ne": "≠",
+    "sim": "∼",
+}
 DASHES = (("---", "—"), ("--", "–"), ("``", "“"), ("''", "”"), ("~", " "))
 
 
-def plain(tex: str, macros: Mapping[str, str] | None = None,
-          labels: Mapping[str, str] | None = None) -> str:  # fmt: skip
+def plain(
+    tex: str, macros: Mapping[str, str] | None = None, labels: Mapping[str, str] | None = None
+) -> str:
     """LaTeX prose as plain text: macros filled in, maths in Unicode, commands dropped."""
     macros, labels = macros or {}, labels or {}
     text = tex
     for _ in range(5):  # a macro's text may hold LaTeX of its own
         text = re.sub(r"\\N\{([^}]+)\}", lambda m: macros.get("N:" + m.group(1), "??"), text)
         text = re.sub(r"\\V\{([^}]+)\}", lambda m: macros.get("V:" + m.group(1), "??"), text)
-    text = re.sub(r"\\[cC]ref\{([^}]+)\}",
-                  lambda m: ", ".join(labels.get(k, "") for k in m.group(1).split(",")),
-                  text)  # fmt: skip
-    text = re.sub(r"\\cite[pt]?(\[[^\]]*\])?\{([^}]+)\}",
-                  lambda m: f"[{m.group(2)}{', ' + m.group(1)[1:-1] if m.group(1) else ''}]",
-                  text)  # fmt: skip
+    text = re.sub(
+        r"\\[cC]ref\{([^}]+)\}",
+        lambda m: ", ".join(labels.get(k, "") for k in m.group(1).split(",")),
+        text,
+    )
+    text = re.sub(
+        r"\\cite[pt]?(\[[^\]]*\])?\{([^}]+)\}",
+        lambda m: f"[{m.group(2)}{', ' + m.group(1)[1:-1] if m.group(1) else ''}]",
+        text,
+    )
     text = re.sub(r"\\(label|figpath)\{[^}]*\}", "", text)
     text = re.sub(r"\\(frac|tfrac|dfrac)\{([^{}]*)\}\{([^{}]*)\}", r"(\2)/(\3)", text)
-    text = re.sub(r"\\([A-Za-z]+|\|)",
-                  lambda m: SYMBOLS.get(m.group(1), "" if m.group(1) != "newline" else " "),
-                  text)  # fmt: skip
-    text = re.sub(r"\\([%&#_$,;:! ])", lambda m: {",": " ", ";": " ", ":": " ", "!": ""}.get(
-        m.group(1), m.group(1)), text)  # fmt: skip
+    text = re.sub(
+        r"\\([A-Za-z]+|\|)",
+        lambda m: SYMBOLS.get(m.group(1), "" if m.group(1) != "newline" else " "),
+        text,
+    )
+    text = re.sub(
+        r"\\([%&#_$,;:! ])",
+        lambda m: {",": " ", ";": " ", ":": " ", "!": ""}.get(m.group(1), m.group(1)),
+        text,
+    )
     text = text.replace("\\\\", " ")
     for latex, char in DASHES:
         text = text.replace(latex, char)
@@ -216,8 +282,13 @@ def claim_line(r: Mapping[str, Any]) -> str:
     )
 
 
-def figure_text(f: PaperFigure | None, target: str, results: Sequence[Mapping[str, Any]],
-                macros: Mapping[str, str], labels: Mapping[str, str]) -> str:  # fmt: skip
+def figure_text(
+    f: PaperFigure | None,
+    target: str,
+    results: Sequence[Mapping[str, Any]],
+    macros: Mapping[str, str],
+    labels: Mapping[str, str],
+) -> str:
     """One figure's report caption: the paper's caption and its instance's claims."""
     kind, name, _ = target.split("/")
     if f is None:
@@ -231,8 +302,10 @@ def figure_text(f: PaperFigure | None, target: str, results: Sequence[Mapping[st
     if mine:
         lines += ["", f"Claims about ``{kind}/{name}``:", ""]
         lines += [claim_line(r) for r in mine]
-    lines += ["", f"Data: ``results/figures/{target}.npz``; numbers: "
-              f"``results/numbers/{kind}/{name}.json``."]  # fmt: skip
+    lines += [
+        "",
+        f"Data: ``results/figures/{target}.npz``; numbers: ``results/numbers/{kind}/{name}.json``.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -255,13 +328,24 @@ def summary_text(results: Sequence[Mapping[str, Any]], stage_rows: Iterable[Sequ
         "     - measured",
     ]
     for r in results:
-        for i, cell in enumerate((r["claim"], r["instance"], r["outcome"], r["expected_text"],
-                                  measured_text(r["measured"]))):  # fmt: skip
+        for i, cell in enumerate(
+            (
+                r["claim"],
+                r["instance"],
+                r["outcome"],
+                r["expected_text"],
+                measured_text(r["measured"]),
+            )
+        ):
             lines.append(("   * - " if i == 0 else "     - ") + rst_escape(str(cell)))
     rows = list(stage_rows)
     if rows:
-        lines += ["", ".. list-table:: Stage costs (from Snakemake's benchmark files)",
-                  "   :header-rows: 1", ""]  # fmt: skip
+        lines += [
+            "",
+            ".. list-table:: Stage costs (from Snakemake's benchmark files)",
+            "   :header-rows: 1",
+            "",
+        ]
         for row in rows:
             lines += [
                 ("   * - " if i == 0 else "     - ") + rst_escape(c) for i, c in enumerate(row)

@@ -119,8 +119,7 @@ def theory(eta: np.ndarray, c2: np.ndarray, p: float, ridge: float = 0.0) -> dic
 def theory_curve(eta, c2, sizes: Sequence[int], ridge: float = 0.0) -> dict[str, np.ndarray]:
     """``theory`` over training-set sizes: E_g, E_train, κ, γ, each of shape (len(sizes),)."""
     out = [theory(eta, c2, float(p), ridge) for p in sizes]
-    return {name: np.array([o[name] for o in out]) for name in ("E_g", "E_train", "kappa",
-                                                                "gamma")}  # fmt: skip
+    return {name: np.array([o[name] for o in out]) for name in ("E_g", "E_train", "kappa", "gamma")}
 
 
 def held_out_error(e_g, e_train, p, n):
@@ -130,8 +129,9 @@ def held_out_error(e_g, e_train, p, n):
     return (n * np.asarray(e_g) - p * np.asarray(e_train)) / (n - p)
 
 
-def krr_predict(k_all_train: np.ndarray, k_train: np.ndarray, y_train: np.ndarray,
-                ridge: float = 0.0) -> np.ndarray:  # fmt: skip
+def krr_predict(
+    k_all_train: np.ndarray, k_train: np.ndarray, y_train: np.ndarray, ridge: float = 0.0
+) -> np.ndarray:
     """k(x)ᵀ(K + λI)⁻¹y for the rows of ``k_all_train`` (Cholesky; least squares if the
     Gram matrix is numerically singular)."""
     a = k_train + ridge * np.eye(len(k_train))
@@ -142,8 +142,13 @@ def krr_predict(k_all_train: np.ndarray, k_train: np.ndarray, y_train: np.ndarra
     return k_all_train @ alpha
 
 
-def subset_errors(k: np.ndarray, y: np.ndarray, subset: np.ndarray, ridge: float = 0.0,
-                  vectors: np.ndarray | None = None) -> dict:  # fmt: skip
+def subset_errors(
+    k: np.ndarray,
+    y: np.ndarray,
+    subset: np.ndarray,
+    ridge: float = 0.0,
+    vectors: np.ndarray | None = None,
+) -> dict:
     """Kernel regression on the population points ``subset``: squared errors averaged over
     outputs on the whole population, on the held-out rest and on the training points, and
     (with ``vectors``, the eigenvectors of K/N) the whole-population error mode by mode,
@@ -153,8 +158,11 @@ def subset_errors(k: np.ndarray, y: np.ndarray, subset: np.ndarray, ridge: float
     sq = np.mean((f - y) ** 2, axis=1)
     rest = np.ones(len(k), bool)
     rest[subset] = False
-    out = {"whole": float(sq.mean()), "rest": float(sq[rest].mean()),
-           "train": float(sq[~rest].mean())}  # fmt: skip
+    out = {
+        "whole": float(sq.mean()),
+        "rest": float(sq[rest].mean()),
+        "train": float(sq[~rest].mean()),
+    }
     if vectors is not None:
         out["modes"] = np.mean((vectors.T @ (f - y)) ** 2, axis=1) / len(k)
     return out

@@ -207,24 +207,48 @@ def conv_ntk(spec, d: Data) -> Job:
     cnn = spec["cnn"]
     channels = max(spec["channels"] + spec["train_channels"])
     # a conv layer's weights are filter² × channels² (stand-in: a Dense net of that width)
-    net = Net(channels * cnn["filter_size"], cnn["conv_layers"] + 1, spec["seeds"],
-              spec["n_kernel"] * h * w, c * cnn["filter_size"] ** 2, d.out_dim,
-              spec["n_kernel"] * h * w)  # fmt: skip
+    net = Net(
+        channels * cnn["filter_size"],
+        cnn["conv_layers"] + 1,
+        spec["seeds"],
+        spec["n_kernel"] * h * w,
+        c * cnn["filter_size"] ** 2,
+        d.out_dim,
+        spec["n_kernel"] * h * w,
+    )
     # the trained ensemble: train_seeds CNNs, activations of C channels at every position of
     # the training and test images (held at a record)
-    trained = Net(max(spec["train_channels"]), cnn["conv_layers"] + 1, spec["train_seeds"],
-                  (min(spec["train_n"], n_train) + n_test) * h * w, c * cnn["filter_size"] ** 2,
-                  d.out_dim)  # fmt: skip
-    return Job((net, trained), kernel_entries=4 * block**2 * (h * w) ** 2
-               + 4 * n_train * (n_train + n_test))  # fmt: skip
+    trained = Net(
+        max(spec["train_channels"]),
+        cnn["conv_layers"] + 1,
+        spec["train_seeds"],
+        (min(spec["train_n"], n_train) + n_test) * h * w,
+        c * cnn["filter_size"] ** 2,
+        d.out_dim,
+    )
+    return Job(
+        (net, trained),
+        kernel_entries=4 * block**2 * (h * w) ** 2 + 4 * n_train * (n_train + n_test),
+    )
 
 
 SIZES: dict[str, Callable[[Mapping[str, Any], Data], Job]] = {
     f.__name__: f
-    for f in (width_sweep, gd_vs_sgd, lr_limit, kernel_convergence, gp_prediction,
-              eigendecay, early_stopping, learning_curves, cost, recursion_check, conv_ntk,
-              kernel_pca)
-}  # fmt: skip
+    for f in (
+        width_sweep,
+        gd_vs_sgd,
+        lr_limit,
+        kernel_convergence,
+        gp_prediction,
+        eigendecay,
+        early_stopping,
+        learning_curves,
+        cost,
+        recursion_check,
+        conv_ntk,
+        kernel_pca,
+    )
+}
 
 
 def run_estimate(kind: str, spec: Mapping[str, Any], datasets: Mapping[str, Any]) -> float:

@@ -39,14 +39,18 @@ def nt_gp_moments(
     difference (claims E5-nt, E6-nt)."""
     kernel_fn = stax_network(spec)[2]
     predict_fn = nt.predict.gradient_descent_mse_ensemble(
-        kernel_fn, jnp.asarray(x_train, jnp.float64), jnp.asarray(y_train, jnp.float64),
-        learning_rate=lr, diag_reg=0.0,
-    )  # fmt: skip
+        kernel_fn,
+        jnp.asarray(x_train, jnp.float64),
+        jnp.asarray(y_train, jnp.float64),
+        learning_rate=lr,
+        diag_reg=0.0,
+    )
     x_test = jnp.asarray(x_test, jnp.float64)
     means, covs = [], []
     for t in np.atleast_1d(np.asarray(times, np.float64)):
-        out = predict_fn(t=None if np.isinf(t) else float(t), x_test=x_test, get="ntk",
-                         compute_cov=True)  # fmt: skip
+        out = predict_fn(
+            t=None if np.isinf(t) else float(t), x_test=x_test, get="ntk", compute_cov=True
+        )
         means.append(np.asarray(out.mean, np.float64))
         covs.append(np.asarray(out.covariance, np.float64))
     return {"mean": np.stack(means), "cov": np.stack(covs)}

@@ -304,8 +304,17 @@ def at_infinity(ax, x_inf, values, w0, *, styles, guide: bool = True) -> None:
         shift = matplotlib.transforms.offset_copy(
             ax.transData, fig=fig, x=6.0 * (i - (len(values) - 1) / 2), units="points"
         )
-        ax.plot([x_inf], [value], marker, color=color, ms=5, ls="none", label=label,
-                mfc=color if filled else "white", transform=shift)  # fmt: skip
+        ax.plot(
+            [x_inf],
+            [value],
+            marker,
+            color=color,
+            ms=5,
+            ls="none",
+            label=label,
+            mfc=color if filled else "white",
+            transform=shift,
+        )
     ax.update_datalim([(x_inf, v) for v in values])  # the shifted markers do not count
     ax.margins(y=0.12)
     ax.autoscale_view(scalex=False)

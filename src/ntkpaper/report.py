@@ -259,8 +259,14 @@ def verdicts_tex(results: Iterable[Mapping[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-STAGE_HEADER = ("stage (rule)", "jobs", "wall (s)", "CPU (s)", "slowest job (s)",
-                "peak memory (MB)")  # fmt: skip
+STAGE_HEADER = (
+    "stage (rule)",
+    "jobs",
+    "wall (s)",
+    "CPU (s)",
+    "slowest job (s)",
+    "peak memory (MB)",
+)
 
 
 def stage_costs(tsv_paths: Iterable[str]) -> tuple[list[list[str]], list[list[str]]]:
@@ -295,10 +301,16 @@ def stage_costs(tsv_paths: Iterable[str]) -> tuple[list[list[str]], list[list[st
         )
     elapsed = format_number(max(ends, default=0) - min(starts, default=0))
     totals = [
-        ["all jobs", str(sum(map(len, stages.values()))), format_number(total),
-         format_number(total_cpu), "", ""],
+        [
+            "all jobs",
+            str(sum(map(len, stages.values()))),
+            format_number(total),
+            format_number(total_cpu),
+            "",
+            "",
+        ],
         ["elapsed, first start to last end", "", elapsed, "", "", ""],
-    ]  # fmt: skip
+    ]
     return body, totals
 
 

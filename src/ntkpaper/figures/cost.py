@@ -23,8 +23,14 @@ def plot_cost(data: Mapping[str, np.ndarray], path) -> None:
         ("kernel_nt", "analytic NTK, neural-tangents", NT, "s"),
         ("solve", r"NTK-GP mean at $t=\infty$ (solve)", SOLVE, "D"),
     ):
-        a.plot(ns, data[key], "-", marker=marker, color=color,
-               label=plotting.rate_label(label, data[f"rate_{key}"]))  # fmt: skip
+        a.plot(
+            ns,
+            data[key],
+            "-",
+            marker=marker,
+            color=color,
+            label=plotting.rate_label(label, data[f"rate_{key}"]),
+        )
     a.set(yscale="log", ylabel="seconds")
     plotting.width_axis(a, ns, label="training points $N$")
     plotting.legend_below(a, ncol=1, gap_pt=28)
@@ -42,17 +48,31 @@ def plot_cost(data: Mapping[str, np.ndarray], path) -> None:
             b.plot(data[key][timed], np.full(timed.sum(), i), color=color, lw=0.8, ls=":")
         for w, x, marker in zip(widths, data[key], plotting.MARKERS, strict=False):
             if np.isfinite(x):
-                b.plot([x], [i], marker, color=color, ms=5,
-                       mfc="white" if w == widths[0] else color)  # fmt: skip
-    b.set(xscale="log", xlabel="s per empirical NTK", yticks=range(len(rows)),
-          yticklabels=[label for _, label, _ in rows], ylim=(-0.6, len(rows) - 0.4))  # fmt: skip
+                b.plot(
+                    [x], [i], marker, color=color, ms=5, mfc="white" if w == widths[0] else color
+                )
+    b.set(
+        xscale="log",
+        xlabel="s per empirical NTK",
+        yticks=range(len(rows)),
+        yticklabels=[label for _, label, _ in rows],
+        ylim=(-0.6, len(rows) - 0.4),
+    )
     b.invert_yaxis()
     b.grid(False, axis="y")
     handles = [
-        plotting.matplotlib.lines.Line2D([], [], color="0.3", marker=m, ls="none", ms=5,
-                                         mfc="white" if i == 0 else "0.3", label=f"width {w}")
+        plotting.matplotlib.lines.Line2D(
+            [],
+            [],
+            color="0.3",
+            marker=m,
+            ls="none",
+            ms=5,
+            mfc="white" if i == 0 else "0.3",
+            label=f"width {w}",
+        )
         for i, (w, m) in enumerate(zip(widths, plotting.MARKERS, strict=False))
-    ]  # fmt: skip
+    ]
     plotting.legend_below(b, ncol=len(widths), handles=handles, gap_pt=28)
     plotting.panel_labels(axes)
     plotting.save(fig, path)

@@ -32,24 +32,46 @@ def plot_early_stopping(data: Mapping[str, np.ndarray], path) -> None:
     (a, b), (c, d) = axes
     t = data["times"]
     n_draws = int(data["n_draws"])
-    a.fill_between(t, data["test_mse_lo"], data["test_mse_hi"], color="0.85", lw=0,
-                   label=f"NTK mean predictor, range over {n_draws} noise draws")  # fmt: skip
+    a.fill_between(
+        t,
+        data["test_mse_lo"],
+        data["test_mse_hi"],
+        color="0.85",
+        lw=0,
+        label=f"NTK mean predictor, range over {n_draws} noise draws",
+    )
     a.plot(t, data["test_mse"], color="k", label="NTK mean predictor ($f_0 = 0$), draw 0")
     # Thick and pale under the networks, which follow it: both stay visible.
-    a.plot(data["times_expected"], data["test_mse_expected"], color="0.6", lw=3.2,
-           label="NTK, one network (mean + init variance)")  # fmt: skip
+    a.plot(
+        data["times_expected"],
+        data["test_mse_expected"],
+        color="0.6",
+        lw=3.2,
+        label="NTK, one network (mean + init variance)",
+    )
     a.axhline(data["inf_test_mse"], color="k", ls="-.", lw=0.8, label=r"NTK mean, $t=\infty$")
-    a.axhline(data["ridge_test_mse"], color=GREEN, ls="-", lw=0.8,
-              label="tuned kernel ridge")  # fmt: skip
+    a.axhline(data["ridge_test_mse"], color=GREEN, ls="-", lw=0.8, label="tuned kernel ridge")
     b.plot(t, data["test_acc"], color="k", label="NTK mean: test accuracy")
-    b.plot(t, data["train_noisy_fit"], color="k", ls="--", lw=1.0,
-           label="NTK mean: corrupted labels fitted")  # fmt: skip
+    b.plot(
+        t,
+        data["train_noisy_fit"],
+        color="k",
+        ls="--",
+        lw=1.0,
+        label="NTK mean: corrupted labels fitted",
+    )
     widths = data["net_widths"]
-    for w, color, marker in zip(widths, plotting.sequential(len(widths)), plotting.MARKERS,
-                                strict=False):  # fmt: skip
+    for w, color, marker in zip(
+        widths, plotting.sequential(len(widths)), plotting.MARKERS, strict=False
+    ):
         i = list(widths).index(w)
-        kw = {"marker": marker, "ms": 2.2, "lw": 0.7, "color": color,
-              "markevery": max(len(data["net_steps"]) // 10, 1)}  # fmt: skip
+        kw = {
+            "marker": marker,
+            "ms": 2.2,
+            "lw": 0.7,
+            "color": color,
+            "markevery": max(len(data["net_steps"]) // 10, 1),
+        }
         a.plot(data["net_steps"], data["net_test_mse"][i], label=f"networks, $n = {w}$", **kw)
         b.plot(data["net_steps"], data["net_test_acc"][i], **kw)
     for ax in (a, b):
@@ -61,17 +83,34 @@ def plot_early_stopping(data: Mapping[str, np.ndarray], path) -> None:
     b.set(ylabel="fraction", ylim=(0, 1.02))
     ks = data["k_grid"]
     eps = f"{float(data['eps']):g}"
-    c.plot(ks, data["k_grid_test_mse"], "o-", ms=2, lw=0.9, color=VERMILLION,
-           label=f"spectral rule with $k$ modes, $\\varepsilon = {eps}$")  # fmt: skip
+    c.plot(
+        ks,
+        data["k_grid_test_mse"],
+        "o-",
+        ms=2,
+        lw=0.9,
+        color=VERMILLION,
+        label=f"spectral rule with $k$ modes, $\\varepsilon = {eps}$",
+    )
     c.axhline(data["oracle_test_mse_mean"], color=PURPLE, ls=":", lw=1.0, label="oracle")
     c.axhline(data["ridge_test_mse_mean"], color=GREEN, ls="-", lw=0.8, label="tuned ridge")
     c.axhline(data["inf_test_mse_mean"], color="k", ls="-.", lw=0.8, label=r"$t=\infty$")
-    c.axvline(data["top_k"], color=VERMILLION, ls="--", lw=0.8,
-              label=f"$k = {int(data['top_k'])}$ (configured)")  # fmt: skip
-    c.axvline(data["k_trace_90"], color="0.5", ls="--", lw=0.8,
-              label="$k$ holding 90% of the trace")  # fmt: skip
-    c.set(xscale="log", yscale="log", xlabel="modes $k$ fitted to $\\varepsilon$",
-          ylabel="test MSE, mean of draws")  # fmt: skip
+    c.axvline(
+        data["top_k"],
+        color=VERMILLION,
+        ls="--",
+        lw=0.8,
+        label=f"$k = {int(data['top_k'])}$ (configured)",
+    )
+    c.axvline(
+        data["k_trace_90"], color="0.5", ls="--", lw=0.8, label="$k$ holding 90% of the trace"
+    )
+    c.set(
+        xscale="log",
+        yscale="log",
+        xlabel="modes $k$ fitted to $\\varepsilon$",
+        ylabel="test MSE, mean of draws",
+    )
     plotting.legend_below(c, ncol=2, gap_pt=28)
     # (d) each draw's test MSE over its oracle's, and the ratio of means with its interval
     rng = np.random.default_rng(0)  # jitter only, so the dots of a column do not overlap
@@ -79,8 +118,9 @@ def plot_early_stopping(data: Mapping[str, np.ndarray], path) -> None:
     for i, name in enumerate(names):
         color, _ = RATIO_STYLE[name]
         values = data["ratio_draws"][i]
-        d.scatter(i + rng.uniform(-0.18, 0.18, len(values)), values, s=5, color=color,
-                  alpha=0.5, lw=0)  # fmt: skip
+        d.scatter(
+            i + rng.uniform(-0.18, 0.18, len(values)), values, s=5, color=color, alpha=0.5, lw=0
+        )
         lo, hi = data["ratio_lo"][i], data["ratio_hi"][i]
         point = data["ratio_point"][i]
         # the interval as a pale box behind the point, which stays visible however short

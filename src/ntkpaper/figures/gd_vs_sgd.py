@@ -30,8 +30,9 @@ def plot_optimizers(data: Mapping[str, np.ndarray], path) -> None:
     for i, (name, label) in enumerate(zip(names, labels, strict=True)):
         style = {"color": colors[i], "marker": plotting.MARKERS[i], "label": label}
         style |= LINES.get(name, {})
-        _mean_band(a, w, data["gap"][i], **{**style, "label": plotting.rate_label(
-            label, data["rate"][i])})  # fmt: skip
+        _mean_band(
+            a, w, data["gap"][i], **{**style, "label": plotting.rate_label(label, data["rate"][i])}
+        )
         _mean_band(c, w, data["param_dist"][i], **style)
         if name != "gd":
             ratio = data["gap"][i] / data["gap"][gd]  # paired seeds: same initialization

@@ -39,10 +39,18 @@ def plot_gp_prediction(data: Mapping[str, np.ndarray], path) -> None:
                 lw=0.8,
                 label="nets, 10/90%" if p == 10 else None,
             )
-        ax.plot(data["train_angles"], np.zeros(len(data["train_angles"])), "ko", ms=3,
-                label="training points")  # fmt: skip
-        ax.set(xlabel=r"$\gamma$", ylabel=r"$f(\cos\gamma, \sin\gamma) - \mu_\infty(\gamma)$",
-               title=f"width {w}")  # fmt: skip
+        ax.plot(
+            data["train_angles"],
+            np.zeros(len(data["train_angles"])),
+            "ko",
+            ms=3,
+            label="training points",
+        )
+        ax.set(
+            xlabel=r"$\gamma$",
+            ylabel=r"$f(\cos\gamma, \sin\gamma) - \mu_\infty(\gamma)$",
+            title=f"width {w}",
+        )
     lims = np.array([ax.get_ylim() for ax in axes[0][: len(widths)]])
     for ax in axes[0][: len(widths)]:  # one scale, so the widths compare at a glance
         ax.set_ylim(lims[:, 0].min(), lims[:, 1].max())
@@ -50,8 +58,11 @@ def plot_gp_prediction(data: Mapping[str, np.ndarray], path) -> None:
     ax = axes[0, -1]
     x = np.arange(len(widths))
     colors = plotting.colors(4)
-    parts = [("mean", "mean", "s", -0.2, colors[2]), ("total", "mean and spread", "o", 0.0, "k"),
-             ("std", "spread", "^", 0.2, colors[3])]  # fmt: skip
+    parts = [
+        ("mean", "mean", "s", -0.2, colors[2]),
+        ("total", "mean and spread", "o", 0.0, "k"),
+        ("std", "spread", "^", 0.2, colors[3]),
+    ]
     for name, label, marker, dx, color in parts:
         value = data[f"distance_{name}_value"]
         err = [value - data[f"distance_{name}_lo"], data[f"distance_{name}_hi"] - value]
@@ -60,7 +71,8 @@ def plot_gp_prediction(data: Mapping[str, np.ndarray], path) -> None:
     ax.axhline(0.0, color="0.5", lw=0.6)
     ax.set_xticks(x, [str(int(w)) for w in widths])
     ax.set_xlim(-0.6, len(widths) - 0.4)
-    ax.set(xlabel="width $n$", ylabel=r"distance $/\ \bar s_\infty$",
-           title="distance to the Gaussian")  # fmt: skip
+    ax.set(
+        xlabel="width $n$", ylabel=r"distance $/\ \bar s_\infty$", title="distance to the Gaussian"
+    )
     plotting.legend_below(ax, ncol=2)
     plotting.save(fig, path)

@@ -25,17 +25,33 @@ def plot_curves(data: Mapping[str, np.ndarray], path) -> None:
         ps, ref = p[sel], data["rest_ridge0_mean"][sel]
         mid = np.sqrt(lo * hi)
         y_mid = np.exp(np.interp(np.log(mid), np.log(ps), np.log(ref)))
-        a.plot(ps, 0.5 * y_mid * (ps / mid) ** -exponent, ":", color="0.35", lw=1,
-               label=rf"$\propto N^{{-{exponent:.2f}}}$ (spectrum)")  # fmt: skip
+        a.plot(
+            ps,
+            0.5 * y_mid * (ps / mid) ** -exponent,
+            ":",
+            color="0.35",
+            lw=1,
+            label=rf"$\propto N^{{-{exponent:.2f}}}$ (spectrum)",
+        )
     a.set(xscale="log", yscale="log", xlabel="training points $N$", ylabel="test error")
     # (b) side by side, never on top of each other: the two ridges differ by little.
-    for i, (name, marker, label) in enumerate((("ridge0", "o", r"$\xi = 0$"),
-                                               ("ridge", "s", r"$\xi > 0$"))):  # fmt: skip
+    for i, (name, marker, label) in enumerate(
+        (("ridge0", "o", r"$\xi = 0$"), ("ridge", "s", r"$\xi > 0$"))
+    ):
         whole = data[f"whole_{name}_mean"]
         se = data[f"whole_{name}_std"] / np.sqrt(max(len(whole), 1))
         ratio = data[f"theory_{name}"] / whole
-        b.errorbar(p * (0.93 if i == 0 else 1.07), ratio, yerr=ratio * se / whole, fmt=marker,
-                   ms=3, lw=0.8, capsize=2, color=c[i], label=label)  # fmt: skip
+        b.errorbar(
+            p * (0.93 if i == 0 else 1.07),
+            ratio,
+            yerr=ratio * se / whole,
+            fmt=marker,
+            ms=3,
+            lw=0.8,
+            capsize=2,
+            color=c[i],
+            label=label,
+        )
     b.axhline(1.0, color="0.4", lw=0.6, zorder=0)
     b.set(xscale="log", xlabel="training points $N$", ylabel="theory / measured")
     plotting.legend_below(a, ncol=1)
@@ -47,8 +63,9 @@ def plot_curves(data: Mapping[str, np.ndarray], path) -> None:
             (data["net_gap"], data["rate_net_gap"], "test-error gap", c[0], "o"),
             (data["net_dist"], data["rate_net_dist"], "RMS distance", c[2], "s"),
         ):
-            plotting.mean_band(g, w, gap, color=color, marker=marker,
-                               label=plotting.rate_label(label, rate))  # fmt: skip
+            plotting.mean_band(
+                g, w, gap, color=color, marker=marker, label=plotting.rate_label(label, rate)
+            )
         g.set(yscale="log", ylabel="net vs kernel (relative)")
         plotting.width_axis(g, w)
         plotting.legend_below(g, ncol=1)
@@ -68,14 +85,18 @@ def plot_modes(data: Mapping[str, np.ndarray], path) -> None:
     a.plot(centres, binned[2], ":", color="0.3", label=r"target power $c_\rho^2$")
     a.axvline(p, color="k", lw=0.6, ls="--", label=f"$\\rho = N = {p}$")
     finite = binned[:2][binned[:2] > 0]
-    a.set(xscale="log", yscale="log", xlabel=r"mode $\rho$ (eigenvalue order)",
-          ylabel="error per mode", ylim=(finite.min() / 30, None))  # fmt: skip
+    a.set(
+        xscale="log",
+        yscale="log",
+        xlabel=r"mode $\rho$ (eigenvalue order)",
+        ylabel="error per mode",
+        ylim=(finite.min() / 30, None),
+    )
     b.plot(data["index"], data["cum_measured"], color=c[1], label="measured")
     b.plot(data["index"], data["cum_theory"], "--", color=c[0], label="theory")
     b.plot(data["index"], data["learnability"], ":", color=c[2], label=r"learnability $L_\rho$")
     b.axvline(p, color="k", lw=0.6, ls="--")
-    b.set(xscale="log", xlabel=r"mode $\rho$", ylabel=r"cumulative share of $E_g$",
-          ylim=(0, 1.02))  # fmt: skip
+    b.set(xscale="log", xlabel=r"mode $\rho$", ylabel=r"cumulative share of $E_g$", ylim=(0, 1.02))
     plotting.legend_below(a, ncol=1)
     plotting.legend_below(b, ncol=2)
     plotting.panel_labels(axes)

@@ -46,8 +46,14 @@ def _boundaries(ax, data) -> list:
 
 def _median_band(ax, ratios, values, **style):
     """The median over seeds (columns) as a line with markers, the seeds' range as a band."""
-    ax.fill_between(ratios, np.nanmin(values, axis=1), np.nanmax(values, axis=1),
-                    color=style["color"], alpha=0.15, lw=0)  # fmt: skip
+    ax.fill_between(
+        ratios,
+        np.nanmin(values, axis=1),
+        np.nanmax(values, axis=1),
+        color=style["color"],
+        alpha=0.15,
+        lw=0,
+    )
     ax.plot(ratios, np.nanmedian(values, axis=1), **style)
 
 
@@ -55,13 +61,20 @@ def _lazy_widths(ax, data, color) -> None:
     """The largest relative change of λ_max below η_crit against width: the seeds' mean and
     range, and the rate rule's fit when there are three widths or more."""
     widths, change = data["lazy_widths"], data["lazy_change"]
-    plotting.mean_band(ax, widths, change, label=r"network, $\eta < \eta_{\mathrm{crit}}$",
-                       color=color)  # fmt: skip
+    plotting.mean_band(
+        ax, widths, change, label=r"network, $\eta < \eta_{\mathrm{crit}}$", color=color
+    )
     fit = data["lazy_fit"]
     if fit.size:
         slope, lo, hi = data["lazy_rate"]
-        ax.plot(fit[0], fit[1], color="k", lw=0.8, ls="--",
-                label=f"fit: exponent {slope:.2f} [{lo:.2f}, {hi:.2f}]")  # fmt: skip
+        ax.plot(
+            fit[0],
+            fit[1],
+            color="k",
+            lw=0.8,
+            ls="--",
+            label=f"fit: exponent {slope:.2f} [{lo:.2f}, {hi:.2f}]",
+        )
     ax.set(yscale="log", ylabel=r"$|\Delta\lambda_{\max}| / \lambda_{\max}(\Theta_0)$")
     plotting.width_axis(ax, widths)
     plotting.legend_below(ax, ncol=1)
@@ -85,8 +98,15 @@ def plot_lr_phases(data: Mapping[str, np.ndarray], path) -> None:
     some = diverged.any(axis=1)
     if some.any():
         top = a.get_xaxis_transform()  # x in data, y in axes coordinates
-        a.plot(r[some], np.full(some.sum(), 0.93), "x", color=c_div, ls="none", transform=top,
-               label="network diverged (some seeds)")  # fmt: skip
+        a.plot(
+            r[some],
+            np.full(some.sum(), 0.93),
+            "x",
+            color=c_div,
+            ls="none",
+            transform=top,
+            label="network diverged (some seeds)",
+        )
     a.set(yscale="log", ylabel=r"final loss $L_T / L_0$")
     a.set_ylim(top=np.nanmax(np.concatenate([net_final.ravel(), lin_median])) * 30)
     b.plot(r, 1 / r, color="k", ls=":", lw=1.0, label=r"$2m/(\eta\lambda_0)$: stable limit")
@@ -118,8 +138,15 @@ def _shown_ratios(phase: np.ndarray, majority: np.ndarray, index: int) -> np.nda
 def _curves(ax, steps, curves, members, ratios, palette) -> None:
     """Median curves over steps, one per shown ratio; a cross where the median run blew up."""
     for i in members:
-        ax.plot(steps, curves[i], color=palette[i], marker="o", ms=2.5, markevery=[0],
-                label=f"{ratios[i]:.2g}")  # fmt: skip
+        ax.plot(
+            steps,
+            curves[i],
+            color=palette[i],
+            marker="o",
+            ms=2.5,
+            markevery=[0],
+            label=f"{ratios[i]:.2g}",
+        )
         alive = np.flatnonzero(np.isfinite(curves[i]))
         if alive.size and alive[-1] < len(steps) - 1:
             ax.plot(steps[alive[-1]], curves[i, alive[-1]], "x", color=palette[i], ms=5)
@@ -129,8 +156,7 @@ def _curves(ax, steps, curves, members, ratios, palette) -> None:
 
 
 def _empty(ax) -> None:
-    ax.text(0.5, 0.5, "no ratio\nin this phase", transform=ax.transAxes, ha="center",
-            va="center")  # fmt: skip
+    ax.text(0.5, 0.5, "no ratio\nin this phase", transform=ax.transAxes, ha="center", va="center")
     ax.set_yticks([])
 
 
@@ -142,12 +168,30 @@ def plot_lr_top_mode(data: Mapping[str, np.ndarray], path) -> None:
     r = data["ratios"]
     c_net = plotting.colors(1)[0]
     diverged = data["phase"] == 2
-    _median_band(a, r, np.where(diverged, np.nan, data["top_growth"]), color=c_net,
-                 marker="o", label=r"top mode $\max_{t\geq1}|c_t|/|c_0|$")  # fmt: skip
-    _median_band(a, r, np.where(diverged, np.nan, data["rise"]), color="0.35", marker="^",
-                 label=r"loss $\max_{t\geq1} L_t/L_0$")  # fmt: skip
-    a.plot(r, np.abs(1 - 2 * r), color="k", ls=":", lw=1.0,
-           label=r"linearized, one step: $|1 - 2\eta/\eta_{\mathrm{crit}}|$")  # fmt: skip
+    _median_band(
+        a,
+        r,
+        np.where(diverged, np.nan, data["top_growth"]),
+        color=c_net,
+        marker="o",
+        label=r"top mode $\max_{t\geq1}|c_t|/|c_0|$",
+    )
+    _median_band(
+        a,
+        r,
+        np.where(diverged, np.nan, data["rise"]),
+        color="0.35",
+        marker="^",
+        label=r"loss $\max_{t\geq1} L_t/L_0$",
+    )
+    a.plot(
+        r,
+        np.abs(1 - 2 * r),
+        color="k",
+        ls=":",
+        lw=1.0,
+        label=r"linearized, one step: $|1 - 2\eta/\eta_{\mathrm{crit}}|$",
+    )
     a.axhline(1.0, color="k", lw=0.6)
     a.set(yscale="log", ylabel="peak / start")
     _boundaries(a, data)
@@ -168,8 +212,9 @@ def plot_lr_top_mode(data: Mapping[str, np.ndarray], path) -> None:
             t = np.arange(1, int(np.ceil(np.log(ceiling) / np.log(factor))) + 1)
             t = t[factor**t <= ceiling]
             if t.size:
-                b.plot(t, factor**t, "o", color=palette[i], mfc="white", ms=3.5, zorder=3,
-                       label=linear)  # fmt: skip
+                b.plot(
+                    t, factor**t, "o", color=palette[i], mfc="white", ms=3.5, zorder=3, label=linear
+                )
                 linear = None  # named once
         b.set(yscale="log", ylim=(shown.min() / 2, ceiling))
         plotting.legend_below(b, ncol=2, title=RATIO_LABEL + " (catapult phase)")

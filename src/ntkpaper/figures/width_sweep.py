@@ -14,8 +14,12 @@ import numpy as np
 from ntkpaper import plotting
 
 LAYERS = ("input", "hidden", "output", "all")
-LAYER_LABEL = {"input": "input layer", "hidden": "hidden layers", "output": "output layer",
-               "all": "all parameters"}  # fmt: skip
+LAYER_LABEL = {
+    "input": "input layer",
+    "hidden": "hidden layers",
+    "output": "output layer",
+    "all": "all parameters",
+}
 NET, LIN = plotting.colors(2)  # network, linearization (the same in E2 and E6)
 
 
@@ -59,10 +63,16 @@ def plot_lazy(data: Mapping[str, np.ndarray], path) -> None:
         for i, ls, lw in ends:
             t, y = plotting.positive(steps, data[f"traj_rel_{kind}"][i])
             c.plot(t, y, color=color, ls=ls, lw=lw)
-    c.set(xscale="log", yscale="log", xlabel="step $t$",
-          ylabel=r"$\|\theta_t-\theta_0\| / \|\theta_0\|$")  # fmt: skip
-    proxies = [matplotlib.lines.Line2D([], [], color="k", ls=ls, lw=lw, label=f"$n = {w[i]}$")
-               for i, ls, lw in ends]  # fmt: skip
+    c.set(
+        xscale="log",
+        yscale="log",
+        xlabel="step $t$",
+        ylabel=r"$\|\theta_t-\theta_0\| / \|\theta_0\|$",
+    )
+    proxies = [
+        matplotlib.lines.Line2D([], [], color="k", ls=ls, lw=lw, label=f"$n = {w[i]}$")
+        for i, ls, lw in ends
+    ]
     plotting.legend_below(a, ncol=1)
     plotting.legend_below(c, ncol=2, handles=proxies)
     plotting.panel_labels(axes)
@@ -81,8 +91,9 @@ def plot_linearization(data: Mapping[str, np.ndarray], path) -> None:
     plotting.width_axis(a, w)
     # what E2-cost decides: g's test loss minus f's, paired by θ_0, with its 90% interval
     mid, lo, hi = np.asarray(data["lin_minus_net_test_loss"], np.float64).T
-    b.errorbar(w, (lo + hi) / 2, yerr=(hi - lo) / 2, fmt="none", ecolor=LIN, capsize=3,
-               elinewidth=1.0)  # fmt: skip
+    b.errorbar(
+        w, (lo + hi) / 2, yerr=(hi - lo) / 2, fmt="none", ecolor=LIN, capsize=3, elinewidth=1.0
+    )
     b.plot(w, mid, marker="s", color=LIN, ms=3, lw=0.8, label="test loss of $g_T$ minus $f_T$")
     b.axhline(0, color="0.4", lw=0.6, zorder=0)
     b.set(ylabel="paired test-loss difference")
@@ -101,35 +112,61 @@ def plot_generalization(data: Mapping[str, np.ndarray], path) -> None:
     plotting.mean_band(a, w, net, label="network", color=NET)
     plotting.mean_band(a, w, lin, label="linearization", color=LIN, marker="s")
     x_inf = plotting.width_axis(a, w, infinity=True)
-    plotting.mean_band(a, w, data["centred_test_loss"], label="centred network $f - f_0$",
-               color=plotting.colors(4)[2], marker="v")  # fmt: skip
+    plotting.mean_band(
+        a,
+        w,
+        data["centred_test_loss"],
+        label="centred network $f - f_0$",
+        color=plotting.colors(4)[2],
+        marker="v",
+    )
     # Networks trained to convergence are compared with the limit at t = infinity.
-    plotting.at_infinity(a, x_inf, [ntk[0], ntk[1], data["nngp_test_loss"][0]], w[0], styles=[
-        ("NTK Gaussian (expected)", "D", "k", True),
-        ("NTK mean", "D", "k", False),
-        ("NNGP posterior", "v", "0.5", True),
-    ])  # fmt: skip
+    plotting.at_infinity(
+        a,
+        x_inf,
+        [ntk[0], ntk[1], data["nngp_test_loss"][0]],
+        w[0],
+        styles=[
+            ("NTK Gaussian (expected)", "D", "k", True),
+            ("NTK mean", "D", "k", False),
+            ("NNGP posterior", "v", "0.5", True),
+        ],
+    )
     a.set(yscale="log", ylabel="expected test loss")
     # (b) signed gaps to the NTK prediction with 90% bootstrap intervals over seeds, for the
     # network, the centred network (f - f_0) and the ensemble of the seeds (Lee et al. 2020).
-    series = (("gap_standard", "network", NET, "o"), ("gap_centred", "centred $f - f_0$",
-              plotting.colors(4)[2], "s"), ("gap_ensemble", "ensemble of the seeds",
-              plotting.colors(4)[3], "^"))  # fmt: skip
+    series = (
+        ("gap_standard", "network", NET, "o"),
+        ("gap_centred", "centred $f - f_0$", plotting.colors(4)[2], "s"),
+        ("gap_ensemble", "ensemble of the seeds", plotting.colors(4)[3], "^"),
+    )
     for i, (key, label, color, marker) in enumerate(series):
         mid, lo, hi = np.asarray(data[key], np.float64).T
         shift = w * (1 + 0.12 * (i - 1))  # side by side, never on top of each other
         # The interval as computed and the point apart: a bootstrap percentile interval need
         # not hold its point estimate (the ensemble's gap is not linear in the seeds).
-        b.errorbar(shift, (lo + hi) / 2, yerr=(hi - lo) / 2, fmt="none", ecolor=color,
-                   capsize=3, elinewidth=1.0)  # fmt: skip
+        b.errorbar(
+            shift,
+            (lo + hi) / 2,
+            yerr=(hi - lo) / 2,
+            fmt="none",
+            ecolor=color,
+            capsize=3,
+            elinewidth=1.0,
+        )
         b.plot(shift, mid, marker=marker, color=color, ms=3, lw=0.8, label=label)
     b.axhline(0, color="0.4", lw=0.6, zorder=0)
     b.set(ylabel="gap to NTK Gaussian")
     plotting.width_axis(b, w)
     plotting.mean_band(c, w, data["net_accuracy"], label="network", color=NET)
     plotting.mean_band(c, w, data["lin_accuracy"], label="linearization", color=LIN, marker="s")
-    c.plot(w, data["net_ensemble_accuracy"], "^-", color=plotting.colors(4)[3],
-           label="network, output averaged over seeds")  # fmt: skip
+    c.plot(
+        w,
+        data["net_ensemble_accuracy"],
+        "^-",
+        color=plotting.colors(4)[3],
+        label="network, output averaged over seeds",
+    )
     x_inf = plotting.width_axis(c, w, infinity=True)
     acc = data["ntk_accuracy"]
     plotting.at_infinity(c, x_inf, [acc[0]], w[0], styles=[("NTK mean", "D", "k", True)])

@@ -51,8 +51,11 @@ WORKFLOW = {"priority": 30}
 READOUTS = ("flatten", "pool")
 # neural-tangents README, "Performance" (google/neural-tangents): milliseconds per NTK entry of
 # a 21-layer CNN on 3×32×32 inputs, NVIDIA V100, float32, measured with version 0.2.1.
-PUBLISHED = {"readme_pool_ms_v100": 2.7001, "readme_flatten_ms_v100": 0.0046510,
-             "readme_version": "0.2.1"}  # fmt: skip
+PUBLISHED = {
+    "readme_pool_ms_v100": 2.7001,
+    "readme_flatten_ms_v100": 0.0046510,
+    "readme_version": "0.2.1",
+}
 NEVER = -1  # steps_to_criterion of a kernel whose GD does not reach the criterion
 
 
@@ -113,14 +116,23 @@ class Run(Record):
 def _split(spec, data) -> dict[str, np.ndarray]:
     n_train = int(min(spec["n_train"], len(data["x_train"])))
     n_test = int(min(spec["n_test"], len(data["x_test"])))
-    return {"x_train": data["x_train"][:n_train], "y_train": data["y_train"][:n_train],
-            "x_test": data["x_test"][:n_test], "y_test": data["y_test"][:n_test],
-            "labels_test": data["labels_test"][:n_test]}  # fmt: skip
+    return {
+        "x_train": data["x_train"][:n_train],
+        "y_train": data["y_train"][:n_train],
+        "x_test": data["x_test"][:n_test],
+        "y_test": data["y_test"][:n_test],
+        "labels_test": data["labels_test"][:n_test],
+    }
 
 
 def _spec(spec, *, channels: int, readout: str, out_dim: int) -> cnn.CNNSpec:
-    return cnn.cnn_spec(spec["cnn"], channels=channels, readout=readout, out_dim=out_dim,
-                        image_shape=spec["image_shape"])  # fmt: skip
+    return cnn.cnn_spec(
+        spec["cnn"],
+        channels=channels,
+        readout=readout,
+        out_dim=out_dim,
+        image_shape=spec["image_shape"],
+    )
 
 
 def timed_kernels(cspec: cnn.CNNSpec, x_train, x_test) -> tuple[dict, dict]:
@@ -134,16 +146,24 @@ def timed_kernels(cspec: cnn.CNNSpec, x_train, x_test) -> tuple[dict, dict]:
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     rows, cols = -(-len(x_train) // block), -(-len(x_test) // block)
     entries = block**2 * (rows * (rows + 1) // 2 + rows * cols)
-    kernels = {f"{name}_{b}": k[name] for b, k in (("train_train", tt), ("test_train", st))
-               for name in ("ntk", "nngp")}  # fmt: skip
-    return kernels, {"wall_per_entry": wall / entries, "cpu_per_entry": cpu / entries,
-                     "entries": entries, "wall": wall}  # fmt: skip
+    kernels = {
+        f"{name}_{b}": k[name]
+        for b, k in (("train_train", tt), ("test_train", st))
+        for name in ("ntk", "nngp")
+    }
+    return kernels, {
+        "wall_per_entry": wall / entries,
+        "cpu_per_entry": cpu / entries,
+        "entries": entries,
+        "wall": wall,
+    }
 
 
 def _mean_at_infinity(kernels, y_train, lr: float) -> np.ndarray:
     """Kernel regression from f_0 = 0 at t = ∞ (the lr only sets the time unit)."""
-    return predict.gp_moments(kernels, y_train, np.array([np.inf]), lr=lr,
-                              compute_cov=False)["mean"][0]  # fmt: skip
+    return predict.gp_moments(kernels, y_train, np.array([np.inf]), lr=lr, compute_cov=False)[
+        "mean"
+    ][0]
 
 
 def _eta_crit(kernels, m: int) -> float:
@@ -215,8 +235,9 @@ def _stop_when_converged(ratio: float):
 def run(spec, data, *, key) -> Run:
     d = _split(spec, data)
     # the fully connected NTK on the same split
-    fc = infinite.analytic_kernels(model_spec(spec["fc_model"], width=1, out_dim=1),
-                                   d["x_train"], d["x_test"])  # fmt: skip
+    fc = infinite.analytic_kernels(
+        model_spec(spec["fc_model"], width=1, out_dim=1), d["x_train"], d["x_test"]
+    )
     m = d["y_train"].size
     fc_mean = _mean_at_infinity(fc, d["y_train"], spec["lr_ratio"] * _eta_crit(fc, m))
     # the analytic CNTK per readout, timed; its prediction; concentration; trained CNNs
@@ -230,24 +251,34 @@ def run(spec, data, *, key) -> Run:
         lr = float(spec["lr_ratio"] * _eta_crit(sub, y_sub.size))
         values = np.linalg.eigvalsh(kernels["ntk_train_train"])[::-1]
         cpu = time.process_time()
-        deviation = _concentration(spec, d["x_train"], kernels["ntk_train_train"], readout,
-                                   key=key)  # fmt: skip
+        deviation = _concentration(spec, d["x_train"], kernels["ntk_train_train"], readout, key=key)
         readouts[readout] = Readout(
-            ratio_12=float(values[0] / values[1]), condition=float(values[0] / values[-1]),
-            mean=_mean_at_infinity(kernels, d["y_train"], lr), lr=lr,
-            steps_to_criterion=steps_to_criterion(sub["ntk_train_train"], y_sub, lr=lr,
-                                                  ratio=spec["converged_loss"]),
-            cost=Cost(**cost), deviation=deviation,
+            ratio_12=float(values[0] / values[1]),
+            condition=float(values[0] / values[-1]),
+            mean=_mean_at_infinity(kernels, d["y_train"], lr),
+            lr=lr,
+            steps_to_criterion=steps_to_criterion(
+                sub["ntk_train_train"], y_sub, lr=lr, ratio=spec["converged_loss"]
+            ),
+            cost=Cost(**cost),
+            deviation=deviation,
             cpu_concentration=time.process_time() - cpu,
-        )  # fmt: skip
+        )
         if readout == spec["train_readout"]:
             nets = _train_nets(spec, d, sub, lr, key=key)
-    return Run(n_train=len(d["x_train"]), train_n=_train_n(spec, d), n_test=len(d["x_test"]),
-               y_test=d["y_test"],
-               labels_test=d["labels_test"], fc_mean=fc_mean,
-               channels=np.array(sorted(spec["channels"])),
-               train_channels=np.array(sorted(spec["train_channels"])),
-               train_readout=spec["train_readout"], readouts=readouts, nets=nets)  # fmt: skip
+    return Run(
+        n_train=len(d["x_train"]),
+        train_n=_train_n(spec, d),
+        n_test=len(d["x_test"]),
+        y_test=d["y_test"],
+        labels_test=d["labels_test"],
+        fc_mean=fc_mean,
+        channels=np.array(sorted(spec["channels"])),
+        train_channels=np.array(sorted(spec["train_channels"])),
+        train_readout=spec["train_readout"],
+        readouts=readouts,
+        nets=nets,
+    )
 
 
 def _concentration(spec, x_train, analytic, readout: str, *, key) -> np.ndarray:
@@ -274,8 +305,9 @@ def _train_n(spec, d) -> int:
 
 def _first(kernels: Mapping[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
     """The kernel blocks against the first n training points only."""
-    return {name: k[:n, :n] if name.endswith("train_train") else k[:, :n]
-            for name, k in kernels.items()}  # fmt: skip
+    return {
+        name: k[:n, :n] if name.endswith("train_train") else k[:, :n] for name, k in kernels.items()
+    }
 
 
 def _train_nets(spec, d, kernels, lr: float, *, key) -> Nets:
@@ -289,26 +321,50 @@ def _train_nets(spec, d, kernels, lr: float, *, key) -> Nets:
     rows = []
     for c in sorted(spec["train_channels"]):
         cspec = _spec(spec, channels=int(c), readout=readout, out_dim=y.shape[1])
-        params0 = cnn.init_ensemble(cspec, key=keys.fold(key, "train", readout, int(c)),
-                                    n_seeds=spec["train_seeds"], dtype=jnp.float32)  # fmt: skip
+        params0 = cnn.init_ensemble(
+            cspec,
+            key=keys.fold(key, "train", readout, int(c)),
+            n_seeds=spec["train_seeds"],
+            dtype=jnp.float32,
+        )
         apply_fn = cnn.make_apply(cspec)
         outputs = jax.jit(jax.vmap(apply_fn, in_axes=(0, None)))
         f0, f0_test = np.asarray(outputs(params0, x)), np.asarray(outputs(params0, x_test))
         # the centred net f − f_0 on y is f on y + f_0 of its own seed (the same gradients)
-        rec, _ = train.train(apply_fn, params0, x, y[None] + f0, x_test, y_test[None] + f0_test,
-                             lr=lr, steps=int(spec["steps"]), record_steps=check_steps(spec),
-                             stop_when=_stop_when_converged(spec["converged_loss"]))  # fmt: skip
+        rec, _ = train.train(
+            apply_fn,
+            params0,
+            x,
+            y[None] + f0,
+            x_test,
+            y_test[None] + f0_test,
+            lr=lr,
+            steps=int(spec["steps"]),
+            record_steps=check_steps(spec),
+            stop_when=_stop_when_converged(spec["converged_loss"]),
+        )
         loss = np.asarray(rec.train_loss, np.float64)
-        rows.append((int(rec.steps[-1]),
-                     np.asarray(rec.f_test[-1], np.float64) - f0_test.astype(np.float64),
-                     loss[-1] / loss[0], np.asarray(rec.diverged, bool)))  # fmt: skip
+        rows.append(
+            (
+                int(rec.steps[-1]),
+                np.asarray(rec.f_test[-1], np.float64) - f0_test.astype(np.float64),
+                loss[-1] / loss[0],
+                np.asarray(rec.diverged, bool),
+            )
+        )
     steps = np.array([r[0] for r in rows])
-    kernel_test, kernel_loss = kernel_gd(kernels["ntk_train_train"], kernels["ntk_test_train"],
-                                         y, steps, lr=lr)  # fmt: skip
-    return Nets(steps=steps, f_test=np.stack([r[1] for r in rows]),
-                loss_ratio=np.stack([r[2] for r in rows]),
-                diverged=np.stack([r[3] for r in rows]), kernel_test=kernel_test,
-                kernel_loss_ratio=kernel_loss, cpu=time.process_time() - cpu)  # fmt: skip
+    kernel_test, kernel_loss = kernel_gd(
+        kernels["ntk_train_train"], kernels["ntk_test_train"], y, steps, lr=lr
+    )
+    return Nets(
+        steps=steps,
+        f_test=np.stack([r[1] for r in rows]),
+        loss_ratio=np.stack([r[2] for r in rows]),
+        diverged=np.stack([r[3] for r in rows]),
+        kernel_test=kernel_test,
+        kernel_loss_ratio=kernel_loss,
+        cpu=time.process_time() - cpu,
+    )
 
 
 # ----------------------------------------------------------------------------- analysis
@@ -328,9 +384,11 @@ def relative_distance(f: np.ndarray, k: np.ndarray) -> np.ndarray:
 def _fig_interval(name: str, record: dict | None, key: str) -> dict[str, np.float64]:
     """An interval record as figure data: point, lo, hi (NaN where there is none)."""
     record = record or {}
-    return {name: np.float64(record.get(key, np.nan)),
-            f"{name}_lo": np.float64(record.get("lo", np.nan)),
-            f"{name}_hi": np.float64(record.get("hi", np.nan))}  # fmt: skip
+    return {
+        name: np.float64(record.get(key, np.nan)),
+        f"{name}_lo": np.float64(record.get("lo", np.nan)),
+        f"{name}_hi": np.float64(record.get("hi", np.nan)),
+    }
 
 
 def _text(values: Sequence[float], fmt: str = "{:.3f}") -> str:
@@ -378,17 +436,25 @@ def _nets_numbers(run: Run, spec: Mapping[str, Any]) -> tuple[dict[str, Any], di
         "net_distance_widest": distance[-1],
         # the claim: closer to the CNTK at the widest count than at the narrowest
         "net_distance_ratio": fits.independent_ratio(dist[-1], dist[0], np.nanmean)
-        if two else None,
+        if two
+        else None,
         "net_channels_ratio": float(ch[-1] / ch[0]),
         # the rule's rate, reported beside it (three counts determine the fit)
         "net_distance_rate": fits.asymptotic_rate(ch, dist),
         "net_distance_local_slopes": fits.sequence_of(fits.local_slopes(ch, dist), "slope")
-        if two else [],
+        if two
+        else [],
         "net_cpu_training": float(nets.cpu),
-    }  # fmt: skip
-    fig = {"train_channels": run.train_channels, "net_accuracy": acc, "net_mse": mse,
-           "net_distance": dist, "kernel_T_accuracy": k_acc, "kernel_T_mse": k_mse,
-           **_fig_interval("distance_ratio", numbers["net_distance_ratio"], "ratio")}  # fmt: skip
+    }
+    fig = {
+        "train_channels": run.train_channels,
+        "net_accuracy": acc,
+        "net_mse": mse,
+        "net_distance": dist,
+        "kernel_T_accuracy": k_acc,
+        "kernel_T_mse": k_mse,
+        **_fig_interval("distance_ratio", numbers["net_distance_ratio"], "ratio"),
+    }
     return numbers, fig
 
 
@@ -397,21 +463,30 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
     y, labels = run.y_test, run.labels_test
     correct = {"fc": np.argmax(run.fc_mean, -1) == labels}
     numbers: dict[str, Any] = {
-        "n_train": int(run.n_train), "n_test": int(run.n_test), "train_n": int(run.train_n),
+        "n_train": int(run.n_train),
+        "n_test": int(run.n_test),
+        "train_n": int(run.train_n),
         "conv_layers": int(spec["cnn"]["conv_layers"]),
-        "filter_size": int(spec["cnn"]["filter_size"]), "fc_depth": int(spec["fc_model"]["depth"]),
-        "channels": run.channels.tolist(), "channels_min": int(run.channels.min()),
-        "channels_max": int(run.channels.max()), "seeds": int(spec["seeds"]),
-        "n_kernel": int(spec["n_kernel"]), "train_channels": run.train_channels.tolist(),
-        "train_seeds": int(spec["train_seeds"]), "train_readout": str(run.train_readout),
-        "steps_cap": int(spec["steps"]), "check_every": int(spec["check_every"]),
+        "filter_size": int(spec["cnn"]["filter_size"]),
+        "fc_depth": int(spec["fc_model"]["depth"]),
+        "channels": run.channels.tolist(),
+        "channels_min": int(run.channels.min()),
+        "channels_max": int(run.channels.max()),
+        "seeds": int(spec["seeds"]),
+        "n_kernel": int(spec["n_kernel"]),
+        "train_channels": run.train_channels.tolist(),
+        "train_seeds": int(spec["train_seeds"]),
+        "train_readout": str(run.train_readout),
+        "steps_cap": int(spec["steps"]),
+        "check_every": int(spec["check_every"]),
         "converged_loss": float(spec["converged_loss"]),
         "converged_loss_percent": 100 * float(spec["converged_loss"]),
         "lr_ratio": float(spec["lr_ratio"]),
-        "fc_accuracy": float(correct["fc"].mean()), "fc_mse": float(_mse(run.fc_mean, y)),
+        "fc_accuracy": float(correct["fc"].mean()),
+        "fc_mse": float(_mse(run.fc_mean, y)),
         "image_pixels": int(np.prod(spec["image_shape"][:2])),
         "receptive_field": 1 + spec["cnn"]["conv_layers"] * (spec["cnn"]["filter_size"] - 1),
-    }  # fmt: skip
+    }
     channels = run.channels.astype(np.float64)
     acc_fig: dict[str, np.ndarray] = {}
     conc_fig: dict[str, np.ndarray] = {"channels": channels}
@@ -422,30 +497,41 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
         rate = fits.asymptotic_rate(channels, dev)
         local = fits.local_slopes(channels, dev) if len(channels) > 1 else []
         local = fits.sequence_of(local, "slope")
-        numbers.update({
-            f"{readout}_accuracy": float(correct[readout].mean()),
-            f"{readout}_mse": float(_mse(r.mean, y)),
-            f"{readout}_cost_per_entry": float(r.cost.wall_per_entry),
-            f"{readout}_cost_cpu_per_entry": float(r.cost.cpu_per_entry),
-            f"{readout}_cost_us": 1e6 * float(r.cost.wall_per_entry),
-            f"{readout}_kernel_seconds": float(r.cost.wall),
-            f"{readout}_steps_to_criterion": int(r.steps_to_criterion),
-            f"{readout}_deviation": dev.mean(1).tolist(),
-            f"{readout}_deviation_widest": float(dev[-1].mean()),
-            f"{readout}_local_slopes": local,
-            f"{readout}_local_slope_widest": local[-1] if local else None,
-            # the claims' rate: the rule's exponent (fits.asymptotic_rate), None below 3 counts
-            f"{readout}_slope_deviation": rate,
-            f"{readout}_lr": float(r.lr),
-            f"{readout}_cpu_concentration": float(r.cpu_concentration),
-            f"{readout}_ratio_12": float(r.ratio_12),
-            f"{readout}_condition": float(r.condition),
-        })  # fmt: skip
-        acc_fig.update({f"{readout}_accuracy": np.float64(correct[readout].mean()),
-                        f"{readout}_mse": np.float64(numbers[f"{readout}_mse"])})  # fmt: skip
+        numbers.update(
+            {
+                f"{readout}_accuracy": float(correct[readout].mean()),
+                f"{readout}_mse": float(_mse(r.mean, y)),
+                f"{readout}_cost_per_entry": float(r.cost.wall_per_entry),
+                f"{readout}_cost_cpu_per_entry": float(r.cost.cpu_per_entry),
+                f"{readout}_cost_us": 1e6 * float(r.cost.wall_per_entry),
+                f"{readout}_kernel_seconds": float(r.cost.wall),
+                f"{readout}_steps_to_criterion": int(r.steps_to_criterion),
+                f"{readout}_deviation": dev.mean(1).tolist(),
+                f"{readout}_deviation_widest": float(dev[-1].mean()),
+                f"{readout}_local_slopes": local,
+                f"{readout}_local_slope_widest": local[-1] if local else None,
+                # the claims' rate: the rule's exponent (fits.asymptotic_rate), None below 3 counts
+                f"{readout}_slope_deviation": rate,
+                f"{readout}_lr": float(r.lr),
+                f"{readout}_cpu_concentration": float(r.cpu_concentration),
+                f"{readout}_ratio_12": float(r.ratio_12),
+                f"{readout}_condition": float(r.condition),
+            }
+        )
+        acc_fig.update(
+            {
+                f"{readout}_accuracy": np.float64(correct[readout].mean()),
+                f"{readout}_mse": np.float64(numbers[f"{readout}_mse"]),
+            }
+        )
         cost = [r.cost.wall_per_entry, r.cost.cpu_per_entry]
-        conc_fig.update({f"{readout}_deviation": dev, f"{readout}_cost": np.array(cost),
-                         **_fig_interval(f"{readout}_rate", rate, "slope")})  # fmt: skip
+        conc_fig.update(
+            {
+                f"{readout}_deviation": dev,
+                f"{readout}_cost": np.array(cost),
+                **_fig_interval(f"{readout}_rate", rate, "slope"),
+            }
+        )
     net_numbers, net_fig = _nets_numbers(run, spec)
     numbers.update(net_numbers)
     acc_fig.update(net_fig)
@@ -462,15 +548,21 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
         record["n_points"] = record["n_seeds"]
         numbers[f"{a}_minus_{b}_accuracy"] = record
         numbers[f"{a}_minus_{b}_accuracy_points"] = 100 * record["mean"]
-    numbers.update({
-        "cost_ratio": numbers["pool_cost_per_entry"] / numbers["flatten_cost_per_entry"],
-        "cost_ratio_cpu": numbers["pool_cost_cpu_per_entry"]
-        / numbers["flatten_cost_cpu_per_entry"],
-        "channels_text": ", ".join(str(c) for c in numbers["channels"]),
-        "train_channels_text": ", ".join(str(c) for c in numbers["train_channels"]),
-        "published": {**PUBLISHED, "readme_ratio_v100": PUBLISHED["readme_pool_ms_v100"]
-                      / PUBLISHED["readme_flatten_ms_v100"]},
-    })  # fmt: skip
-    acc_fig.update({"fc_accuracy": np.float64(numbers["fc_accuracy"]),
-                    "fc_mse": np.float64(numbers["fc_mse"])})  # fmt: skip
+    numbers.update(
+        {
+            "cost_ratio": numbers["pool_cost_per_entry"] / numbers["flatten_cost_per_entry"],
+            "cost_ratio_cpu": numbers["pool_cost_cpu_per_entry"]
+            / numbers["flatten_cost_cpu_per_entry"],
+            "channels_text": ", ".join(str(c) for c in numbers["channels"]),
+            "train_channels_text": ", ".join(str(c) for c in numbers["train_channels"]),
+            "published": {
+                **PUBLISHED,
+                "readme_ratio_v100": PUBLISHED["readme_pool_ms_v100"]
+                / PUBLISHED["readme_flatten_ms_v100"],
+            },
+        }
+    )
+    acc_fig.update(
+        {"fc_accuracy": np.float64(numbers["fc_accuracy"]), "fc_mse": np.float64(numbers["fc_mse"])}
+    )
     return numbers, {"accuracy": acc_fig, "concentration": conc_fig}

@@ -180,8 +180,14 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> Run:
         for name in ("ours", "nt3", "nt1"):
             emp[name].append(t.get(name, np.full(rounds, np.nan)))
         emp["gflops"].append(ntk_flops(mspec, x.shape[1], n_emp)["total"] / t["ours"] / 1e9)
-    return Run(ns=ns, **analytic, widths=widths, n_empirical=n_emp, matmul_gflops=matmul_gflops(),
-               empirical={k: np.array(v) for k, v in emp.items()})  # fmt: skip
+    return Run(
+        ns=ns,
+        **analytic,
+        widths=widths,
+        n_empirical=n_emp,
+        matmul_gflops=matmul_gflops(),
+        empirical={k: np.array(v) for k, v in emp.items()},
+    )
 
 
 def analyze(

@@ -74,8 +74,7 @@ HORIZON = 20.0  # the grid ends when the slowest mode has decayed by e^-20: "t =
 # The tuned ridge's grid, r in units of the mean eigenvalue tr Θ/n (the diag_reg of
 # neural-tangents): 0 (kernel regression, = t = ∞) and 10^-6 … 10^3, ten per decade.
 RIDGES = np.concatenate([[0.0], np.logspace(-6.0, 3.0, 91)])
-RULES = ("spectral", "validation", "validation_refit", "oracle", "infinite", "ridge",
-         "ridge_held")  # fmt: skip
+RULES = ("spectral", "validation", "validation_refit", "oracle", "infinite", "ridge", "ridge_held")
 
 # How the workflow runs this kind (read by ntkpaper.workflow without importing this module).
 WORKFLOW = {"run_inputs": ["data", "kernels"], "priority": 15}
@@ -177,8 +176,11 @@ def init_variance(
     lam = np.maximum(dyn.gram_values, 0.0)
     decay = dyn.decay(times)
     positive = lam > 0
-    gain = np.where(positive, (1.0 - decay) / np.where(positive, lam, 1.0),
-                    dyn.lr * np.asarray(times)[:, None] / dyn.m)  # fmt: skip
+    gain = np.where(
+        positive,
+        (1.0 - decay) / np.where(positive, lam, 1.0),
+        dyn.lr * np.asarray(times)[:, None] / dyn.m,
+    )
     gain = np.where(np.isinf(np.asarray(times))[:, None] & ~positive, 0.0, gain)
     k_tilde = dyn.vectors.T @ nngp_train @ dyn.vectors
     q = nngp_test_train @ dyn.vectors
@@ -258,24 +260,35 @@ def closed_form(
     n_classes = int(data["y_train"].shape[1])
     targets = [centered_one_hot(lab, n_classes) for lab in labels]
     # Θ does not depend on the labels: one decomposition, one time grid, one spectral stop.
-    dyn = spectral.spectral_dynamics(k_train, targets[0], lr=lr, k_test_train=k_test,
-                                     discrete=True)  # fmt: skip
+    dyn = spectral.spectral_dynamics(k_train, targets[0], lr=lr, k_test_train=k_test, discrete=True)
     m, n = targets[0].size, len(targets[0])
-    t_spec = spectral.spectral_stop_time(dyn.gram_values, k=top_k, eps=eps, lr=lr, m=m,
-                                         discrete=True)  # fmt: skip
+    t_spec = spectral.spectral_stop_time(
+        dyn.gram_values, k=top_k, eps=eps, lr=lr, m=m, discrete=True
+    )
     # k from the spectrum alone: the smallest k holding a fraction of the trace
-    k_trace = np.array([spectral.k_by_trace_fraction(dyn.gram_values, fraction=f)
-                        for f in TRACE_FRACTIONS])  # fmt: skip
-    t_trace = np.array([
-        spectral.spectral_stop_time(dyn.gram_values, k=int(k), eps=eps, lr=lr, m=m, discrete=True)
-        for k in k_trace
-    ])  # fmt: skip
+    k_trace = np.array(
+        [spectral.k_by_trace_fraction(dyn.gram_values, fraction=f) for f in TRACE_FRACTIONS]
+    )
+    t_trace = np.array(
+        [
+            spectral.spectral_stop_time(
+                dyn.gram_values, k=int(k), eps=eps, lr=lr, m=m, discrete=True
+            )
+            for k in k_trace
+        ]
+    )
     t_end = float(spec["steps"])  # the finite nets' last step, for comparisons
     times = np.union1d(time_grid(dyn.gram_values, lr=lr, m=m), [t_spec, t_end, *t_trace])
     # Sensitivity of the spectral rule to k (same eps)
     ks = np.unique(np.round(np.geomspace(1, n, N_K)).astype(np.int64))
-    t_k = np.array([spectral.spectral_stop_time(dyn.gram_values, k=int(k), eps=eps, lr=lr, m=m,
-                                                discrete=True) for k in ks])  # fmt: skip
+    t_k = np.array(
+        [
+            spectral.spectral_stop_time(
+                dyn.gram_values, k=int(k), eps=eps, lr=lr, m=m, discrete=True
+            )
+            for k in ks
+        ]
+    )
     gain = ridge_gain(dyn.gram_values, RIDGES)  # RIDGES[0] = 0: kernel regression, t = ∞
     lam = np.maximum(dyn.gram_values, 0.0)
 
@@ -292,15 +305,20 @@ def closed_form(
         f_ridge = apply_gain(dyn.test_projection, gain, coeffs)  # (R, n_test, K)
         f_ridge_train = apply_gain(dyn.vectors, lam[None] * gain, coeffs)
         # Validation holdout: the same dynamics on the fit part, on validation + test.
-        fit, val = validation_split(n, float(spec["val_fraction"]),
-                                    key=keys.fold(key, "validation", i))  # fmt: skip
+        fit, val = validation_split(
+            n, float(spec["val_fraction"]), key=keys.fold(key, "validation", i)
+        )
         held = spectral.spectral_dynamics(
-            k_train[np.ix_(fit, fit)], y[fit], lr=lr, discrete=True,
+            k_train[np.ix_(fit, fit)],
+            y[fit],
+            lr=lr,
+            discrete=True,
             k_test_train=np.concatenate([k_train[np.ix_(val, fit)], k_test[:, fit]]),
-        )  # fmt: skip
+        )
         f_held = held.predict_test(times, 0.0)
-        f_held_ridge = apply_gain(held.test_projection, ridge_gain(held.gram_values, RIDGES),
-                                  held.vectors.T @ y[fit])  # fmt: skip
+        f_held_ridge = apply_gain(
+            held.test_projection, ridge_gain(held.gram_values, RIDGES), held.vectors.T @ y[fit]
+        )
         f_k = draw.predict_test(t_k, 0.0)
         nv = len(val)
         keep(
@@ -318,7 +336,7 @@ def closed_form(
             ridge_held_test_acc=predict.accuracy(f_held_ridge[:, nv:], labels_test),
             k_grid_test_mse=test_mse(f_k, y_test),
             k_grid_test_acc=predict.accuracy(f_k, labels_test),
-        )  # fmt: skip
+        )
         if i == 0:
             f_test0 = f_test  # draw 0's curves, for one network's expected MSE
 
@@ -327,9 +345,11 @@ def closed_form(
     # One network's expected MSE on draw 0 (the finite nets' labels). The variance costs an
     # (n_test, n)·(n, n) product per time: a coarse grid that holds the spectral and oracle
     # stop times is enough for a curve. It does not depend on the labels.
-    var_kw = {"nngp_train": kernels["nngp_train_train"],
-              "nngp_test_train": kernels["nngp_test_train"],
-              "nngp_test_diag": np.diagonal(kernels["nngp_test_test"])}  # fmt: skip
+    var_kw = {
+        "nngp_train": kernels["nngp_train_train"],
+        "nngp_test_train": kernels["nngp_test_train"],
+        "nngp_test_diag": np.diagonal(kernels["nngp_test_test"]),
+    }
     coarse = np.unique(
         np.concatenate(
             [
@@ -342,25 +362,35 @@ def closed_form(
     variance_inf = init_variance(dyn, np.array([np.inf]), **var_kw)[0]
     f_coarse = f_test0[np.searchsorted(times, coarse)]
     return {
-        "lr": np.float64(lr), "top_k": np.int64(top_k), "eps": np.float64(eps),
+        "lr": np.float64(lr),
+        "top_k": np.int64(top_k),
+        "eps": np.float64(eps),
         "t_end": np.float64(t_end),
-        "val_fraction": np.float64(spec["val_fraction"]), "m": np.int64(m),
-        "n_train": np.int64(n), "n_test": np.int64(len(y_test)),
+        "val_fraction": np.float64(spec["val_fraction"]),
+        "m": np.int64(m),
+        "n_train": np.int64(n),
+        "n_test": np.int64(len(y_test)),
         "noise_fraction": np.float64(np.mean(noisy[0])),
-        "gram_values": dyn.gram_values, "times": times, "t_spectral": np.float64(t_spec),
+        "gram_values": dyn.gram_values,
+        "times": times,
+        "t_spectral": np.float64(t_spec),
         "times_expected": coarse,
         "test_mse_expected": test_mse(f_coarse, y_test) + 0.5 * variance.mean(axis=1),
         "inf_test_mse": stacked["ridge_test_mse"][:, 0],
         "inf_test_acc": stacked["ridge_test_acc"][:, 0],
-        "inf_test_mse_expected": np.float64(stacked["ridge_test_mse"][0, 0]
-                                            + 0.5 * variance_inf.mean()),
+        "inf_test_mse_expected": np.float64(
+            stacked["ridge_test_mse"][0, 0] + 0.5 * variance_inf.mean()
+        ),
         "inf_train_noisy_fit": stacked["ridge_train_noisy_fit"][:, 0],
         "n_validation": np.int64(n_validation(n, float(spec["val_fraction"]))),
         "ridges": RIDGES.copy(),
-        "trace_fractions": np.asarray(TRACE_FRACTIONS), "k_trace": k_trace, "t_trace": t_trace,
-        "k_grid": ks, "k_grid_t": t_k,
+        "trace_fractions": np.asarray(TRACE_FRACTIONS),
+        "k_trace": k_trace,
+        "t_trace": t_trace,
+        "k_grid": ks,
+        "k_grid_t": t_k,
         **stacked,
-    }  # fmt: skip
+    }
 
 
 # ----------------------------------------------------------------------------- finite nets
@@ -381,12 +411,24 @@ def train_nets(
     mse, acc, ens_mse, ens_acc, diverged = [], [], [], [], []
     for width in widths:
         mspec = model_spec(spec["model"], width=width, out_dim=y.shape[1])
-        params0 = init_ensemble(mspec, key=keys.fold(key, "init", width), in_dim=x.shape[1],
-                                n_seeds=int(spec["seeds"]), dtype=jnp.float32)  # fmt: skip
+        params0 = init_ensemble(
+            mspec,
+            key=keys.fold(key, "init", width),
+            in_dim=x.shape[1],
+            n_seeds=int(spec["seeds"]),
+            dtype=jnp.float32,
+        )
         rec, _ = train.train(
-            make_apply(mspec), params0, x, y, data["x_test"], data["y_test"],
-            lr=float(spec["lr"]), steps=steps, record_steps=record_steps,
-        )  # fmt: skip
+            make_apply(mspec),
+            params0,
+            x,
+            y,
+            data["x_test"],
+            data["y_test"],
+            lr=float(spec["lr"]),
+            steps=steps,
+            record_steps=record_steps,
+        )
         f_test = np.asarray(rec.f_test, np.float64)  # (R, S, n_test, K)
         mse.append(np.asarray(rec.test_loss, np.float64))
         acc.append(predict.accuracy(f_test, data["labels_test"]))
@@ -394,9 +436,15 @@ def train_nets(
         ens_mse.append(test_mse(ens, data["y_test"]))
         ens_acc.append(predict.accuracy(ens, data["labels_test"]))
         diverged.append(rec.diverged)
-    return Nets(widths=np.asarray(widths, np.int64), steps=record_steps,
-                test_mse=np.stack(mse), test_acc=np.stack(acc), ens_test_mse=np.stack(ens_mse),
-                ens_test_acc=np.stack(ens_acc), diverged=np.stack(diverged))  # fmt: skip
+    return Nets(
+        widths=np.asarray(widths, np.int64),
+        steps=record_steps,
+        test_mse=np.stack(mse),
+        test_acc=np.stack(acc),
+        ens_test_mse=np.stack(ens_mse),
+        ens_test_acc=np.stack(ens_acc),
+        diverged=np.stack(diverged),
+    )
 
 
 def run(
@@ -430,9 +478,12 @@ def rule_draws(run: Run) -> dict[str, dict[str, np.ndarray]]:
     draws = np.arange(run.test_mse.shape[0])
 
     def at(i: np.ndarray) -> dict[str, np.ndarray]:
-        return {"t": times[i], "test_mse": run.test_mse[draws, i],
-                "test_acc": run.test_acc[draws, i],
-                "noisy_fit": run.train_noisy_fit[draws, i]}  # fmt: skip
+        return {
+            "t": times[i],
+            "test_mse": run.test_mse[draws, i],
+            "test_acc": run.test_acc[draws, i],
+            "noisy_fit": run.train_noisy_fit[draws, i],
+        }
 
     def grid_index(t: float) -> np.ndarray:
         return np.full(len(draws), int(np.flatnonzero(times == t)[0]))
@@ -441,19 +492,31 @@ def rule_draws(run: Run) -> dict[str, dict[str, np.ndarray]]:
     j = np.argmin(run.ridge_val_mse, axis=1)
     out = {
         "spectral": at(grid_index(float(run.t_spectral))),
-        "validation": {"t": times[i_val], "test_mse": run.held_test_mse[draws, i_val],
-                       "test_acc": run.held_test_acc[draws, i_val]},
+        "validation": {
+            "t": times[i_val],
+            "test_mse": run.held_test_mse[draws, i_val],
+            "test_acc": run.held_test_acc[draws, i_val],
+        },
         "validation_refit": at(i_val),
         # the oracle: the earliest grid time of smallest test MSE (as spectral.oracle_stop)
         "oracle": at(np.argmin(run.test_mse, axis=1)),
-        "infinite": {"test_mse": run.inf_test_mse, "test_acc": run.inf_test_acc,
-                     "noisy_fit": run.inf_train_noisy_fit},
-        "ridge": {"ridge": run.ridges[j], "test_mse": run.ridge_test_mse[draws, j],
-                  "test_acc": run.ridge_test_acc[draws, j],
-                  "noisy_fit": run.ridge_train_noisy_fit[draws, j]},
-        "ridge_held": {"ridge": run.ridges[j], "test_mse": run.ridge_held_test_mse[draws, j],
-                       "test_acc": run.ridge_held_test_acc[draws, j]},
-    }  # fmt: skip
+        "infinite": {
+            "test_mse": run.inf_test_mse,
+            "test_acc": run.inf_test_acc,
+            "noisy_fit": run.inf_train_noisy_fit,
+        },
+        "ridge": {
+            "ridge": run.ridges[j],
+            "test_mse": run.ridge_test_mse[draws, j],
+            "test_acc": run.ridge_test_acc[draws, j],
+            "noisy_fit": run.ridge_train_noisy_fit[draws, j],
+        },
+        "ridge_held": {
+            "ridge": run.ridges[j],
+            "test_mse": run.ridge_held_test_mse[draws, j],
+            "test_acc": run.ridge_held_test_acc[draws, j],
+        },
+    }
     for frac, t in zip(run.trace_fractions, run.t_trace, strict=True):
         out[f"trace_{round(100 * frac)}"] = at(grid_index(float(t)))
     return out
@@ -483,9 +546,19 @@ def summarize(
     return out
 
 
-NET_FIELDS = ("width", "test_mse_spectral", "test_acc_spectral", "test_mse_validation",
-              "test_acc_validation", "test_mse_final", "test_acc_final", "test_mse_best",
-              "t_best", "ens_test_mse_final", "ens_test_acc_final")  # fmt: skip
+NET_FIELDS = (
+    "width",
+    "test_mse_spectral",
+    "test_acc_spectral",
+    "test_mse_validation",
+    "test_acc_validation",
+    "test_mse_final",
+    "test_acc_final",
+    "test_mse_best",
+    "t_best",
+    "ens_test_mse_final",
+    "ens_test_acc_final",
+)
 
 
 def _finite_numbers(nets: Nets, stops: Mapping[str, float]) -> dict[str, Any]:
@@ -498,11 +571,15 @@ def _finite_numbers(nets: Nets, stops: Mapping[str, float]) -> dict[str, Any]:
         mse = np.nanmean(nets.test_mse[i], axis=1)  # (R,) mean over seeds
         acc = np.nanmean(nets.test_acc[i], axis=1)
         best = int(np.nanargmin(mse))
-        row = {"width": int(width), "test_mse_final": float(mse[-1]),
-               "test_acc_final": float(acc[-1]), "test_mse_best": float(mse[best]),
-               "t_best": int(steps[best]),
-               "ens_test_mse_final": float(nets.ens_test_mse[i, -1]),
-               "ens_test_acc_final": float(nets.ens_test_acc[i, -1])}  # fmt: skip
+        row = {
+            "width": int(width),
+            "test_mse_final": float(mse[-1]),
+            "test_acc_final": float(acc[-1]),
+            "test_mse_best": float(mse[best]),
+            "t_best": int(steps[best]),
+            "ens_test_mse_final": float(nets.ens_test_mse[i, -1]),
+            "ens_test_acc_final": float(nets.ens_test_acc[i, -1]),
+        }
         for name, t in stops.items():
             idx = np.flatnonzero(steps == t)
             row[f"test_mse_{name}"] = float(mse[idx[0]]) if idx.size else None
@@ -539,16 +616,20 @@ def analyze(
     positive = run.ridges[run.ridges > 0]
     numbers: dict[str, Any] = {
         **rates.numbers(run.lr, run.eta_crit),
-        "top_k": int(run.top_k), "eps": float(run.eps),
-        "val_fraction": float(run.val_fraction), "n_train": int(run.n_train),
-        "n_test": int(run.n_test), "n_validation": int(run.n_validation),
+        "top_k": int(run.top_k),
+        "eps": float(run.eps),
+        "val_fraction": float(run.val_fraction),
+        "n_train": int(run.n_train),
+        "n_test": int(run.n_test),
+        "n_validation": int(run.n_validation),
         "n_draws": int(run.test_mse.shape[0]),
         "noise_fraction": float(run.noise_fraction),
         "noise_percent": 100 * float(run.noise_fraction),
         "n_corrupted": round(float(run.noise_fraction) * int(run.n_train)),
         "top_k_trace_fraction": float(np.sum(gram[: int(run.top_k)]) / np.sum(gram)),
         "t_max": float(times[-1]),
-        "ridge_grid_min": float(positive.min()), "ridge_grid_max": float(positive.max()),
+        "ridge_grid_min": float(positive.min()),
+        "ridge_grid_max": float(positive.max()),
         # draws whose validation picked the largest ridge of the grid (the grid too short)
         "ridge_at_grid_edge": int(np.sum(draws["ridge"]["ridge"] >= positive.max())),
         **table,
@@ -564,20 +645,21 @@ def analyze(
         "gain_ridge": table["ridge"]["gain_fraction"],
         # accuracy differences, paired per draw
         "acc_gain_spectral_vs_infinite": fits.bootstrap_mean(spec_acc - inf["test_acc"]),
-        "acc_gain_spectral_vs_ridge": fits.bootstrap_mean(
-            spec_acc - draws["ridge"]["test_acc"]),
+        "acc_gain_spectral_vs_ridge": fits.bootstrap_mean(spec_acc - draws["ridge"]["test_acc"]),
         "acc_gain_oracle_vs_infinite": fits.bootstrap_mean(orc["test_acc"] - inf["test_acc"]),
         "t_ratio_spectral_to_oracle": float(run.t_spectral) / table["oracle"]["t"],
         "best_test_acc": float(np.max(run.test_acc.mean(axis=0))),
         # one network on draw 0 (the finite nets' labels): mean plus init variance
-        "expected_test_mse_spectral": _at(run.times_expected, run.test_mse_expected,
-                                          float(run.t_spectral)),
-        "expected_test_mse_oracle": _at(run.times_expected, run.test_mse_expected,
-                                        float(draws["oracle"]["t"][0])),
+        "expected_test_mse_spectral": _at(
+            run.times_expected, run.test_mse_expected, float(run.t_spectral)
+        ),
+        "expected_test_mse_oracle": _at(
+            run.times_expected, run.test_mse_expected, float(draws["oracle"]["t"][0])
+        ),
         "expected_test_mse_infinite": float(run.inf_test_mse_expected),
         "k_grid_best_k": int(run.k_grid[best_k]),
         "k_grid_best_ratio_to_oracle": float(k_mean[best_k] / np.mean(orc["test_mse"])),
-    }  # fmt: skip
+    }
     for frac, k in zip(run.trace_fractions, run.k_trace, strict=True):
         name = f"trace_{round(100 * frac)}"
         numbers[f"k_trace_{round(100 * frac)}"] = int(k)
@@ -592,27 +674,36 @@ def analyze(
     )
     ratios = [table[r]["ratio_to_oracle"] for r in RATIO_RULES]
     fig = {
-        "times": times, "test_mse": run.test_mse[0], "test_acc": run.test_acc[0],
-        "test_mse_lo": run.test_mse.min(axis=0), "test_mse_hi": run.test_mse.max(axis=0),
-        "times_expected": run.times_expected, "test_mse_expected": run.test_mse_expected,
+        "times": times,
+        "test_mse": run.test_mse[0],
+        "test_acc": run.test_acc[0],
+        "test_mse_lo": run.test_mse.min(axis=0),
+        "test_mse_hi": run.test_mse.max(axis=0),
+        "times_expected": run.times_expected,
+        "test_mse_expected": run.test_mse_expected,
         "train_noisy_fit": run.train_noisy_fit[0],
-        "inf_test_mse": run.inf_test_mse[0], "inf_test_acc": run.inf_test_acc[0],
+        "inf_test_mse": run.inf_test_mse[0],
+        "inf_test_acc": run.inf_test_acc[0],
         "ridge_test_mse": draws["ridge"]["test_mse"][0],
         "stop_names": np.array(["spectral", "validation", "oracle"]),
         "stop_times": np.array([draws[r]["t"][0] for r in ("spectral", "validation", "oracle")]),
-        "k_grid": run.k_grid, "k_grid_test_mse": k_mean,
-        "top_k": run.top_k, "k_trace_90": np.int64(numbers["k_trace_90"]),
+        "k_grid": run.k_grid,
+        "k_grid_test_mse": k_mean,
+        "top_k": run.top_k,
+        "k_trace_90": np.int64(numbers["k_trace_90"]),
         "oracle_test_mse_mean": np.float64(np.mean(orc["test_mse"])),
         "inf_test_mse_mean": np.float64(np.mean(inf["test_mse"])),
         "ridge_test_mse_mean": np.float64(np.mean(draws["ridge"]["test_mse"])),
-        "eps": run.eps, "n_draws": np.int64(numbers["n_draws"]),
+        "eps": run.eps,
+        "n_draws": np.int64(numbers["n_draws"]),
         "ratio_names": np.array(RATIO_RULES),
         "ratio_draws": np.stack([draws[r]["test_mse"] / orc["test_mse"] for r in RATIO_RULES]),
         "ratio_point": np.array([r["ratio"] for r in ratios]),
         "ratio_lo": np.array([r["lo"] for r in ratios]),
         "ratio_hi": np.array([r["hi"] for r in ratios]),
-        "net_widths": run.net.widths, "net_steps": run.net.steps,
-    }  # fmt: skip
+        "net_widths": run.net.widths,
+        "net_steps": run.net.steps,
+    }
     if run.net.widths.size:
         fig["net_test_mse"] = np.nanmean(run.net.test_mse, axis=2)
         fig["net_test_acc"] = np.nanmean(run.net.test_acc, axis=2)

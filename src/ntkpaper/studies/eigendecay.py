@@ -196,8 +196,11 @@ def odd_even_ratios(freqs: np.ndarray, mu: np.ndarray, lo: int, hi: int) -> np.n
 def parity_fits(freqs: np.ndarray, mu: np.ndarray, lo: int, hi: int) -> dict[str, Any]:
     """Power-law fits μ_k ∝ k^p over lo ≤ k ≤ hi: all, even and odd frequencies."""
     out: dict[str, Any] = {}
-    for name, keep in (("all", np.ones_like(freqs, bool)), ("even", freqs % 2 == 0),
-                       ("odd", freqs % 2 == 1)):  # fmt: skip
+    for name, keep in (
+        ("all", np.ones_like(freqs, bool)),
+        ("even", freqs % 2 == 0),
+        ("odd", freqs % 2 == 1),
+    ):
         sel = keep & (freqs >= lo) & (freqs <= hi)
         k, m = freqs[sel], mu[sel]
         if sel.sum() < 2 or np.any(m <= 0):
@@ -226,8 +229,9 @@ def _rayleigh(spec, params0, x: jax.Array, vectors: np.ndarray) -> np.ndarray:
     return np.einsum("sij,ik,jk->sk", theta0, vectors, vectors)
 
 
-def own_linearization(theta0: np.ndarray, r0: np.ndarray, steps: np.ndarray, *, lr: float,
-                      m: int) -> np.ndarray:  # fmt: skip
+def own_linearization(
+    theta0: np.ndarray, r0: np.ndarray, steps: np.ndarray, *, lr: float, m: int
+) -> np.ndarray:
     """Residuals r_t = (I − η·Θ_0/m)^t r_0 of a net's exact linearization (scalar output,
     its own empirical NTK Θ_0 at init), at each of ``steps``: (T, n)."""
     lam, vec = np.linalg.eigh(0.5 * (theta0 + theta0.T))
@@ -249,8 +253,9 @@ def rayleigh_fn(apply_fn, x: jax.Array, unit: np.ndarray):
     return jax.jit(jax.vmap(one))
 
 
-def train_tracked(apply_fn, params0, x, y, *, lr: float, record_steps: np.ndarray,
-                  probe_steps: np.ndarray, probe):  # fmt: skip
+def train_tracked(
+    apply_fn, params0, x, y, *, lr: float, record_steps: np.ndarray, probe_steps: np.ndarray, probe
+):
     """``train.train`` in segments that end at ``probe_steps`` (which start at 0), with
     ``probe`` applied to the parameters there, recording f at ``record_steps`` as one call
     would: f on the training inputs (T, S, n, out) and probe values (len(probe_steps), S).
@@ -268,8 +273,9 @@ def train_tracked(apply_fn, params0, x, y, *, lr: float, record_steps: np.ndarra
     for end in (int(e) for e in ends):
         inside = record_steps[((record_steps > t) & (record_steps <= end)) | (record_steps == end)]
         rel = inside - t if inside.size else np.array([end - t])
-        rec, params = train.train(apply_fn, params, x, y, x[:1], y[..., :1, :], lr=lr,
-                                  steps=end - t, record_steps=rel)  # fmt: skip
+        rec, params = train.train(
+            apply_fn, params, x, y, x[:1], y[..., :1, :], lr=lr, steps=end - t, record_steps=rel
+        )
         dead |= rec.diverged
         if inside.size:
             f_seg = np.asarray(rec.f_train, np.float64)
@@ -280,8 +286,7 @@ def train_tracked(apply_fn, params0, x, y, *, lr: float, record_steps: np.ndarra
     return np.concatenate(f), np.stack(probed)
 
 
-def _train_pc2(spec, x, f2, *, width: int, key, record_steps, kernel_steps,
-               lr_fractions=(1.0,)):  # fmt: skip
+def _train_pc2(spec, x, f2, *, width: int, key, record_steps, kernel_steps, lr_fractions=(1.0,)):
     """One width's nets trained on y = f_0 + 0.5·f^(2), each seed with its own f_0 (per-seed
     targets, one vmapped ensemble), once per learning rate lr_fractions[i]·η from the same
     θ_0. Returns the Rayleigh quotient f^(2)ᵀΘ_0f^(2)/n per seed (S,) and, per rate, a triple:
@@ -292,8 +297,13 @@ def _train_pc2(spec, x, f2, *, width: int, key, record_steps, kernel_steps,
     Training f on f_0 + 0.5·f^(2) has the gradients of training f − f_0 on 0.5·f^(2).
     """
     mspec = model_spec(spec["model"], width=width, out_dim=1)
-    params0 = init_ensemble(mspec, key=keys.fold(key, "pc2", width), in_dim=x.shape[1],
-                            n_seeds=spec["seeds"], dtype=jnp.float32)  # fmt: skip
+    params0 = init_ensemble(
+        mspec,
+        key=keys.fold(key, "pc2", width),
+        in_dim=x.shape[1],
+        n_seeds=spec["seeds"],
+        dtype=jnp.float32,
+    )
     apply_fn = make_apply(mspec)
     xj = jnp.asarray(x, jnp.float32)
     f0 = np.asarray(jax.vmap(lambda p: apply_fn(p, xj))(params0), np.float64)  # (S, n, 1)
@@ -306,11 +316,20 @@ def _train_pc2(spec, x, f2, *, width: int, key, record_steps, kernel_steps,
     per_rate = []
     for fraction in lr_fractions:
         lr = fraction * spec["lr"]
-        f_t, path = train_tracked(apply_fn, params0, xj, y, lr=lr, record_steps=record_steps,
-                                  probe_steps=kernel_steps, probe=probe)  # fmt: skip
+        f_t, path = train_tracked(
+            apply_fn,
+            params0,
+            xj,
+            y,
+            lr=lr,
+            record_steps=record_steps,
+            probe_steps=kernel_steps,
+            probe=probe,
+        )
         delta_f = np.moveaxis(f_t[..., 0], 1, 0) - f0[:, None, :, 0]  # (S, T, n)
-        lin = np.stack([own_linearization(t, -PC2_AMPLITUDE * f2, record_steps, lr=lr, m=n)
-                        for t in theta0])  # fmt: skip
+        lin = np.stack(
+            [own_linearization(t, -PC2_AMPLITUDE * f2, record_steps, lr=lr, m=n) for t in theta0]
+        )
         per_rate.append((delta_f, lin, path.T))
     return init_rayleigh, per_rate
 
@@ -320,10 +339,24 @@ def _train_modes(spec, x, y, vectors, *, width: int, key, record_steps):
     and the Rayleigh quotients v_kᵀΘ_0v_k (n_seeds, n_modes) of their kernels at init."""
     k_out = y.shape[1]
     mspec = model_spec(spec["model"], width=width, out_dim=k_out)
-    params0 = init_ensemble(mspec, key=keys.fold(key, "modes", width), in_dim=x.shape[1],
-                            n_seeds=spec["seeds"], dtype=jnp.float32)  # fmt: skip
-    rec, _ = train.train(make_apply(mspec), params0, x, y, x[:1], y[:1], lr=k_out * spec["lr"],
-                         steps=spec["steps"], record_steps=record_steps)  # fmt: skip
+    params0 = init_ensemble(
+        mspec,
+        key=keys.fold(key, "modes", width),
+        in_dim=x.shape[1],
+        n_seeds=spec["seeds"],
+        dtype=jnp.float32,
+    )
+    rec, _ = train.train(
+        make_apply(mspec),
+        params0,
+        x,
+        y,
+        x[:1],
+        y[:1],
+        lr=k_out * spec["lr"],
+        steps=spec["steps"],
+        record_steps=record_steps,
+    )
     rayleigh = _rayleigh(mspec, params0, jnp.asarray(x, jnp.float32), vectors)
     return np.asarray(rec.f_train, np.float64) - y[None, None], rayleigh
 
@@ -343,8 +376,10 @@ def run(
     spec = {**spec, "lr": rate["lr"]}
     # (a) spectra
     n_circle = int(spec["circle_points"])
-    parity_mu = {name: circle_coefficients({**spec["model"], **override}, n_circle // 2)
-                 for name, override in PARITY_VARIANTS.items()}  # fmt: skip
+    parity_mu = {
+        name: circle_coefficients({**spec["model"], **override}, n_circle // 2)
+        for name, override in PARITY_VARIANTS.items()
+    }
 
     # (b), (c) on a subset of the training set
     x = np.asarray(data["x_train"][:n_sub], np.float32)
@@ -355,20 +390,40 @@ def run(
     vectors = eig.vectors[:, :n_modes]
     slow = float(spec["slow_lr_fraction"])
     kernel_steps = train.log_spaced_steps(int(spec["steps"]), N_KERNEL_RECORDS)
-    pc2 = [_train_pc2(spec, x, f2, width=int(w), key=key, record_steps=record_steps,
-                      kernel_steps=kernel_steps, lr_fractions=(1.0, slow))
-           for w in widths]  # fmt: skip
+    pc2 = [
+        _train_pc2(
+            spec,
+            x,
+            f2,
+            width=int(w),
+            key=key,
+            record_steps=record_steps,
+            kernel_steps=kernel_steps,
+            lr_fractions=(1.0, slow),
+        )
+        for w in widths
+    ]
     (full, slowed) = ([p[1][i] for p in pc2] for i in (0, 1))
-    residual, rayleigh = _train_modes(spec, x, y, vectors, width=int(widths[-1]), key=key,
-                                      record_steps=record_steps)  # fmt: skip
+    residual, rayleigh = _train_modes(
+        spec, x, y, vectors, width=int(widths[-1]), key=key, record_steps=record_steps
+    )
     return Run(
-        widths=widths, lr=float(rate["lr"]), eta_crit=float(rate["eta_crit"]),
-        steps=int(spec["steps"]), seeds=int(spec["seeds"]), depth=int(spec["model"]["depth"]),
-        b_std=float(spec["model"]["b_std"]), fit_range=np.asarray(spec["fit_range"], np.int64),
+        widths=widths,
+        lr=float(rate["lr"]),
+        eta_crit=float(rate["eta_crit"]),
+        steps=int(spec["steps"]),
+        seeds=int(spec["seeds"]),
+        depth=int(spec["model"]["depth"]),
+        b_std=float(spec["model"]["b_std"]),
+        fit_range=np.asarray(spec["fit_range"], np.int64),
         n_train=len(data["x_train"]),
         digits_values=spectral.eigendecompose(kernels["ntk_train_train"]).values,
-        **circle_spectrum(spec["model"], n_circle), parity_mu=parity_mu,
-        subset_values=eig.values, subset_vectors=vectors, f2=f2, record_steps=record_steps,
+        **circle_spectrum(spec["model"], n_circle),
+        parity_mu=parity_mu,
+        subset_values=eig.values,
+        subset_vectors=vectors,
+        f2=f2,
+        record_steps=record_steps,
         kernel_steps=kernel_steps,
         pc2_delta_f=np.stack([p[0] for p in full]),
         pc2_init_rayleigh=np.stack([p[0] for p in pc2]),
@@ -378,8 +433,10 @@ def run(
         pc2_slow_delta_f=np.stack([p[0] for p in slowed]),
         pc2_slow_lin_residual=np.stack([p[1] for p in slowed]),
         pc2_slow_rayleigh=np.stack([p[2] for p in slowed]),
-        modes_y=y.astype(np.float64), modes_residual=residual, modes_init_rayleigh=rayleigh,
-    )  # fmt: skip
+        modes_y=y.astype(np.float64),
+        modes_residual=residual,
+        modes_init_rayleigh=rayleigh,
+    )
 
 
 # ----------------------------------------------------------------------------- analysis
@@ -416,8 +473,9 @@ def fit_window_end(times: np.ndarray, predicted_rate: float) -> float:
     return float(max(np.log(1 / FIT_FLOOR) / predicted_rate, times[min(2, len(times) - 1)]))
 
 
-def kernel_path_decay(rayleigh: np.ndarray, kernel_steps: np.ndarray, times: np.ndarray, *,
-                      lr: float, m: int) -> np.ndarray:  # fmt: skip
+def kernel_path_decay(
+    rayleigh: np.ndarray, kernel_steps: np.ndarray, times: np.ndarray, *, lr: float, m: int
+) -> np.ndarray:
     """c_t/c_0 at integer ``times`` (T,) of a residual that stays on f^(2) while the kernel
     along f^(2) follows the Rayleigh quotients R (..., K) recorded at ``kernel_steps`` (K,),
     from 0: Π_{s<t} (1 − η·R_s/m), R linearly interpolated between records. (..., T)."""
@@ -455,10 +513,16 @@ def _pc2_diagnosis(run: Run, times: np.ndarray, *, lr: float, gram2: float, slow
     end = int(np.searchsorted(times, fit_window_end(times, rate), side="right")) - 1
     relative = rayleigh / rayleigh[..., :1]
     at_end = np.apply_along_axis(lambda v: np.interp(times[end], k_steps, v), -1, relative)
-    return {"rate": rate, "net": net, "lin": own, "kernel_path": path_rate / const_rate,
-            "rayleigh_rel": relative, "kernel_window_end": at_end,
-            "window_end": float(times[end]),
-            "along_over_orth": np.abs(along[..., end]) / orth[..., end]}  # fmt: skip
+    return {
+        "rate": rate,
+        "net": net,
+        "lin": own,
+        "kernel_path": path_rate / const_rate,
+        "rayleigh_rel": relative,
+        "kernel_window_end": at_end,
+        "window_end": float(times[end]),
+        "along_over_orth": np.abs(along[..., end]) / orth[..., end],
+    }
 
 
 def _variant_label(run: Run, name: str) -> str:
@@ -476,11 +540,17 @@ def analyze(
     lo, hi = (int(v) for v in run.fit_range)
     numbers: dict[str, Any] = {
         **rates.numbers(run.lr, run.eta_crit),
-        "steps": run.steps, "seeds": run.seeds,
-        "widths": widths.tolist(), "width_min": int(widths.min()),
-        "width_max": int(widths.max()), "depth": run.depth, "b_std": run.b_std,
-        "n_train": run.n_train, "fit_lo": lo, "fit_hi": hi,
-    }  # fmt: skip
+        "steps": run.steps,
+        "seeds": run.seeds,
+        "widths": widths.tolist(),
+        "width_min": int(widths.min()),
+        "width_max": int(widths.max()),
+        "depth": run.depth,
+        "b_std": run.b_std,
+        "n_train": run.n_train,
+        "fit_lo": lo,
+        "fit_hi": hi,
+    }
 
     # (a) spectra
     digits = run.digits_values
@@ -504,34 +574,49 @@ def analyze(
         numbers[f"circle_odd_even_min_{name}"] = float(np.min(parity[name]))
         even = parity_fits(freqs, run.parity_mu[name], lo, c_hi)["even"]["exponent"]
         numbers[f"circle_exponent_even_{name}"] = even
-    numbers.update({
-        "digits_exponent": slope, "digits_prefactor": pref, "digits_fit_hi": d_hi,
-        "digits_lambda_max": float(digits[0]), "digits_lambda_min": float(digits[-1]),
-        "digits_condition": float(digits[0] / digits[-1]),
-        "digits_ratio_12": float(digits[0] / digits[1]),
-        "digits_min_positive": bool(digits[-1] > 0),
-        "circle_points": int(n_c), "circle_fit_hi": c_hi,
-        "circle_exponent": circle_fits["all"]["exponent"],
-        "circle_exponent_even": circle_fits["even"]["exponent"],
-        "circle_exponent_odd": circle_fits["odd"]["exponent"],
-        "circle_sampled_exponent": sampled_fits["all"]["exponent"],
-        "circle_theory_exponent": THEORY_EXPONENT_CIRCLE,
-        "circle_odd_even_ratio": float(np.median(odd_even)) if odd_even.size else None,
-        "circle_odd_even_min": float(np.min(odd_even)) if odd_even.size else None,
-        "circle_fourier_max_abs_error": float(fourier_err),
-        "circle_fourier_rel_error": float(fourier_err / run.circle_matrix_values[0]),
-        "circle_min_mu": float(mu[: n_c // 2 + 1].min()),
-    })  # fmt: skip
-    spectrum_fig = {"digits_values": digits, "digits_fit": np.array([slope, pref, lo, d_hi]),
-                    "circle_freqs": freqs, "circle_mu": mu,
-                    "circle_sampled_mu": run.circle_sampled_mu,
-                    "circle_fit": np.array([circle_fits["all"]["exponent"] or np.nan,
-                                            circle_fits["all"]["prefactor"] or np.nan, lo, c_hi]),
-                    "theory_exponent": np.float64(THEORY_EXPONENT_CIRCLE),
-                    "parity_labels": np.array([_variant_label(run, name) for name in parity]),
-                    "parity_k": freqs[(freqs % 2 == 1) & (freqs >= 3)
-                                      & (freqs + 1 <= min(c_hi, freqs[-1]))],
-                    "parity_ratios": np.stack(list(parity.values()))}  # fmt: skip
+    numbers.update(
+        {
+            "digits_exponent": slope,
+            "digits_prefactor": pref,
+            "digits_fit_hi": d_hi,
+            "digits_lambda_max": float(digits[0]),
+            "digits_lambda_min": float(digits[-1]),
+            "digits_condition": float(digits[0] / digits[-1]),
+            "digits_ratio_12": float(digits[0] / digits[1]),
+            "digits_min_positive": bool(digits[-1] > 0),
+            "circle_points": int(n_c),
+            "circle_fit_hi": c_hi,
+            "circle_exponent": circle_fits["all"]["exponent"],
+            "circle_exponent_even": circle_fits["even"]["exponent"],
+            "circle_exponent_odd": circle_fits["odd"]["exponent"],
+            "circle_sampled_exponent": sampled_fits["all"]["exponent"],
+            "circle_theory_exponent": THEORY_EXPONENT_CIRCLE,
+            "circle_odd_even_ratio": float(np.median(odd_even)) if odd_even.size else None,
+            "circle_odd_even_min": float(np.min(odd_even)) if odd_even.size else None,
+            "circle_fourier_max_abs_error": float(fourier_err),
+            "circle_fourier_rel_error": float(fourier_err / run.circle_matrix_values[0]),
+            "circle_min_mu": float(mu[: n_c // 2 + 1].min()),
+        }
+    )
+    spectrum_fig = {
+        "digits_values": digits,
+        "digits_fit": np.array([slope, pref, lo, d_hi]),
+        "circle_freqs": freqs,
+        "circle_mu": mu,
+        "circle_sampled_mu": run.circle_sampled_mu,
+        "circle_fit": np.array(
+            [
+                circle_fits["all"]["exponent"] or np.nan,
+                circle_fits["all"]["prefactor"] or np.nan,
+                lo,
+                c_hi,
+            ]
+        ),
+        "theory_exponent": np.float64(THEORY_EXPONENT_CIRCLE),
+        "parity_labels": np.array([_variant_label(run, name) for name in parity]),
+        "parity_k": freqs[(freqs % 2 == 1) & (freqs >= 3) & (freqs + 1 <= min(c_hi, freqs[-1]))],
+        "parity_ratios": np.stack(list(parity.values())),
+    }
 
     # (b) Jacot Fig. 3: the component along f^(2) and the orthogonal rest
     n_sub = run.f2.size
@@ -542,17 +627,19 @@ def analyze(
     measured = np.array([[fit_rate(times, a, rate_gd[1]) for a in per_w] for per_w in along])
     ratio = measured / rate_gd[1]  # (W, S)
     # each net's exact linearization (its own Θ_0), through the same estimator
-    lin_along, lin_orth = pc2_components(run.pc2_lin_residual + PC2_AMPLITUDE * run.f2,
-                                         run.f2)  # fmt: skip
-    lin_measured = np.array([[fit_rate(times, a, rate_gd[1]) for a in per_w]
-                             for per_w in lin_along])  # fmt: skip
+    lin_along, lin_orth = pc2_components(run.pc2_lin_residual + PC2_AMPLITUDE * run.f2, run.f2)
+    lin_measured = np.array(
+        [[fit_rate(times, a, rate_gd[1]) for a in per_w] for per_w in lin_along]
+    )
     lin_ratio = lin_measured / rate_gd[1]
     # the same against each net's own kernel at init: η·f^(2)ᵀΘ_0f^(2)/(n·m)
-    rate_init = spectral.mode_rates(run.pc2_init_rayleigh.ravel(), lr=lr, m=n_sub,
-                                    discrete=True).reshape(ratio.shape)  # fmt: skip
+    rate_init = spectral.mode_rates(
+        run.pc2_init_rayleigh.ravel(), lr=lr, m=n_sub, discrete=True
+    ).reshape(ratio.shape)
     init_kernel = run.pc2_init_rayleigh / gram[1]
-    theory_along = -PC2_AMPLITUDE * spectral.mode_decay(gram[1:2], times, lr=lr, m=n_sub,
-                                                        discrete=True)[:, 0]  # fmt: skip
+    theory_along = (
+        -PC2_AMPLITUDE * spectral.mode_decay(gram[1:2], times, lr=lr, m=n_sub, discrete=True)[:, 0]
+    )
     # calibration: the estimator on the infinite-width linear model, whose rate is known
     calib = fit_rate(times, theory_along, rate_gd[1])
     orth_final = orth[:, :, -1]
@@ -565,31 +652,41 @@ def analyze(
         "pc2_rate_ratio_init_kernel": [fits.bootstrap_mean(r) for r in measured / rate_init],
     }
     numbers.update(per_width)
-    numbers.update({
-        "train_subset": int(n_sub),
-        "lambda2": float(run.subset_values[1]), "lambda1": float(run.subset_values[0]),
-        "eta_lambda2_over_m": float(lr * gram[1] / n_sub),
-        "pc2_rate_predicted": float(rate_gd[1]), "pc2_rate_predicted_flow": float(rate_flow[1]),
-        "pc2_flow_over_gd": float(rate_flow[1] / rate_gd[1]),
-        "pc2_calibration_ratio": float(calib / rate_gd[1]),
-        "pc2_calibration_bias": float(abs(calib / rate_gd[1] - 1)),
-        "pc2_rate_measured": np.nanmean(measured, axis=1).tolist(),
-        "pc2_rate_ratio_widest": per_width["pc2_rate_ratio"][-1],
-        "pc2_rate_ratio_smallest": per_width["pc2_rate_ratio"][0],
-        "pc2_final_along": np.nanmean(np.abs(along[:, :, -1]), axis=1).tolist(),
-        "pc2_final_along_theory": float(abs(theory_along[-1])),
-        "pc2_orth_final": np.nanmean(orth_final, axis=1).tolist(),
-        "pc2_orth_final_widest": float(np.nanmean(orth_final[-1])),
-        "pc2_orth_final_smallest": float(np.nanmean(orth_final[0])),
-        "pc2_lin_orth_final": np.nanmean(lin_orth[:, :, -1], axis=1).tolist(),
-        "pc2_orth_max": np.nanmean(np.nanmax(orth, axis=2), axis=1).tolist(),
-        "pc2_orth_slope": fits.asymptotic_rate(widths, orth_final),
-    })  # fmt: skip
+    numbers.update(
+        {
+            "train_subset": int(n_sub),
+            "lambda2": float(run.subset_values[1]),
+            "lambda1": float(run.subset_values[0]),
+            "eta_lambda2_over_m": float(lr * gram[1] / n_sub),
+            "pc2_rate_predicted": float(rate_gd[1]),
+            "pc2_rate_predicted_flow": float(rate_flow[1]),
+            "pc2_flow_over_gd": float(rate_flow[1] / rate_gd[1]),
+            "pc2_calibration_ratio": float(calib / rate_gd[1]),
+            "pc2_calibration_bias": float(abs(calib / rate_gd[1] - 1)),
+            "pc2_rate_measured": np.nanmean(measured, axis=1).tolist(),
+            "pc2_rate_ratio_widest": per_width["pc2_rate_ratio"][-1],
+            "pc2_rate_ratio_smallest": per_width["pc2_rate_ratio"][0],
+            "pc2_final_along": np.nanmean(np.abs(along[:, :, -1]), axis=1).tolist(),
+            "pc2_final_along_theory": float(abs(theory_along[-1])),
+            "pc2_orth_final": np.nanmean(orth_final, axis=1).tolist(),
+            "pc2_orth_final_widest": float(np.nanmean(orth_final[-1])),
+            "pc2_orth_final_smallest": float(np.nanmean(orth_final[0])),
+            "pc2_lin_orth_final": np.nanmean(lin_orth[:, :, -1], axis=1).tolist(),
+            "pc2_orth_max": np.nanmean(np.nanmax(orth, axis=2), axis=1).tolist(),
+            "pc2_orth_slope": fits.asymptotic_rate(widths, orth_final),
+        }
+    )
     for name in ("pc2_final_along", "pc2_lin_orth_final", *per_width):
         numbers[f"{name}_smallest"] = numbers[name][0]
         numbers[f"{name}_widest"] = numbers[name][-1]
-    pc2_fig = {"widths": widths, "times": times, "along": along, "orth": orth,
-               "theory_along": theory_along, "rate_ratio": ratio}  # fmt: skip
+    pc2_fig = {
+        "widths": widths,
+        "times": times,
+        "along": along,
+        "orth": orth,
+        "theory_along": theory_along,
+        "rate_ratio": ratio,
+    }
 
     # Why the nets fall short of their own linearizations: (i) the kernel moving along
     # f^(2), (ii) the discrete step (the repeat at slow_lr_fraction·η), (iii) the estimator.
@@ -606,33 +703,40 @@ def analyze(
     diagnosis = {
         "pc2_kernel_window_end": [fits.bootstrap_mean(r) for r in kernel_end],
         "pc2_kernel_final": [fits.bootstrap_mean(r) for r in full["rayleigh_rel"][..., -1]],
-        "pc2_kernel_final_over_analytic": [fits.bootstrap_mean(r)
-                                           for r in run.pc2_rayleigh[..., -1] / gram[1]],
+        "pc2_kernel_final_over_analytic": [
+            fits.bootstrap_mean(r) for r in run.pc2_rayleigh[..., -1] / gram[1]
+        ],
         "pc2_kernel_path_ratio": [fits.bootstrap_mean(r) for r in full["kernel_path"]],
         # the net against what its own moving kernel predicts (1: the kernel explains it all)
-        "pc2_net_over_kernel_path": [fits.bootstrap_mean(r) for r in
-                                     full["net"] / (full["lin"] * full["kernel_path"])],
+        "pc2_net_over_kernel_path": [
+            fits.bootstrap_mean(r) for r in full["net"] / (full["lin"] * full["kernel_path"])
+        ],
         "pc2_slow_rate_ratio": [fits.bootstrap_mean(r) for r in slow["net"] / slow["rate"]],
         "pc2_slow_net_over_lin": [fits.bootstrap_mean(r) for r in slow["net"] / slow["lin"]],
         "pc2_slow_kernel_path_ratio": [fits.bootstrap_mean(r) for r in slow["kernel_path"]],
-        "pc2_slow_kernel_window_end": [fits.bootstrap_mean(r)
-                                       for r in slow["kernel_window_end"]],
+        "pc2_slow_kernel_window_end": [fits.bootstrap_mean(r) for r in slow["kernel_window_end"]],
         # paired (same θ_0): mean shortfall at the slow rate over the mean at the full rate
         "pc2_shortfall_slow_over_full": [
             fits.bootstrap_ratio(1 - s_net / s_lin, 1 - f_net / f_lin)
-            for s_net, s_lin, f_net, f_lin in zip(slow["net"], slow["lin"], full["net"],
-                                                  full["lin"], strict=True)],
+            for s_net, s_lin, f_net, f_lin in zip(
+                slow["net"], slow["lin"], full["net"], full["lin"], strict=True
+            )
+        ],
         "pc2_window_along_over_orth": [fits.bootstrap_mean(r) for r in full["along_over_orth"]],
-    }  # fmt: skip
+    }
     numbers.update(diagnosis)
-    numbers.update({
-        "slow_lr_fraction": float(run.slow_lr_fraction), "slow_lr": float(slow_lr),
-        "pc2_slow_rate_predicted": slow["rate"],
-        "pc2_slow_flow_over_gd": flow_over_gd_slow,
-        "pc2_shortfall_ratio_if_flow": float(shortfall_if_flow),
-        "n_kernel_steps": int(run.kernel_steps.size),
-        "pc2_fit_window_end": full["window_end"], "pc2_slow_fit_window_end": slow["window_end"],
-    })  # fmt: skip
+    numbers.update(
+        {
+            "slow_lr_fraction": float(run.slow_lr_fraction),
+            "slow_lr": float(slow_lr),
+            "pc2_slow_rate_predicted": slow["rate"],
+            "pc2_slow_flow_over_gd": flow_over_gd_slow,
+            "pc2_shortfall_ratio_if_flow": float(shortfall_if_flow),
+            "n_kernel_steps": int(run.kernel_steps.size),
+            "pc2_fit_window_end": full["window_end"],
+            "pc2_slow_fit_window_end": slow["window_end"],
+        }
+    )
     for name in diagnosis:
         numbers[f"{name}_smallest"] = numbers[name][0]
         numbers[f"{name}_widest"] = numbers[name][-1]
@@ -657,16 +761,19 @@ def analyze(
     # (c) per-mode rates of the widest net, K outputs at lr K·η: rate_k = −ln(1 − ηλ_k/n)
     vectors = run.subset_vectors
     n_modes = vectors.shape[1]
-    coeffs = spectral.project_residuals(np.moveaxis(run.modes_residual, 1, 0).reshape(
-        -1, n_sub, run.modes_y.shape[1]), vectors)  # fmt: skip
+    coeffs = spectral.project_residuals(
+        np.moveaxis(run.modes_residual, 1, 0).reshape(-1, n_sub, run.modes_y.shape[1]), vectors
+    )
     coeffs = coeffs.reshape(-1, len(times), n_modes, run.modes_y.shape[1])  # (S, T, k, K)
     pred = rate_gd[:n_modes]
-    mode_measured = np.array([[fit_rate(times, c[:, k], pred[k]) for k in range(n_modes)]
-                              for c in coeffs])  # fmt: skip
+    mode_measured = np.array(
+        [[fit_rate(times, c[:, k], pred[k]) for k in range(n_modes)] for c in coeffs]
+    )
     mode_ratio = mode_measured / pred  # (S, n_modes)
     rayleigh = run.modes_init_rayleigh  # (S, n_modes)
-    mode_rate_init = spectral.mode_rates(rayleigh.ravel(), lr=lr, m=n_sub,
-                                         discrete=True).reshape(rayleigh.shape)  # fmt: skip
+    mode_rate_init = spectral.mode_rates(rayleigh.ravel(), lr=lr, m=n_sub, discrete=True).reshape(
+        rayleigh.shape
+    )
     norms = np.linalg.norm(coeffs, axis=3)  # (S, T, k)
     # calibration: every mode of the infinite-width linear model through the same estimator
     exact = spectral.mode_decay(gram[:n_modes], times, lr=lr, m=n_sub, discrete=True)
@@ -675,29 +782,38 @@ def analyze(
     # the mode whose interval lies farthest from 1 (any mode, if all contain 1): the claim
     # that every mode decays at its rate holds iff this mode's interval contains 1
     distance = [max(r["lo"] - 1, 1 - r["hi"], 0) + 1e-9 * abs(r["mean"] - 1) for r in records]
-    numbers.update({
-        "n_modes": int(n_modes),
-        "mode_rate_predicted": pred.tolist(),
-        "mode_rate_predicted_flow": rate_flow[:n_modes].tolist(),
-        "mode_flow_over_gd": (rate_flow[:n_modes] / pred).tolist(),
-        "mode_rate_measured": np.nanmean(mode_measured, axis=0).tolist(),
-        "mode_rate_ratio": records,
-        "mode_rate_ratio_least_consistent": records[int(np.argmax(distance))],
-        "mode_least_consistent": int(np.argmax(distance)) + 1,
-        "mode_rate_ratio_max_dev": float(np.nanmax(np.abs(np.nanmean(mode_ratio, 0) - 1))),
-        "mode_lambda": run.subset_values[:n_modes].tolist(),
-        "mode_init_kernel_ratio": [fits.bootstrap_mean(r) for r in (rayleigh / gram[:n_modes]).T],
-        "mode_rate_ratio_init_kernel": [fits.bootstrap_mean(r)
-                                        for r in (mode_measured / mode_rate_init).T],
-        "mode_calibration_ratio": (mode_calib / pred).tolist(),
-        "mode_calibration_bias": float(np.max(np.abs(mode_calib / pred - 1))),
-        "calibration_bias": float(max(np.max(np.abs(mode_calib / pred - 1)),
-                                      abs(calib / rate_gd[1] - 1))),
-    })  # fmt: skip
-    modes_fig = {"times": times, "norms": norms / norms[:, :1], "predicted": pred,
-                 "measured": mode_measured,
-                 "theory": spectral.mode_decay(gram[:n_modes], times, lr=lr, m=n_sub,
-                                               discrete=True)}  # fmt: skip
+    numbers.update(
+        {
+            "n_modes": int(n_modes),
+            "mode_rate_predicted": pred.tolist(),
+            "mode_rate_predicted_flow": rate_flow[:n_modes].tolist(),
+            "mode_flow_over_gd": (rate_flow[:n_modes] / pred).tolist(),
+            "mode_rate_measured": np.nanmean(mode_measured, axis=0).tolist(),
+            "mode_rate_ratio": records,
+            "mode_rate_ratio_least_consistent": records[int(np.argmax(distance))],
+            "mode_least_consistent": int(np.argmax(distance)) + 1,
+            "mode_rate_ratio_max_dev": float(np.nanmax(np.abs(np.nanmean(mode_ratio, 0) - 1))),
+            "mode_lambda": run.subset_values[:n_modes].tolist(),
+            "mode_init_kernel_ratio": [
+                fits.bootstrap_mean(r) for r in (rayleigh / gram[:n_modes]).T
+            ],
+            "mode_rate_ratio_init_kernel": [
+                fits.bootstrap_mean(r) for r in (mode_measured / mode_rate_init).T
+            ],
+            "mode_calibration_ratio": (mode_calib / pred).tolist(),
+            "mode_calibration_bias": float(np.max(np.abs(mode_calib / pred - 1))),
+            "calibration_bias": float(
+                max(np.max(np.abs(mode_calib / pred - 1)), abs(calib / rate_gd[1] - 1))
+            ),
+        }
+    )
+    modes_fig = {
+        "times": times,
+        "norms": norms / norms[:, :1],
+        "predicted": pred,
+        "measured": mode_measured,
+        "theory": spectral.mode_decay(gram[:n_modes], times, lr=lr, m=n_sub, discrete=True),
+    }
     return numbers, {
         "spectrum": spectrum_fig,
         "pc2_decay": pc2_fig,

@@ -162,10 +162,12 @@ def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> Run:
                 key=keys.fold(key, "batches", b) if b else None,
                 make_optimizer=optimizer,
             )
-            trained[linearize] = Training(f_test=record.f_test[[0, -1]],
-                                          train_loss=record.train_loss,
-                                          param_dist=record.param_dist[-1],
-                                          diverged=record.diverged)  # fmt: skip
+            trained[linearize] = Training(
+                f_test=record.f_test[[0, -1]],
+                train_loss=record.train_loss,
+                param_dist=record.param_dist[-1],
+                diverged=record.diverged,
+            )
         optimizers[name] = OptimizerRun(net=trained[False], lin=trained[True], lr=lrs[name])
     return Run(width=width, record_steps=record_steps, optimizers=optimizers)
 

@@ -123,8 +123,9 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> Run:
     lr = rate["lr"]
     gp = nt_reference.nt_gp_moments(mspec, x_train, y_train, x_test, times, lr=lr)
     ours = predict.gp_moments(analytic, y_train, times, lr=lr)
-    on_nt = predict.gp_moments(nt_reference.nt_kernels(mspec, x_train, x_test), y_train, times,
-                               lr=lr)  # fmt: skip
+    on_nt = predict.gp_moments(
+        nt_reference.nt_kernels(mspec, x_train, x_test), y_train, times, lr=lr
+    )
     std = np.sqrt(np.clip(np.diagonal(gp["cov"], axis1=1, axis2=2), 0, None))  # (2, n_angles)
     seeds = seeds_per_width(spec)
     f_test = np.full((len(seeds), max(seeds), len(gammas)), np.nan)
@@ -138,12 +139,22 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> Run:
         losses[i, :n_seeds] = train.ensemble_mse_loss(
             ensemble_apply(wspec, params, x_train), y_train
         )
-    return Run(gammas=gammas, train_angles=TRAIN_ANGLES, y_train=y_train,
-               widths=np.array(spec["widths"]), lr=lr, eta_crit=rate["eta_crit"],
-               gp_mean=gp["mean"][1, :, 0], gp_std=std[1], gp_mean_T=gp["mean"][0, :, 0],
-               gp_std_T=std[0], nt_agreement=predict.gaussian_difference(ours, gp),
-               nt_agreement_predict=predict.gaussian_difference(on_nt, gp),
-               f_test=f_test, train_loss=losses)  # fmt: skip
+    return Run(
+        gammas=gammas,
+        train_angles=TRAIN_ANGLES,
+        y_train=y_train,
+        widths=np.array(spec["widths"]),
+        lr=lr,
+        eta_crit=rate["eta_crit"],
+        gp_mean=gp["mean"][1, :, 0],
+        gp_std=std[1],
+        gp_mean_T=gp["mean"][0, :, 0],
+        gp_std_T=std[0],
+        nt_agreement=predict.gaussian_difference(ours, gp),
+        nt_agreement_predict=predict.gaussian_difference(on_nt, gp),
+        f_test=f_test,
+        train_loss=losses,
+    )
 
 
 def nets_of(run: Run) -> list[np.ndarray]:
@@ -228,8 +239,9 @@ def corrected_distances(
     out = {}
     for name, pick in (("mean", [0]), ("std", [1]), ("total", [0, 1])):
         squared = (point[pick].sum(), replicates[:, pick].sum(1))
-        rec = fits.interval_record(*squared, jackknife=[jack[:, pick].sum(1)], n_seeds=n,
-                                   key="value")  # fmt: skip
+        rec = fits.interval_record(
+            *squared, jackknife=[jack[:, pick].sum(1)], n_seeds=n, key="value"
+        )
         out[name] = _rooted(rec)
     return out
 

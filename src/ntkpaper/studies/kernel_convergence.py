@@ -101,8 +101,9 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> Run:
         before, after, loss = [], [], []
         for chunk in seed_chunks(spec["seeds"], width):
             if len(chunk) == spec["seeds"]:
-                params0 = init_ensemble(mspec, key=keys.fold(key, "init", width), in_dim=2,
-                                        n_seeds=spec["seeds"])  # fmt: skip
+                params0 = init_ensemble(
+                    mspec, key=keys.fold(key, "init", width), in_dim=2, n_seeds=spec["seeds"]
+                )
             else:
                 params0 = _init_chunk(mspec, key=key, width=width, seeds=chunk)
             before.append(np.asarray(ensemble_layerwise_ntk(mspec, params0, x0, xp))[:, :, 0, :])
@@ -110,8 +111,9 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> Run:
             nan = np.full((len(chunk) - k, *before[-1].shape[1:]), np.nan)
             if k:
                 params0 = jax.tree.map(lambda leaf, k=k: leaf[:k], params0)
-                params = full_batch_gd(mspec, params0, x_train, y_train, lr=rate["lr"],
-                                       steps=spec["steps"])  # fmt: skip
+                params = full_batch_gd(
+                    mspec, params0, x_train, y_train, lr=rate["lr"], steps=spec["steps"]
+                )
                 del params0
                 k1 = np.asarray(ensemble_layerwise_ntk(mspec, params, x0, xp))[:, :, 0, :]
                 f = ensemble_apply(mspec, params, x_train)
@@ -124,10 +126,16 @@ def run(spec: Mapping[str, Any], data=None, *, key) -> Run:
                 loss.append(nan[:, 0, 0])
         for name, chunks in (("before", before), ("after", after), ("final_loss", loss)):
             per_width[name].append(np.concatenate(chunks))
-    return Run(lr=rate["lr"], eta_crit=rate["eta_crit"], gammas=gammas,
-               widths=np.array(spec["widths"]), analytic=analytic["ntk_test_train"][:, 0],
-               flush_every=DEFAULT_FLUSH_EVERY, x_train=x_train,
-               **{name: np.stack(arrays) for name, arrays in per_width.items()})  # fmt: skip
+    return Run(
+        lr=rate["lr"],
+        eta_crit=rate["eta_crit"],
+        gammas=gammas,
+        widths=np.array(spec["widths"]),
+        analytic=analytic["ntk_test_train"][:, 0],
+        flush_every=DEFAULT_FLUSH_EVERY,
+        x_train=x_train,
+        **{name: np.stack(arrays) for name, arrays in per_width.items()},
+    )
 
 
 def trained_seeds(spec: Mapping[str, Any]) -> list[int]:

@@ -156,9 +156,13 @@ def train_nets(spec, x, y, theta, subset, *, width: int, key) -> dict[str, np.nd
     apply_fn = make_apply(mspec)
     lam_max = np.linalg.eigvalsh(theta[np.ix_(subset, subset)])[-1]
     lr = float(spec["lr_ratio"] * 2 * y[subset].size / lam_max)
-    params0 = init_ensemble(mspec, key=keys.fold(key, "nets", len(subset), width),
-                            in_dim=x.shape[1], n_seeds=spec["seeds"],
-                            dtype=jnp.float32)  # fmt: skip
+    params0 = init_ensemble(
+        mspec,
+        key=keys.fold(key, "nets", len(subset), width),
+        in_dim=x.shape[1],
+        n_seeds=spec["seeds"],
+        dtype=jnp.float32,
+    )
     xs = jnp.asarray(x, jnp.float32)
     f0 = jax.vmap(lambda p: apply_fn(p, xs))(params0)  # (S, N, K)
     targets = jnp.asarray(y[subset], jnp.float32)[None] + f0[:, subset]
@@ -194,45 +198,76 @@ def _run(spec, data, *, key, kernels) -> Run:
     ridge = float(spec["ridge"] * np.trace(theta) / n)
     draws = int(spec["draws"])
     mode_size = int(min(spec["mode_size"], sizes[-1]))
-    errors = {name: Errors(whole=np.zeros((sizes.size, draws)), rest=np.zeros((sizes.size, draws)))
-              for name in RIDGES}  # fmt: skip
+    errors = {
+        name: Errors(whole=np.zeros((sizes.size, draws)), rest=np.zeros((sizes.size, draws)))
+        for name in RIDGES
+    }
     for i, p in enumerate(sizes):
         for d, subset in enumerate(subsets(key, n, int(p), draws)):
             for name, lam in zip(RIDGES, (0.0, ridge), strict=True):
                 e = learning_theory.subset_errors(theta, y, subset, lam)
                 errors[name].whole[i, d], errors[name].rest[i, d] = e["whole"], e["rest"]
     # the whole-population error mode by mode at one size (the same subsets when it is a size)
-    mode_errors = np.stack([
-        learning_theory.subset_errors(theta, y, subset, 0.0, spectrum["vectors"])["modes"]
-        for subset in subsets(key, n, mode_size, draws)
-    ])  # fmt: skip
+    mode_errors = np.stack(
+        [
+            learning_theory.subset_errors(theta, y, subset, 0.0, spectrum["vectors"])["modes"]
+            for subset in subsets(key, n, mode_size, draws)
+        ]
+    )
 
     net_sizes = np.array(sorted(p for p in spec["net_sizes"] if p < n), np.int64)
     widths = np.array(sorted(spec["widths"]), np.int64)
     finite = None
     if net_sizes.size and widths.size:
-        nets = {"rest": [], "dist": [], "kernel_T_rest": [], "kernel_inf_rest": [], "lr": [],
-                "train_loss": []}  # fmt: skip
+        nets = {
+            "rest": [],
+            "dist": [],
+            "kernel_T_rest": [],
+            "kernel_inf_rest": [],
+            "lr": [],
+            "train_loss": [],
+        }
         for p in net_sizes:
             subset = subsets(key, n, int(p), 1)[0]
             rest = np.setdiff1d(np.arange(n), subset)
-            per_width = [train_nets(spec, x, y, theta, subset, width=int(w), key=key)
-                         for w in widths]  # fmt: skip
+            per_width = [
+                train_nets(spec, x, y, theta, subset, width=int(w), key=key) for w in widths
+            ]
             ker_t = per_width[0]["kernel_T"][rest]
-            nets["rest"].append([np.mean((r["f"][:, rest] - y[rest]) ** 2, axis=(1, 2))
-                                     for r in per_width])  # fmt: skip
-            nets["dist"].append([np.sqrt(np.mean((r["f"][:, rest] - ker_t) ** 2, axis=(1, 2))
-                                             / np.mean(ker_t**2)) for r in per_width])  # fmt: skip
+            nets["rest"].append(
+                [np.mean((r["f"][:, rest] - y[rest]) ** 2, axis=(1, 2)) for r in per_width]
+            )
+            nets["dist"].append(
+                [
+                    np.sqrt(
+                        np.mean((r["f"][:, rest] - ker_t) ** 2, axis=(1, 2)) / np.mean(ker_t**2)
+                    )
+                    for r in per_width
+                ]
+            )
             nets["kernel_T_rest"].append(np.mean((ker_t - y[rest]) ** 2))
-            nets["kernel_inf_rest"].append(np.mean((per_width[0]["kernel_inf"][rest]
-                                                    - y[rest]) ** 2))  # fmt: skip
+            nets["kernel_inf_rest"].append(
+                np.mean((per_width[0]["kernel_inf"][rest] - y[rest]) ** 2)
+            )
             nets["lr"].append(per_width[0]["lr"])
             nets["train_loss"].append([r["train_loss"] for r in per_width])
         finite = Nets(**{name: np.asarray(v, np.float64) for name, v in nets.items()})
-    return Run(n=n, sizes=sizes, eta=spectrum["eta"], c2=spectrum["c2"], ridge=ridge,
-               ridge_rel=float(spec["ridge"]), mode_size=mode_size, mode_errors=mode_errors,
-               target_variance=float(np.mean(y**2)), errors=errors, net_sizes=net_sizes,
-               widths=widths, steps=int(spec["steps"]), nets=finite)  # fmt: skip
+    return Run(
+        n=n,
+        sizes=sizes,
+        eta=spectrum["eta"],
+        c2=spectrum["c2"],
+        ridge=ridge,
+        ridge_rel=float(spec["ridge"]),
+        mode_size=mode_size,
+        mode_errors=mode_errors,
+        target_variance=float(np.mean(y**2)),
+        errors=errors,
+        net_sizes=net_sizes,
+        widths=widths,
+        steps=int(spec["steps"]),
+        nets=finite,
+    )
 
 
 # ----------------------------------------------------------------------------- analysis
@@ -267,12 +302,18 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
     eta, c2 = run.eta, run.c2
     ridge = float(run.ridge)
     numbers: dict[str, Any] = {
-        "n_population": n, "sizes": run.sizes.tolist(), "p_min": int(sizes[0]),
-        "p_max": int(sizes[-1]), "n_sizes": int(sizes.size), "draws": int(spec["draws"]),
-        "ridge_rel": float(run.ridge_rel), "ridge": ridge,
+        "n_population": n,
+        "sizes": run.sizes.tolist(),
+        "p_min": int(sizes[0]),
+        "p_max": int(sizes[-1]),
+        "n_sizes": int(sizes.size),
+        "draws": int(spec["draws"]),
+        "ridge_rel": float(run.ridge_rel),
+        "ridge": ridge,
         "target_variance": float(run.target_variance),
-        "eta_max": float(eta[0]), "n_modes": int(eta.size),
-    }  # fmt: skip
+        "eta_max": float(eta[0]),
+        "n_modes": int(eta.size),
+    }
     curves: dict[str, np.ndarray] = {"sizes": sizes, "n": np.int64(n)}
     for name, lam in zip(RIDGES, (0.0, ridge), strict=True):
         th = learning_theory.theory_curve(eta, c2, run.sizes, lam)
@@ -281,22 +322,29 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
         ratio = th["E_g"] / whole.mean(1)
         worst = int(np.argmax(np.abs(ratio - 1)))
         suffix = "" if name == "ridge0" else "_ridge"
-        numbers.update({
-            f"theory{suffix}": th["E_g"].tolist(),
-            f"measured_whole{suffix}": whole.mean(1).tolist(),
-            f"measured_rest{suffix}": rest.mean(1).tolist(),
-            f"theory_ratio{suffix}": ratio.tolist(),
-            f"theory_max_rel_dev{suffix}": float(np.abs(ratio[worst] - 1)),
-            f"theory_ratio_min{suffix}": float(ratio.min()),
-            f"theory_underestimate_factor{suffix}": float(1 / ratio.min()),
-            f"theory_ratio_max{suffix}": float(ratio.max()),
-            f"theory_worst_p{suffix}": int(sizes[worst]),
-            f"theory_mean_rel_dev{suffix}": float(np.mean(np.abs(ratio - 1))),
-            f"rest_first{suffix}": float(rest[0].mean()),
-            f"rest_last{suffix}": float(rest[-1].mean()),
-        })  # fmt: skip
-        curves.update({f"theory_{name}": th["E_g"], f"theory_rest_{name}": held_out,
-                       f"kappa_{name}": th["kappa"]})  # fmt: skip
+        numbers.update(
+            {
+                f"theory{suffix}": th["E_g"].tolist(),
+                f"measured_whole{suffix}": whole.mean(1).tolist(),
+                f"measured_rest{suffix}": rest.mean(1).tolist(),
+                f"theory_ratio{suffix}": ratio.tolist(),
+                f"theory_max_rel_dev{suffix}": float(np.abs(ratio[worst] - 1)),
+                f"theory_ratio_min{suffix}": float(ratio.min()),
+                f"theory_underestimate_factor{suffix}": float(1 / ratio.min()),
+                f"theory_ratio_max{suffix}": float(ratio.max()),
+                f"theory_worst_p{suffix}": int(sizes[worst]),
+                f"theory_mean_rel_dev{suffix}": float(np.mean(np.abs(ratio - 1))),
+                f"rest_first{suffix}": float(rest[0].mean()),
+                f"rest_last{suffix}": float(rest[-1].mean()),
+            }
+        )
+        curves.update(
+            {
+                f"theory_{name}": th["E_g"],
+                f"theory_rest_{name}": held_out,
+                f"kappa_{name}": th["kappa"],
+            }
+        )
         for part, arr in (("whole", whole), ("rest", rest)):
             for stat, v in _stats(arr).items():
                 curves[f"{part}_{name}_{stat}"] = v
@@ -305,59 +353,89 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
     lo, hi = (float(v) for v in spec["fit_sizes"])
     sel = (sizes >= lo) & (sizes <= hi)
     fit = learning_theory.power_law_exponent(eta, c2, *spec["spectrum_fit"])
-    numbers.update({"fit_p_lo": int(sizes[sel][0]), "fit_p_hi": int(sizes[sel][-1]),
-                    "spectrum_fit_lo": int(spec["spectrum_fit"][0]),
-                    "spectrum_fit_hi": int(spec["spectrum_fit"][1]),
-                    "eigen_exponent_b": fit["b"], "tail_exponent_s": fit["s"],
-                    "exponent_predicted": fit["exponent"]})  # fmt: skip
+    numbers.update(
+        {
+            "fit_p_lo": int(sizes[sel][0]),
+            "fit_p_hi": int(sizes[sel][-1]),
+            "spectrum_fit_lo": int(spec["spectrum_fit"][0]),
+            "spectrum_fit_hi": int(spec["spectrum_fit"][1]),
+            "eigen_exponent_b": fit["b"],
+            "tail_exponent_s": fit["s"],
+            "exponent_predicted": fit["exponent"],
+        }
+    )
     if sel.sum() >= 2:
         slope = bootstrap_slope(sizes[sel], run.errors["ridge0"].whole[sel])
         pred = fit["exponent"]
         theory_slope, _ = loglog_slope(sizes[sel], curves["theory_ridge0"][sel])
-        numbers.update({
-            "exponent_measured": -slope["slope"],
-            "exponent_measured_lo": -slope["hi"], "exponent_measured_hi": -slope["lo"],
-            "exponent_theory_curve": -theory_slope,
-            "exponent_ratio": {"ratio": -slope["slope"] / pred, "lo": -slope["hi"] / pred,
-                               "hi": -slope["lo"] / pred, "level": slope["level"],
-                               "n_draws": slope["n_seeds"]},
-        })  # fmt: skip
+        numbers.update(
+            {
+                "exponent_measured": -slope["slope"],
+                "exponent_measured_lo": -slope["hi"],
+                "exponent_measured_hi": -slope["lo"],
+                "exponent_theory_curve": -theory_slope,
+                "exponent_ratio": {
+                    "ratio": -slope["slope"] / pred,
+                    "lo": -slope["hi"] / pred,
+                    "hi": -slope["lo"] / pred,
+                    "level": slope["level"],
+                    "n_draws": slope["n_seeds"],
+                },
+            }
+        )
     else:
-        numbers.update({"exponent_measured": None, "exponent_theory_curve": None,
-                        "exponent_ratio": None})  # fmt: skip
+        numbers.update(
+            {"exponent_measured": None, "exponent_theory_curve": None, "exponent_ratio": None}
+        )
     curves["fit"] = np.array([lo, hi, fit["exponent"]])
 
     # finite nets against the kernel after the same steps
     widths = run.widths.astype(np.float64)
-    numbers.update({"widths": run.widths.tolist(), "net_sizes": run.net_sizes.tolist(),
-                    "widths_text": ", ".join(str(int(w)) for w in run.widths),
-                    "net_sizes_text": " and ".join(str(int(p)) for p in run.net_sizes),
-                    "width_min": int(widths.min()) if widths.size else None,
-                    "width_max": int(widths.max()) if widths.size else None,
-                    "seeds": int(spec["seeds"]), "steps": int(run.steps)})  # fmt: skip
+    numbers.update(
+        {
+            "widths": run.widths.tolist(),
+            "net_sizes": run.net_sizes.tolist(),
+            "widths_text": ", ".join(str(int(w)) for w in run.widths),
+            "net_sizes_text": " and ".join(str(int(p)) for p in run.net_sizes),
+            "width_min": int(widths.min()) if widths.size else None,
+            "width_max": int(widths.max()) if widths.size else None,
+            "seeds": int(spec["seeds"]),
+            "steps": int(run.steps),
+        }
+    )
     if run.nets is not None:
         net, ker_t = run.nets.rest, run.nets.kernel_T_rest  # (P_n, W, S), (P_n,)
         gap = np.abs(net - ker_t[:, None, None]) / ker_t[:, None, None]
         gap_seed = gap.mean(0)  # (W, S): averaged over the sizes, per seed
         dist_seed = run.nets.dist.mean(0)
-        numbers.update({
-            "net_rest": net.mean(2).tolist(), "kernel_T_rest": ker_t.tolist(),
-            "kernel_inf_rest": run.nets.kernel_inf_rest.tolist(),
-            "kernel_T_vs_inf": float(np.max(np.abs(ker_t / run.nets.kernel_inf_rest - 1))),
-            "net_gap": gap_seed.mean(1).tolist(),
-            "net_gap_smallest": float(gap_seed[0].mean()),
-            "net_gap_widest": float(gap_seed[-1].mean()),
-            "net_dist": dist_seed.mean(1).tolist(),
-            "net_train_loss_max": float(run.nets.train_loss.max()),
-            "net_lr": run.nets.lr.tolist(),
-            "slope_net_gap": fits.asymptotic_rate(widths, gap_seed),
-            "slope_net_dist": fits.asymptotic_rate(widths, dist_seed),
-        })  # fmt: skip
-        curves.update({"net_sizes": run.net_sizes.astype(np.float64), "widths": widths,
-                       "net_rest": net, "kernel_T_rest": ker_t, "net_gap": gap_seed,
-                       "net_dist": dist_seed,
-                       "rate_net_gap": fits.as_array(numbers["slope_net_gap"]),
-                       "rate_net_dist": fits.as_array(numbers["slope_net_dist"])})  # fmt: skip
+        numbers.update(
+            {
+                "net_rest": net.mean(2).tolist(),
+                "kernel_T_rest": ker_t.tolist(),
+                "kernel_inf_rest": run.nets.kernel_inf_rest.tolist(),
+                "kernel_T_vs_inf": float(np.max(np.abs(ker_t / run.nets.kernel_inf_rest - 1))),
+                "net_gap": gap_seed.mean(1).tolist(),
+                "net_gap_smallest": float(gap_seed[0].mean()),
+                "net_gap_widest": float(gap_seed[-1].mean()),
+                "net_dist": dist_seed.mean(1).tolist(),
+                "net_train_loss_max": float(run.nets.train_loss.max()),
+                "net_lr": run.nets.lr.tolist(),
+                "slope_net_gap": fits.asymptotic_rate(widths, gap_seed),
+                "slope_net_dist": fits.asymptotic_rate(widths, dist_seed),
+            }
+        )
+        curves.update(
+            {
+                "net_sizes": run.net_sizes.astype(np.float64),
+                "widths": widths,
+                "net_rest": net,
+                "kernel_T_rest": ker_t,
+                "net_gap": gap_seed,
+                "net_dist": dist_seed,
+                "rate_net_gap": fits.as_array(numbers["slope_net_gap"]),
+                "rate_net_dist": fits.as_array(numbers["slope_net_dist"]),
+            }
+        )
     else:
         numbers.update({"slope_net_gap": None, "slope_net_dist": None})
 
@@ -370,17 +448,30 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
     cum_th = np.cumsum(th["modes"]) / th["modes"].sum()
     cum_meas = np.cumsum(measured.mean(0)) / measured.mean(0).sum()
     half = int(np.searchsorted(cum_th, 0.5)) + 1
-    numbers.update({"mode_size": mode_size,
-                    "mode_theory_total": float(th["modes"].sum()),
-                    "mode_measured_total": float(measured.sum(1).mean()),
-                    "mode_half_error_index": half,
-                    "mode_half_error_index_measured": int(np.searchsorted(cum_meas, 0.5)) + 1,
-                    "mode_learned_fraction": float(np.sum(th["learnability"] * c2) / c2.sum()),
-                    "mode_cum_max_dev": float(np.max(np.abs(cum_th - cum_meas)))})  # fmt: skip
-    modes = {"index": index, "theory": th["modes"], "measured": measured.mean(0),
-             "measured_lo": np.quantile(measured, 0.1, axis=0),
-             "measured_hi": np.quantile(measured, 0.9, axis=0), "c2": c2,
-             "eta": eta, "bin_centres": centres, "binned": binned,
-             "learnability": th["learnability"], "p": np.int64(mode_size),
-             "cum_theory": cum_th, "cum_measured": cum_meas}  # fmt: skip
+    numbers.update(
+        {
+            "mode_size": mode_size,
+            "mode_theory_total": float(th["modes"].sum()),
+            "mode_measured_total": float(measured.sum(1).mean()),
+            "mode_half_error_index": half,
+            "mode_half_error_index_measured": int(np.searchsorted(cum_meas, 0.5)) + 1,
+            "mode_learned_fraction": float(np.sum(th["learnability"] * c2) / c2.sum()),
+            "mode_cum_max_dev": float(np.max(np.abs(cum_th - cum_meas))),
+        }
+    )
+    modes = {
+        "index": index,
+        "theory": th["modes"],
+        "measured": measured.mean(0),
+        "measured_lo": np.quantile(measured, 0.1, axis=0),
+        "measured_hi": np.quantile(measured, 0.9, axis=0),
+        "c2": c2,
+        "eta": eta,
+        "bin_centres": centres,
+        "binned": binned,
+        "learnability": th["learnability"],
+        "p": np.int64(mode_size),
+        "cum_theory": cum_th,
+        "cum_measured": cum_meas,
+    }
     return numbers, {"curves": curves, "modes": modes}

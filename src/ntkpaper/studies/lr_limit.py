@@ -213,8 +213,14 @@ def _lazy_series(spec, x, y, ratios, *, key) -> tuple[np.ndarray, np.ndarray]:
     final_loss, lam_ratio = [], []
     x32 = jnp.asarray(x, jnp.float32)
     for width in spec["lazy_widths"]:
-        mspec, params0 = init_width(spec["model"], width=width, out_dim=y.shape[1],
-                                    in_dim=x.shape[1], seeds=spec["seeds"], key=key)  # fmt: skip
+        mspec, params0 = init_width(
+            spec["model"],
+            width=width,
+            out_dim=y.shape[1],
+            in_dim=x.shape[1],
+            seeds=spec["seeds"],
+            key=key,
+        )
         lam0 = stability.lambda_max(stability.ensemble_full_ntk(mspec, params0, x32))
         apply_fn = make_apply(mspec)  # one function per width: its chunks compile once
         rows_loss, rows_lam = [], []
@@ -269,8 +275,16 @@ def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> Run:
                 result = {"loss": not_run, "top": not_run, "blew_up": None}
                 f_test = nan_outputs
             else:
-                result = gd_losses(apply_fn, params0, x, y, ratio * eta_crit, steps,
-                                   linearize=linearize, directions=top_vector)  # fmt: skip
+                result = gd_losses(
+                    apply_fn,
+                    params0,
+                    x,
+                    y,
+                    ratio * eta_crit,
+                    steps,
+                    linearize=linearize,
+                    directions=top_vector,
+                )
                 f_test = test_outputs(result["params"], linearize)
                 f_test[result["blew_up"]] = np.nan
             for field in ("loss", "top"):
@@ -284,12 +298,23 @@ def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> Run:
                 lam_final.append(np.where(result["blew_up"], np.nan, lam))
     net, lin = (Sweep(**{k: np.stack(v) for k, v in sweeps[p].items()}) for p in ("net", "lin"))
     widths = np.array([w for w in spec["lazy_widths"] if w != spec["width"]], np.int64)
-    lazy_loss, lazy_lam = _lazy_series({**spec, "lazy_widths": widths.tolist()}, x, y,
-                                       ratios[ratios < 1], key=key)  # fmt: skip
-    return Run(ratios=ratios, eta_crit=eta_crit, lam_init=lam0, lam_second=lam_second,
-               m=y.size, y_test=np.asarray(y_test, np.float64), net=net, lin=lin,
-               lam_final=np.stack(lam_final), lazy_widths=widths, lazy_final_loss=lazy_loss,
-               lazy_lam_ratio=lazy_lam)  # fmt: skip
+    lazy_loss, lazy_lam = _lazy_series(
+        {**spec, "lazy_widths": widths.tolist()}, x, y, ratios[ratios < 1], key=key
+    )
+    return Run(
+        ratios=ratios,
+        eta_crit=eta_crit,
+        lam_init=lam0,
+        lam_second=lam_second,
+        m=y.size,
+        y_test=np.asarray(y_test, np.float64),
+        net=net,
+        lin=lin,
+        lam_final=np.stack(lam_final),
+        lazy_widths=widths,
+        lazy_final_loss=lazy_loss,
+        lazy_lam_ratio=lazy_lam,
+    )
 
 
 # --------------------------------------------------------------------------- analysis
@@ -347,8 +372,13 @@ def seed_mean(per_seed: np.ndarray) -> dict[str, Any]:
     per_seed = np.asarray(per_seed, np.float64)
     finite = per_seed[np.isfinite(per_seed)]
     if finite.size < 2:
-        return {"mean": None, "lo": float("nan"), "hi": float("nan"), "level": LEVEL,
-                "n_seeds": int(finite.size)}  # fmt: skip
+        return {
+            "mean": None,
+            "lo": float("nan"),
+            "hi": float("nan"),
+            "level": LEVEL,
+            "n_seeds": int(finite.size),
+        }
     return fits.bootstrap_mean(finite)
 
 
@@ -380,8 +410,9 @@ def _rms(a: np.ndarray, axis) -> np.ndarray:
 def _per_seed(values: np.ndarray, mask: np.ndarray, reduce) -> np.ndarray:
     """reduce over the masked runs of each seed (columns of (ratios, seeds)); NaN where a seed
     has none."""
-    return np.array([reduce(v[m]) if m.any() else np.nan
-                     for v, m in zip(values.T, mask.T, strict=True)])  # fmt: skip
+    return np.array(
+        [reduce(v[m]) if m.any() else np.nan for v, m in zip(values.T, mask.T, strict=True)]
+    )
 
 
 def lazy_width_series(run: Run, spec: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -390,8 +421,9 @@ def lazy_width_series(run: Run, spec: Mapping[str, Any]) -> tuple[np.ndarray, np
     lazy = run.ratios < 1
     final = run.net.loss[lazy, -1] / run.net.loss[lazy, 0]
     rows = [(spec["width"], final, run.lam_final[lazy] / run.lam_init)]
-    rows += list(zip(run.lazy_widths.tolist(), run.lazy_final_loss, run.lazy_lam_ratio,
-                     strict=True))  # fmt: skip
+    rows += list(
+        zip(run.lazy_widths.tolist(), run.lazy_final_loss, run.lazy_lam_ratio, strict=True)
+    )
     rows.sort(key=lambda row: row[0])
     change = [
         _per_seed(np.abs(lam - 1), np.isfinite(loss) & (loss < CONVERGED_FRACTION), np.max)
@@ -420,8 +452,9 @@ def analyze(
     with np.errstate(all="ignore"):
         onset = np.abs(run.net.top[:, 1] / run.net.top[:, 0])  # |c_1/c_0|, (ratios, seeds)
         log_growth = np.log10(growth)
-        peak_step = np.nanargmax(np.where(np.isfinite(run.net.top), np.abs(run.net.top), -1.0),
-                                 axis=1)  # fmt: skip
+        peak_step = np.nanargmax(
+            np.where(np.isfinite(run.net.top), np.abs(run.net.top), -1.0), axis=1
+        )
     predicted_onset = np.abs(1 - 2 * ratios)  # the linearized model's factor per step
     gap = _rms(run.net.f_test - run.lin.f_test, axis=(-2, -1))  # (ratios, seeds)
     lazy, catapult = phase == 0, phase == 1
@@ -498,8 +531,16 @@ def analyze(
     fit = np.full(0, np.nan)
     if lazy_rate is not None:
         grid = np.geomspace(widths.min(), widths.max(), 50)
-        fit = np.stack([grid, np.exp(lazy_rate["intercept"] + lazy_rate["slope"] * np.log(grid)
-                                     + lazy_rate["correction"] * grid**-0.5)])  # fmt: skip
+        fit = np.stack(
+            [
+                grid,
+                np.exp(
+                    lazy_rate["intercept"]
+                    + lazy_rate["slope"] * np.log(grid)
+                    + lazy_rate["correction"] * grid**-0.5
+                ),
+            ]
+        )
     figs = {
         "lr_phases": {
             "ratios": ratios,

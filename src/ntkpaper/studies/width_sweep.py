@@ -135,8 +135,9 @@ def checkpoints(min_steps: int, max_steps: int) -> np.ndarray:
 def record_steps(spec: Mapping[str, Any]) -> np.ndarray:
     """Log-spaced recording steps up to the cap, plus every checkpoint and its half."""
     cps = checkpoints(spec["min_steps"], spec["steps"])
-    return np.union1d(train.log_spaced_steps(spec["steps"], spec["records"]),
-                      np.concatenate([cps, cps // 2]))  # fmt: skip
+    return np.union1d(
+        train.log_spaced_steps(spec["steps"], spec["records"]), np.concatenate([cps, cps // 2])
+    )
 
 
 def meets_criterion(steps: np.ndarray, loss: np.ndarray, dist: np.ndarray) -> np.ndarray:
@@ -170,42 +171,76 @@ def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> Run:
     n = subset(spec, data)
     x, y = np.asarray(data["x_train"][:n]), np.asarray(data["y_train"][:n])
     x_test, y_test = np.asarray(data["x_test"]), np.asarray(data["y_test"])
-    mspec, params0 = init_width(spec["model"], width=width, out_dim=y.shape[1],
-                                in_dim=x.shape[1], seeds=spec["seeds"], key=key)  # fmt: skip
+    mspec, params0 = init_width(
+        spec["model"],
+        width=width,
+        out_dim=y.shape[1],
+        in_dim=x.shape[1],
+        seeds=spec["seeds"],
+        key=key,
+    )
     apply_fn = make_apply(mspec)
     f0_train = np.asarray(ensemble_apply(mspec, params0, jnp.asarray(x, jnp.float32)), np.float64)
-    f0_test = np.asarray(ensemble_apply(mspec, params0, jnp.asarray(x_test, jnp.float32)),
-                         np.float64)  # fmt: skip
+    f0_test = np.asarray(
+        ensemble_apply(mspec, params0, jnp.asarray(x_test, jnp.float32)), np.float64
+    )
     # each net's full empirical NTK at θ_0: its critical rate and its exact linearization
     x_all = jnp.asarray(np.concatenate([x, x_test]), jnp.float32)
-    kernels = [np.asarray(nt_full_empirical_ntk(mspec, train.seed_params(params0, s), x_all,
-                                                x_all[:n]), np.float64)
-               for s in range(spec["seeds"])]  # fmt: skip
-    eta_crit = np.array([
-        train.critical_lr(k[:n].transpose(0, 2, 1, 3).reshape(y.size, y.size), y.size)
-        for k in kernels])  # fmt: skip
+    kernels = [
+        np.asarray(
+            nt_full_empirical_ntk(mspec, train.seed_params(params0, s), x_all, x_all[:n]),
+            np.float64,
+        )
+        for s in range(spec["seeds"])
+    ]
+    eta_crit = np.array(
+        [
+            train.critical_lr(k[:n].transpose(0, 2, 1, 3).reshape(y.size, y.size), y.size)
+            for k in kernels
+        ]
+    )
     lr = float(spec["lr_ratio"]) * eta_crit
     grid, cps = record_steps(spec), checkpoints(spec["min_steps"], spec["steps"])
 
     def fit(y_fit: np.ndarray, y_eval: np.ndarray) -> tuple[train.TrainRecord, np.ndarray]:
-        record, _ = train.train(apply_fn, params0, x, y_fit, x_test, y_eval, lr=lr,
-                                steps=spec["steps"], record_steps=grid,
-                                stop_when=stop_at_convergence(cps))  # fmt: skip
+        record, _ = train.train(
+            apply_fn,
+            params0,
+            x,
+            y_fit,
+            x_test,
+            y_eval,
+            lr=lr,
+            steps=spec["steps"],
+            record_steps=grid,
+            stop_when=stop_at_convergence(cps),
+        )
         return record, np.asarray(record.f_test, np.float64)
 
     def training(record: train.TrainRecord, f_test_final: np.ndarray) -> Training:
         return Training(
-            **{name: np.asarray(getattr(record, name))
-               for name in ("steps", "train_loss", "test_loss", "param_dist", "param_rel_dist",
-                            "layer_dist", "layer_rel_dist", "diverged")},
+            **{
+                name: np.asarray(getattr(record, name))
+                for name in (
+                    "steps",
+                    "train_loss",
+                    "test_loss",
+                    "param_dist",
+                    "param_rel_dist",
+                    "layer_dist",
+                    "layer_rel_dist",
+                    "diverged",
+                )
+            },
             f_test_final=f_test_final,
-        )  # fmt: skip
+        )
 
     net_record, f_test = fit(y, y_test)
     steps = np.asarray(net_record.steps)
     # centred: f on y + f_0 is f − f_0 on y (the same gradients); its test outputs are f − f_0
-    cen_record, centred = fit((y[None] + f0_train).astype(np.float32),
-                              (y_test[None] + f0_test).astype(np.float32))  # fmt: skip
+    cen_record, centred = fit(
+        (y[None] + f0_train).astype(np.float32), (y_test[None] + f0_test).astype(np.float32)
+    )
 
     # the linearization of each net, exactly, at the standard net's recording steps
     g_train, g_test = [], []
@@ -214,15 +249,24 @@ def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> Run:
         g_train.append(gt)
         g_test.append(gs)
     g_train, g_test = np.stack(g_train, 1), np.stack(g_test, 1)  # (T, S, n, K)
-    lin = Linearization(train_loss=0.5 * np.mean((g_train - y) ** 2, axis=(-2, -1)),
-                        test_loss=0.5 * np.mean((g_test - y_test) ** 2, axis=(-2, -1)),
-                        f_test_final=g_test[-1])  # fmt: skip
-    return Run(width=width, lr=lr, eta_crit=eta_crit, n_train=n, record_steps=steps,
-               net=training(net_record, f_test[-1]),
-               cen=training(cen_record, centred[-1] - f0_test), lin=lin,
-               # E2: RMS over the test set of f_t − g_t at every record, per seed (NaN once
-               # diverged)
-               rmse_f_g=np.sqrt(np.mean((f_test - g_test) ** 2, axis=(-2, -1))))  # fmt: skip
+    lin = Linearization(
+        train_loss=0.5 * np.mean((g_train - y) ** 2, axis=(-2, -1)),
+        test_loss=0.5 * np.mean((g_test - y_test) ** 2, axis=(-2, -1)),
+        f_test_final=g_test[-1],
+    )
+    return Run(
+        width=width,
+        lr=lr,
+        eta_crit=eta_crit,
+        n_train=n,
+        record_steps=steps,
+        net=training(net_record, f_test[-1]),
+        cen=training(cen_record, centred[-1] - f0_test),
+        lin=lin,
+        # E2: RMS over the test set of f_t − g_t at every record, per seed (NaN once
+        # diverged)
+        rmse_f_g=np.sqrt(np.mean((f_test - g_test) ** 2, axis=(-2, -1))),
+    )
 
 
 # ----------------------------------------------------------------------------- analysis
@@ -260,7 +304,7 @@ def ensemble_gap(
 
     A bootstrap ensemble repeats nets (net i c_i times), which raises its variance to
     variance·Σc_i²/S²; each replicate is compared with that prediction, so resampling does
-    not bias the gap."""  # fmt: skip
+    not bias the gap."""
     n_seeds = len(f_final)
     point = _loss(f_final.mean(0), y_test) - bias_loss - variance_loss / n_seeds
     rng = np.random.default_rng(seed)
@@ -279,10 +323,12 @@ def ensemble_gap_jackknife(
     predicted variance term is variance/(S − 1)): the jackknife behind its BCa interval."""
     n_seeds = len(f_final)
     total = f_final.sum(0)
-    return np.array([
-        _loss((total - f) / (n_seeds - 1), y_test) - bias_loss - variance_loss / (n_seeds - 1)
-        for f in f_final
-    ])  # fmt: skip
+    return np.array(
+        [
+            _loss((total - f) / (n_seeds - 1), y_test) - bias_loss - variance_loss / (n_seeds - 1)
+            for f in f_final
+        ]
+    )
 
 
 def analyze(
@@ -298,8 +344,9 @@ def analyze(
     steps = max((r.record_steps for r in runs), key=len)  # the longest training's grid
     n = runs[0].n_train
     # the nets' critical rates tend to that of the analytic NTK on the same points
-    eta_crit_analytic = train.critical_lr(kernels["ntk_train_train"][:n, :n],
-                                          n * data["y_train"].shape[1])  # fmt: skip
+    eta_crit_analytic = train.critical_lr(
+        kernels["ntk_train_train"][:n, :n], n * data["y_train"].shape[1]
+    )
     numbers: dict[str, Any] = {
         "widths": widths.tolist(),
         "widths_text": ", ".join(str(int(w)) for w in widths),
@@ -343,15 +390,17 @@ def analyze(
         lazy_fig[f"traj_{name}"] = _pad([np.nanmean(c[name], axis=1) for c in changes])
         numbers[f"slope_{name}"] = fits.asymptotic_rate(widths, final)
         lazy_fig[f"rate_{name}"] = fits.as_array(numbers[f"slope_{name}"])
-        numbers[f"local_slopes_{name}"] = fits.sequence_of(fits.local_slopes(widths, final),
-                                                            "slope")  # fmt: skip
+        numbers[f"local_slopes_{name}"] = fits.sequence_of(
+            fits.local_slopes(widths, final), "slope"
+        )
 
     # E2: network vs its linearization, sup over the recorded times (Lee et al.'s sup_t)
     sup_gap = np.stack([np.nanmax(r.rmse_f_g, axis=0) for r in runs])  # (W, S)
     final_gap = np.stack([r.rmse_f_g[-1] for r in runs])
     numbers["slope_f_minus_g"] = fits.asymptotic_rate(widths, sup_gap)
-    numbers["local_slopes_f_minus_g"] = fits.sequence_of(fits.local_slopes(widths, sup_gap),
-                                                          "slope")  # fmt: skip
+    numbers["local_slopes_f_minus_g"] = fits.sequence_of(
+        fits.local_slopes(widths, sup_gap), "slope"
+    )
     numbers["slope_f_minus_g_final"] = fits.asymptotic_rate(widths, final_gap)
     numbers["sup_time_f_minus_g"] = [
         int(np.median(r.record_steps[np.nanargmax(r.rmse_f_g, axis=0)])) for r in runs
@@ -369,12 +418,16 @@ def analyze(
         lin_loss[0] - net_loss[0]
     )
     numbers["lin_minus_net_test_loss"] = [fits.bootstrap_mean(d) for d in lin_loss - net_loss]
-    lin_fig = {"widths": widths, "rmse_f_g": sup_gap,
-               "lin_minus_net_test_loss": np.stack([fits.as_array(r) for r in
-                                                    numbers["lin_minus_net_test_loss"]]),
-               "steps": steps,
-               "traj_rmse_f_g": _pad([np.nanmean(r.rmse_f_g, 1) for r in runs]),
-               "rate_f_minus_g": fits.as_array(numbers["slope_f_minus_g"])}  # fmt: skip
+    lin_fig = {
+        "widths": widths,
+        "rmse_f_g": sup_gap,
+        "lin_minus_net_test_loss": np.stack(
+            [fits.as_array(r) for r in numbers["lin_minus_net_test_loss"]]
+        ),
+        "steps": steps,
+        "traj_rmse_f_g": _pad([np.nanmean(r.rmse_f_g, 1) for r in runs]),
+        "rate_f_minus_g": fits.as_array(numbers["slope_f_minus_g"]),
+    }
 
     # E6: finite nets against the NTK Gaussian of neural-tangents at t = ∞ (nets converged)
     x, y = np.asarray(data["x_train"][:n]), np.asarray(data["y_train"][:n])
@@ -404,8 +457,9 @@ def analyze(
     numbers["ntk_condition"] = float(ours["condition_number"])
     numbers["ntk_test_loss_inf"] = bias_loss + variance_loss
     numbers["ntk_mean_test_loss_inf"] = bias_loss
-    numbers["nngp_test_loss_inf"] = float(predict.expected_test_mse(
-        nngp["mean"], nngp["cov"], y_test)[0])  # fmt: skip
+    numbers["nngp_test_loss_inf"] = float(
+        predict.expected_test_mse(nngp["mean"], nngp["cov"], y_test)[0]
+    )
     net_f = np.stack([r.net.f_test_final for r in runs])  # (W, S, n*, K)
     cen_f = np.stack([r.cen.f_test_final for r in runs])
     cen_loss = _loss(cen_f, y_test)  # (W, S)
@@ -421,16 +475,24 @@ def analyze(
         gap_fig[f"gap_{name}"] = np.array([[p["mean"], p["lo"], p["hi"]] for p in per_width])
     ens = [ensemble_gap(f, y_test, bias_loss, variance_loss, seed=i) for i, f in enumerate(net_f)]
     ens_records = [
-        fits.interval_record(point, reps, jackknife=[ensemble_gap_jackknife(
-            f, y_test, bias_loss, variance_loss)], n_seeds=int(net_f.shape[1]))
+        fits.interval_record(
+            point,
+            reps,
+            jackknife=[ensemble_gap_jackknife(f, y_test, bias_loss, variance_loss)],
+            n_seeds=int(net_f.shape[1]),
+        )
         for (point, reps), f in zip(ens, net_f, strict=True)
-    ]  # fmt: skip
+    ]
     numbers["gap_ensemble"] = ens_records
     ens_reference = bias_loss + variance_loss / net_f.shape[1]
     numbers["rel_gap_ensemble"] = [
-        {**r, **{k: r[k] / ens_reference for k in ("mean", "lo", "hi")},
-         "cdist": [v / ens_reference for v in r["cdist"]]} for r in ens_records
-    ]  # fmt: skip
+        {
+            **r,
+            **{k: r[k] / ens_reference for k in ("mean", "lo", "hi")},
+            "cdist": [v / ens_reference for v in r["cdist"]],
+        }
+        for r in ens_records
+    ]
     gap_fig["gap_ensemble"] = np.array([[r["mean"], r["lo"], r["hi"]] for r in ens_records])
     for name in ("standard", "centred", "ensemble"):
         numbers[f"gap_{name}_widest"] = numbers[f"gap_{name}"][-1]
@@ -442,19 +504,21 @@ def analyze(
     lin_acc = np.stack([predict.accuracy(r.lin.f_test_final, labels) for r in runs])
     ens_acc = predict.accuracy(net_f.mean(1), labels)
     ntk_acc = float(predict.accuracy(mean, labels))
-    numbers.update({
-        "ntk_mean_accuracy_inf": ntk_acc,
-        "nngp_mean_accuracy_inf": float(predict.accuracy(nngp["mean"][0], labels)),
-        "net_accuracy": np.nanmean(net_acc, axis=1).tolist(),
-        "net_accuracy_widest": float(np.nanmean(net_acc[-1])),
-        "centred_accuracy": np.nanmean(cen_acc, axis=1).tolist(),
-        "centred_accuracy_widest": float(np.nanmean(cen_acc[-1])),
-        "net_ensemble_accuracy": ens_acc.tolist(),
-        "net_ensemble_accuracy_widest": float(ens_acc[-1]),
-        "net_test_loss_widest": float(np.nanmean(net_loss[-1])),
-        "centred_test_loss_widest": float(np.nanmean(cen_loss[-1])),
-        "diverged_runs": int(sum(r.net.diverged.sum() + r.cen.diverged.sum() for r in runs)),
-    })  # fmt: skip
+    numbers.update(
+        {
+            "ntk_mean_accuracy_inf": ntk_acc,
+            "nngp_mean_accuracy_inf": float(predict.accuracy(nngp["mean"][0], labels)),
+            "net_accuracy": np.nanmean(net_acc, axis=1).tolist(),
+            "net_accuracy_widest": float(np.nanmean(net_acc[-1])),
+            "centred_accuracy": np.nanmean(cen_acc, axis=1).tolist(),
+            "centred_accuracy_widest": float(np.nanmean(cen_acc[-1])),
+            "net_ensemble_accuracy": ens_acc.tolist(),
+            "net_ensemble_accuracy_widest": float(ens_acc[-1]),
+            "net_test_loss_widest": float(np.nanmean(net_loss[-1])),
+            "centred_test_loss_widest": float(np.nanmean(cen_loss[-1])),
+            "diverged_runs": int(sum(r.net.diverged.sum() + r.cen.diverged.sum() for r in runs)),
+        }
+    )
     gen_fig = {
         "widths": widths,
         "net_test_loss": net_loss,
