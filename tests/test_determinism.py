@@ -10,7 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from ntkpaper import data, finite, keys
+from ntkpaper import data, finite, keys, train
+from ntkpaper.models import make_apply
 
 MODEL = {"depth": 3, "activation": "relu"}
 
@@ -22,8 +23,19 @@ def digits():
 
 
 def run(digits, *, width, seeds):
-    return finite.train_width(MODEL, digits, width=width, seeds=seeds, lr=5.0, steps=20,
-                              records=4, key=keys.run_key(0, "width_sweep", "x"))  # fmt: skip
+    """The studies' training path: one width's ensemble (finite.init_width), the network and
+    its linearization trained by train.train, every record as numpy."""
+    key = keys.run_key(0, "width_sweep", "x")
+    x, y = digits["x_train"], digits["y_train"]
+    spec, params0 = finite.init_width(MODEL, width=width, out_dim=y.shape[1], in_dim=x.shape[1],
+                                      seeds=seeds, key=key)  # fmt: skip
+    out = {}
+    for prefix, linearize in (("net", False), ("lin", True)):
+        record, _ = train.train(make_apply(spec), params0, x, y, digits["x_test"], digits["y_test"],
+                                lr=5.0, steps=20, record_steps=train.log_spaced_steps(20, 4),
+                                linearize=linearize)  # fmt: skip
+        out.update({f"{prefix}_{k}": np.asarray(v) for k, v in record.as_dict().items()})
+    return out
 
 
 def test_same_seed_same_numbers(digits):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from ntkpaper import spectral, train
+from ntkpaper import rates, spectral
 from ntkpaper._compat import nt, stax
 
 N_TRAIN, N_TEST, IN_DIM = 60, 25, 4
@@ -266,7 +266,7 @@ def test_critical_learning_rate_separates_convergence_from_divergence(relu_ntk):
     k, _ = relu_ntk
     lam = spectral.eigendecompose(k).gram_values
     m = 2 * N_TRAIN
-    lr_crit = train.critical_lr(k, m)  # 2m/λ_max, the one home of η_crit
+    lr_crit = rates.critical_lr(k, m)  # 2m/λ_max, the one home of η_crit
     below = spectral.mode_decay(lam, 2000, lr=0.99 * lr_crit, m=m, discrete=True)
     above = spectral.mode_decay(lam, 2000, lr=1.01 * lr_crit, m=m, discrete=True)
     assert np.max(np.abs(below)) < 1.0 and np.abs(above[0]) > 1e5

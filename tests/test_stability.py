@@ -10,7 +10,7 @@ import numpy as np
 import optax
 import pytest
 
-from ntkpaper import keys, stability, train
+from ntkpaper import keys, rates, stability, train
 from ntkpaper._compat import nt
 from ntkpaper.empirical import empirical_ntk
 from ntkpaper.models import MLPSpec, init_ensemble, init_params, make_apply
@@ -68,7 +68,7 @@ def _linear_outcome(tiny_net, lr, steps, **kwargs):
 def test_linearized_training_is_stable_just_below_the_bound_only(tiny_net, bound, optimizer):
     *_, y, kernel = tiny_net
     if bound == "gd":
-        eta = stability.gd_bound(kernel, y.size)
+        eta = rates.critical_rate(kernel, y.size)
     else:
         eta = stability.momentum_bound(kernel, y.size, 0.9)
     below = _linear_outcome(tiny_net, 0.97 * eta, 3000, make_optimizer=optimizer)
@@ -83,7 +83,7 @@ def test_sgd_bound_keeps_every_batch_step_a_contraction(tiny_net):
     batches = np.stack([np.asarray(train.batch_indices(key, t, n=10, batch_size=5))
                         for t in range(400)])  # fmt: skip
     eta = stability.sgd_bound(kernel, batches, 2)
-    assert eta < stability.gd_bound(kernel, y.size)  # smaller batches, smaller rates
+    assert eta < rates.critical_rate(kernel, y.size)  # smaller batches, smaller rates
     below = _linear_outcome(tiny_net, 0.97 * eta, 400, batch_size=5, key=key)
     assert below[0] is False and below[1] < 0.1
 

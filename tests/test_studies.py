@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import yaml
 
-from ntkpaper import claims, config, data, fits, infinite, io, keys, stability, workflow
+from ntkpaper import claims, config, data, fits, infinite, io, keys, rates, stability, workflow
 from ntkpaper.models import MLPSpec, init_ensemble, make_apply, model_spec
 from ntkpaper.studies import lr_limit, width_sweep
 
@@ -325,7 +325,7 @@ def test_gd_losses_of_the_linearized_model_follow_the_kernel_exactly():
     x = np.asarray(jax.random.normal(keys.run_key(2), (6, 4)))
     y = np.asarray(jax.random.normal(keys.run_key(3), (6, 2)))
     kernels = stability.ensemble_full_ntk(spec, params, x)
-    eta = np.array([0.5, 1.3]) * stability.gd_bound(kernels, y.size)  # converges, diverges
+    eta = np.array([0.5, 1.3]) * rates.critical_rate(kernels, y.size)  # converges, diverges
     steps = lr_limit.CHUNK + 7
     top = np.linalg.eigh(kernels)[1][:, :, -1]  # (seeds, n·K), example-major
     out = lr_limit.gd_losses(make_apply(spec), params, x, y, eta, steps, linearize=True,

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from ntkpaper import rates
 from ntkpaper import train as tr
 from ntkpaper._compat import nt, stax
 
@@ -66,7 +67,7 @@ def flat_ntk(width: int, params, x1, x2) -> np.ndarray:
 def empirical_critical_lrs(params, x_train) -> np.ndarray:
     return np.array(
         [
-            tr.critical_lr(flat_ntk(WIDTH, tr.seed_params(params, s), x_train, None), M)
+            rates.critical_lr(flat_ntk(WIDTH, tr.seed_params(params, s), x_train, None), M)
             for s in range(tr.ensemble_size(params))
         ]
     )
@@ -104,9 +105,9 @@ def test_layer_groups_handles_flax_and_stax_pytrees():
 
 
 def test_critical_lr_formula():
-    assert tr.critical_lr(np.diag([1.0, 4.0]), m=2) == pytest.approx(1.0)  # 2·2/4
+    assert rates.critical_lr(np.diag([1.0, 4.0]), m=2) == pytest.approx(1.0)  # 2·2/4
     with pytest.raises(ValueError):
-        tr.critical_lr(np.ones((2, 3)), m=2)
+        rates.critical_lr(np.ones((2, 3)), m=2)
 
 
 def test_batch_indices_epochs_are_disjoint_shuffles():
@@ -327,7 +328,7 @@ def _final_gap(width: int, lr, steps: int):
 def analytic_critical_lr() -> float:
     x_train = data()[0]
     k = np.asarray(mlp(WIDTH)[2](x_train, None, "ntk"))  # n×n, the Θ ⊗ I form
-    return tr.critical_lr(k, M)
+    return rates.critical_lr(k, M)
 
 
 def test_linearization_gap_shrinks_with_width():

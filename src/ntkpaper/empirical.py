@@ -60,7 +60,7 @@ from ntkpaper.models import (
 _PRECISION = lax.Precision.HIGHEST
 
 
-def _dot(a: jax.Array, b: jax.Array, contract_a: int, contract_b: int) -> jax.Array:
+def dot(a: jax.Array, b: jax.Array, contract_a: int, contract_b: int) -> jax.Array:
     """Contract one axis of a with one axis of b, accumulating in a's dtype."""
     return lax.dot_general(
         a,
@@ -73,26 +73,43 @@ def _dot(a: jax.Array, b: jax.Array, contract_a: int, contract_b: int) -> jax.Ar
 
 def _gram(u: jax.Array, v: jax.Array) -> jax.Array:
     """uᵀv for feature-major u (p, n1), v (p, n2) → (n1, n2)."""
-    return _dot(u, v, 0, 0)
+    return dot(u, v, 0, 0)
 
 
-def _layers(params: Params) -> tuple[list[jax.Array], list[jax.Array]]:
+def layers(params: Params) -> tuple[list[jax.Array], list[jax.Array]]:
     names = layer_names(params)
     kernels = [params["params"][name]["kernel"] for name in names]
     biases = [params["params"][name]["bias"] for name in names]
     return kernels, biases
 
 
-def _weight_scales(spec: MLPSpec, kernels: list[jax.Array]) -> list[float]:
+def weight_scales(spec: MLPSpec, kernels: list[jax.Array]) -> list[float]:
     """s_l multiplying a_l W_l in the forward pass (and δ W_lᵀ in the backward pass)."""
     if spec.parameterization == "ntk":
         return [spec.W_std / math.sqrt(W.shape[0]) for W in kernels]
     return [1.0] * len(kernels)
 
 
-def _bias_scale(spec: MLPSpec) -> float:
+def bias_scale_of(spec: MLPSpec) -> float:
     """c multiplying b_l in the forward pass."""
     return spec.b_std if spec.parameterization == "ntk" else 1.0
+
+
+def hidden_forward(
+    spec: MLPSpec, kernels: list[jax.Array], biases: list[jax.Array], x: jax.Array
+) -> tuple[list[jax.Array], list[jax.Array]]:
+    """The forward pass through the hidden layers only (f itself never enters the kernel):
+    feature-major layer inputs a_l (n_l, n), a_0 = xᵀ, and the activation slopes σ'(h_l)."""
+    sigma, sigma_prime = activation_fn(spec.activation), activation_derivative(spec.activation)
+    scales, bias_scale = weight_scales(spec, kernels), bias_scale_of(spec)
+    a = x.T
+    inputs, slopes = [a], []
+    for layer in range(spec.depth - 1):
+        h = scales[layer] * dot(kernels[layer], a, 0, 0) + bias_scale * biases[layer][:, None]
+        a = sigma(h)
+        inputs.append(a)
+        slopes.append(sigma_prime(h))
+    return inputs, slopes
 
 
 def _features(
@@ -105,18 +122,8 @@ def _features(
     δ_{l+1}ᵀ reshaped (K·m, n) for deeper layers.
     """
     depth, n_out = spec.depth, spec.out_dim
-    sigma, sigma_prime = activation_fn(spec.activation), activation_derivative(spec.activation)
-    scales = _weight_scales(spec, kernels)
-    bias_scale = _bias_scale(spec)
-
-    # Forward through the hidden layers only: f itself never enters the kernel.
-    a = x.T
-    inputs, slopes = [a], []
-    for layer in range(depth - 1):
-        h = scales[layer] * _dot(kernels[layer], a, 0, 0) + bias_scale * biases[layer][:, None]
-        a = sigma(h)
-        inputs.append(a)
-        slopes.append(sigma_prime(h))
+    scales = weight_scales(spec, kernels)
+    inputs, slopes = hidden_forward(spec, kernels, biases, x)
 
     deltas: list[jax.Array | None] = [None] * depth
     if depth >= 2:
@@ -128,7 +135,7 @@ def _features(
         for layer in range(depth - 2, 0, -1):
             width_in = kernels[layer].shape[0]
             n = delta.shape[-1]
-            back = _dot(kernels[layer], delta.reshape(kernels[layer].shape[1], n_out * n), 1, 0)
+            back = dot(kernels[layer], delta.reshape(kernels[layer].shape[1], n_out * n), 1, 0)
             delta = (scales[layer] * back.reshape(width_in, n_out, n)) * slopes[layer - 1][
                 :, None, :
             ]
@@ -145,7 +152,7 @@ def _layer_grams(
     """Θ_l(x1, x2) for each layer l from the two inputs' features."""
     (inputs1, deltas1), (inputs2, deltas2) = feats1, feats2
     depth, n_out = spec.depth, spec.out_dim
-    scales = _weight_scales(spec, kernels)
+    scales = weight_scales(spec, kernels)
     per_layer = []
     for layer in range(depth):
         activation_gram = _gram(inputs1[layer], inputs2[layer])
@@ -177,7 +184,7 @@ def _symmetrize(kernels: jax.Array) -> jax.Array:
 def _layerwise_unblocked(
     spec: MLPSpec, params: Params, x1: jax.Array, x2: jax.Array | None
 ) -> jax.Array:
-    kernels, biases = _layers(params)
+    kernels, biases = layers(params)
     if x2 is None:
         feats = _features(spec, kernels, biases, x1)
         return _symmetrize(jnp.stack(_layer_grams(spec, kernels, feats, feats)))
@@ -199,7 +206,7 @@ def _pad_blocks(x: jax.Array, block_size: int) -> jax.Array:
 def _layerwise_blocked(
     spec: MLPSpec, params: Params, x1: jax.Array, x2: jax.Array | None, block_size: int
 ) -> jax.Array:
-    kernels, biases = _layers(params)
+    kernels, biases = layers(params)
     n1 = x1.shape[0]
     symmetric = x2 is None
     x2 = x1 if symmetric else x2

@@ -34,7 +34,7 @@ import jax.numpy as jnp
 from jax import lax
 
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
-from ntkpaper.empirical import _bias_scale, _dot, _layers, _weight_scales
+from ntkpaper.empirical import bias_scale_of, dot, layers, weight_scales
 from ntkpaper.models import MLPSpec, Params, activation_derivative, activation_fn, layer_names
 
 DEFAULT_FLUSH_EVERY = 16
@@ -42,13 +42,13 @@ DEFAULT_FLUSH_EVERY = 16
 
 def _mm(a: jax.Array, b: jax.Array) -> jax.Array:
     """a @ b (at full precision, in a's dtype)."""
-    return _dot(a, b, 1, 0)
+    return dot(a, b, 1, 0)
 
 
 def _forward(spec, scales, kernels, biases, factors, x):
     """Layer inputs a_l (n, n_l), slopes σ'(h_l) (n, n_{l+1}) and the output (n, out_dim)."""
     sigma, sigma_prime = activation_fn(spec.activation), activation_derivative(spec.activation)
-    bias_scale = _bias_scale(spec)
+    bias_scale = bias_scale_of(spec)
     a, inputs, slopes = x, [], []
     for layer, (W, b, (A, D)) in enumerate(zip(kernels, biases, factors, strict=True)):
         inputs.append(a)
@@ -64,13 +64,13 @@ def _step(spec, lr, kernels, x, y, slot, biases_factors):
     """One GD step; the weight updates go into the factors' columns/rows at ``slot``."""
     biases, factors = biases_factors
     n = x.shape[0]
-    scales = _weight_scales(spec, kernels)
+    scales = weight_scales(spec, kernels)
     inputs, slopes, f = _forward(spec, scales, kernels, biases, factors, x)
     delta = (f - y).T / y.size  # ∂L/∂h_L for L = 0.5·mean(r²), feature-major (out_dim, n)
     new_biases, new_factors = list(biases), list(factors)
     for layer in range(spec.depth - 1, -1, -1):
         W, (A, D) = kernels[layer], factors[layer]
-        new_biases[layer] = biases[layer] - (lr * _bias_scale(spec)) * delta.sum(1)
+        new_biases[layer] = biases[layer] - (lr * bias_scale_of(spec)) * delta.sum(1)
         new_factors[layer] = (
             lax.dynamic_update_slice(A, inputs[layer].T, (0, slot * n)),
             lax.dynamic_update_slice(D, (-lr * scales[layer]) * delta.T, (slot * n, 0)),
@@ -105,7 +105,7 @@ def _train_one(spec, kernels, biases, x, y, lr, steps, flush_every):
 
 @functools.partial(jax.jit, static_argnames=("spec", "steps", "flush_every", "seeds_in_parallel"))
 def _train(spec, params0, x, y, lr, *, steps, flush_every, seeds_in_parallel):
-    kernels, biases = _layers(params0)
+    kernels, biases = layers(params0)
     dtype = kernels[0].dtype
     x, y = jnp.asarray(x, dtype), jnp.asarray(y, dtype)
 

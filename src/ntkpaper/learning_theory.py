@@ -45,6 +45,8 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 
+from ntkpaper import fits
+
 
 def population_spectrum(k: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     """Eigenvalues η (descending) and eigenvectors of K/N, and the target's power c_ρ² on each
@@ -174,6 +176,6 @@ def power_law_exponent(eta: np.ndarray, c2: np.ndarray, lo: int, hi: int) -> dic
     idx = np.arange(1, len(eta) + 1)
     tail = np.concatenate([np.cumsum(c2[::-1])[::-1][1:], [0.0]])  # T(ρ) = Σ_{σ>ρ}
     sel = (idx >= lo) & (idx <= hi) & (eta > 0) & (tail > 0)
-    b = -np.polyfit(np.log(idx[sel]), np.log(eta[sel]), 1)[0]
-    s = -np.polyfit(np.log(idx[sel]), np.log(tail[sel]), 1)[0]
+    b = -fits.loglog_slope(idx[sel], eta[sel])[0]
+    s = -fits.loglog_slope(idx[sel], tail[sel])[0]
     return {"b": float(b), "s": float(s), "exponent": float(min(s, 2 * b))}

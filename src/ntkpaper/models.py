@@ -84,6 +84,9 @@ class MLPSpec:
         return (in_dim, *([self.width] * (self.depth - 1)), self.out_dim)
 
 
+KERNEL_NAMES = ("ntk", "nngp")  # the limiting kernels nt.stax computes, in this order
+
+
 def model_spec(model: Mapping[str, Any], *, width: int, out_dim: int) -> MLPSpec:
     """An MLPSpec from a config `model:` block (missing keys take MLPSpec's defaults)."""
     return MLPSpec(width=width, out_dim=out_dim, **dict(model))

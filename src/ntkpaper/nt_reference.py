@@ -14,9 +14,7 @@ import numpy as np
 
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper._compat import nt
-from ntkpaper.models import MLPSpec, stax_network
-
-KERNEL_NAMES = ("ntk", "nngp")
+from ntkpaper.models import KERNEL_NAMES, MLPSpec, stax_network
 
 
 def nt_gp_moments(

@@ -12,7 +12,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ntkpaper.train import critical_lr
+import numpy as np
+
+
+def critical_rate(kernel, m: int) -> np.ndarray:
+    """η_crit = 2m/λ_max(Θ) of each symmetric kernel in a stack (..., N, N), in float64: the
+    one place the stability bound of gradient descent on the linearized model is computed."""
+    return 2.0 * m / np.linalg.eigvalsh(np.asarray(kernel, np.float64))[..., -1]
+
+
+def critical_lr(k_train, m: int) -> float:
+    """η_crit = 2m/λ_max(Θ) for the loss 0.5·mean over m = y.size entries, of one training
+    kernel: n×n (the Θ ⊗ I_d form, m = n·d) or the full (n·d)×(n·d) empirical kernel,
+    symmetrized first. (nt.predict.max_learning_rate breaks on SciPy ≥ 1.15.)"""
+    k = np.asarray(k_train, dtype=np.float64)
+    if k.ndim != 2 or k.shape[0] != k.shape[1]:
+        raise ValueError(f"k_train must be a square 2-D matrix, got shape {k.shape}")
+    rate = float(critical_rate(0.5 * (k + k.T), m))
+    if not rate > 0:
+        raise ValueError(f"k_train has no positive eigenvalue (η_crit = {rate})")
+    return rate
 
 
 def resolve(lr: float | Mapping[str, Any], ntk_train, m: int) -> dict[str, float]:

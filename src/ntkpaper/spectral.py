@@ -39,6 +39,8 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 
+from ntkpaper import fits
+
 Array = np.ndarray
 
 __all__ = [
@@ -161,8 +163,8 @@ def power_law_fit(values: Array, *, index_range: tuple[int, int]) -> tuple[float
     sel = lam[lo - 1 : hi]
     if np.any(sel <= 0):
         raise ValueError(f"non-positive eigenvalue in index_range {index_range}")
-    slope, intercept = np.polyfit(np.log(ks), np.log(sel), deg=1)
-    return float(slope), float(np.exp(intercept))
+    slope, intercept = fits.loglog_slope(ks, sel)
+    return slope, float(np.exp(intercept))
 
 
 # --------------------------------------------------------------------------------------

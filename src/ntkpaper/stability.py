@@ -5,7 +5,7 @@ Loss L = 0.5·mean((f − Y)²) over the m = Y.size entries (``train.mse_loss``)
 linearized model a full-batch GD step is f_{t+1} − Y = (I − (η/m)Θ)(f_t − Y), with Θ = J Jᵀ
 the (n·K)×(n·K) empirical NTK at initialization (every output pair, no trace average), so
 
-* gradient descent is stable iff η < η_crit = 2m/λ_max(Θ)  (``gd_bound``);
+* gradient descent is stable iff η < η_crit = 2m/λ_max(Θ)  (``ntkpaper.rates.critical_rate``);
 * heavy-ball momentum β (``optax.sgd(η, momentum=β)``: v ← βv + g, θ ← θ − ηv) is stable iff
   η < 2(1 + β)m/λ_max(Θ): the eigenvalue-λ mode follows z² − (1 + β − ηλ/m)z + β = 0, whose
   roots stay inside the unit circle iff 0 < ηλ/m < 2(1 + β)  (``momentum_bound``; the bound
@@ -40,14 +40,14 @@ import jax.numpy as jnp
 import numpy as np
 
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
-from ntkpaper import train
-from ntkpaper.empirical import _bias_scale, _dot, _layers, _weight_scales
-from ntkpaper.models import MLPSpec, Params, activation_derivative, activation_fn, params_dtype
+from ntkpaper import rates, train
+from ntkpaper.empirical import dot, hidden_forward, layers, weight_scales
+from ntkpaper.models import MLPSpec, Params, params_dtype
 
 
 def _input_gram(spec: MLPSpec, a: jax.Array) -> jax.Array:
     """g_l for feature-major layer inputs a (n_l, n): the Gram of ∂h/∂(W_l, b_l) per unit."""
-    gram = _dot(a, a, 0, 0)
+    gram = dot(a, a, 0, 0)
     if spec.parameterization == "ntk":
         return (spec.W_std**2 / a.shape[0]) * gram + spec.b_std**2
     return gram + 1.0
@@ -56,18 +56,11 @@ def _input_gram(spec: MLPSpec, a: jax.Array) -> jax.Array:
 @functools.partial(jax.jit, static_argnames="spec")
 def full_ntk(spec: MLPSpec, params: Params, x: jax.Array) -> jax.Array:
     """The full empirical NTK on x: (n·K, n·K), example-major (see the module docstring)."""
-    kernels, biases = _layers(params)
+    kernels, biases = layers(params)
     x = jnp.asarray(x).astype(params_dtype(params))
-    sigma, sigma_prime = activation_fn(spec.activation), activation_derivative(spec.activation)
-    scales, bias_scale = _weight_scales(spec, kernels), _bias_scale(spec)
+    scales = weight_scales(spec, kernels)
     n, n_out, depth = x.shape[0], spec.out_dim, spec.depth
-
-    a, inputs, slopes = x.T, [x.T], []
-    for layer in range(depth - 1):
-        h = scales[layer] * _dot(kernels[layer], a, 0, 0) + bias_scale * biases[layer][:, None]
-        a = sigma(h)
-        inputs.append(a)
-        slopes.append(sigma_prime(h))
+    inputs, slopes = hidden_forward(spec, kernels, biases, x)
 
     def expand(g: jax.Array) -> jax.Array:  # g(x, x') on every output pair (k, k')
         return jnp.repeat(jnp.repeat(g, n_out, axis=0), n_out, axis=1)
@@ -78,9 +71,9 @@ def full_ntk(spec: MLPSpec, params: Params, x: jax.Array) -> jax.Array:
         delta = slopes[depth - 2][:, :, None] * (scales[depth - 1] * kernels[depth - 1])[:, None]
         for layer in range(depth - 2, -1, -1):
             flat = delta.reshape(delta.shape[0], n * n_out)
-            theta = theta + _dot(flat, flat, 0, 0) * expand(_input_gram(spec, inputs[layer]))
+            theta = theta + dot(flat, flat, 0, 0) * expand(_input_gram(spec, inputs[layer]))
             if layer:  # δ_layer = s·(W_layer δ_{layer+1}) ⊙ σ'(h_layer)
-                back = _dot(kernels[layer], flat, 1, 0).reshape(-1, n, n_out)
+                back = dot(kernels[layer], flat, 1, 0).reshape(-1, n, n_out)
                 delta = scales[layer] * back * slopes[layer - 1][:, :, None]
     return 0.5 * (theta + theta.T)
 
@@ -102,14 +95,9 @@ def lambda_max(kernel: np.ndarray) -> np.ndarray:
     return np.linalg.eigvalsh(np.asarray(kernel, np.float64))[..., -1]
 
 
-def gd_bound(kernel: np.ndarray, m: int) -> np.ndarray:
-    """η_crit = 2m/λ_max(Θ) of full-batch GD on the linearized model."""
-    return 2.0 * m / lambda_max(kernel)
-
-
 def momentum_bound(kernel: np.ndarray, m: int, momentum: float) -> np.ndarray:
     """2(1 + β)m/λ_max(Θ): heavy-ball GD's bound on the linearized model."""
-    return (1.0 + momentum) * gd_bound(kernel, m)
+    return (1.0 + momentum) * rates.critical_rate(kernel, m)
 
 
 def batch_rows(batches: np.ndarray, n_out: int) -> np.ndarray:
@@ -122,7 +110,7 @@ def sgd_bound(kernel: np.ndarray, batches: Sequence[np.ndarray], n_out: int) -> 
     """min over the batches B of 2·|B|·K/λ_max(Θ_BB): every step a contraction on its batch."""
     rows = batch_rows(np.asarray(batches), n_out)
     blocks = np.asarray(kernel)[rows[:, :, None], rows[:, None, :]]
-    return float(np.min(2.0 * rows.shape[1] / lambda_max(blocks)))
+    return float(np.min(rates.critical_rate(blocks, rows.shape[1])))
 
 
 def adam_first_step_bound(apply_fn, params: Params, x: jax.Array, y: jax.Array) -> jax.Array:

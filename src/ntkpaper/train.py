@@ -14,8 +14,8 @@ from the same θ_0. On the training set its discrete GD is exactly
 
 with Θ = J Jᵀ the empirical NTK at θ_0 (an (n·d)×(n·d) matrix for d outputs; in the
 infinite-width limit it is Θ_n×n ⊗ I_d). It converges iff |1 − ηλ/m| < 1 for every
-eigenvalue λ of Θ, i.e. η < η_crit = 2m/λ_max(Θ) (``critical_lr``). Time t counts steps;
-the matching gradient flow dg/ds = −(1/m)·Θ·(g − Y) is at s = η·t, which is what
+eigenvalue λ of Θ, i.e. η < η_crit = 2m/λ_max(Θ) (``ntkpaper.rates.critical_lr``). Time
+t counts steps; the matching gradient flow dg/ds = −(1/m)·Θ·(g − Y) is at s = η·t, which is what
 ``nt.predict.gradient_descent_mse(k, y, learning_rate=η)``'s ``predict_fn(t)`` evaluates.
 
 Minibatch SGD (``batch_size=b``): the batch loss is 0.5·mean over the batch's b·d entries,
@@ -148,22 +148,6 @@ def linearized_apply_fn(apply_fn: ApplyFn, params0: Params) -> ApplyFn:
         return f0 + df
 
     return apply_lin
-
-
-def critical_lr(k_train: np.ndarray | jax.Array, m: int) -> float:
-    """η_crit = 2m/λ_max(Θ) for the loss 0.5·mean over m = y.size entries.
-
-    Linearized GD is f_{t+1} − y = (I − ηΘ/m)(f_t − y), stable iff ηλ_max/m < 2.
-    ``k_train`` is the 2-D training kernel: n×n (the Θ ⊗ I_d form, m = n·d) or the full
-    (n·d)×(n·d) empirical kernel. (nt.predict.max_learning_rate breaks on SciPy ≥ 1.15.)
-    """
-    k = np.asarray(k_train, dtype=np.float64)
-    if k.ndim != 2 or k.shape[0] != k.shape[1]:
-        raise ValueError(f"k_train must be a square 2-D matrix, got shape {k.shape}")
-    lam_max = np.linalg.eigvalsh(0.5 * (k + k.T))[-1]
-    if not lam_max > 0:
-        raise ValueError(f"k_train has no positive eigenvalue (λ_max = {lam_max})")
-    return float(2.0 * m / lam_max)
 
 
 def log_spaced_steps(total: int, n_points: int) -> np.ndarray:

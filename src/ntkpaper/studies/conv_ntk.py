@@ -41,7 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
-from ntkpaper import cnn, fits, infinite, keys, predict, train
+from ntkpaper import cnn, fits, infinite, keys, predict, rates, train
 from ntkpaper.memory import CNTK_BLOCK
 from ntkpaper.models import model_spec
 from ntkpaper.records import Record
@@ -167,7 +167,7 @@ def _mean_at_infinity(kernels, y_train, lr: float) -> np.ndarray:
 
 
 def _eta_crit(kernels, m: int) -> float:
-    return train.critical_lr(kernels["ntk_train_train"], m)
+    return rates.critical_lr(kernels["ntk_train_train"], m)
 
 
 def _modes(k_train: np.ndarray, y_train: np.ndarray):

@@ -206,8 +206,8 @@ def parity_fits(freqs: np.ndarray, mu: np.ndarray, lo: int, hi: int) -> dict[str
         if sel.sum() < 2 or np.any(m <= 0):
             out[name] = {"exponent": None, "prefactor": None}
             continue
-        slope, intercept = np.polyfit(np.log(k), np.log(m), 1)
-        out[name] = {"exponent": float(slope), "prefactor": float(np.exp(intercept))}
+        slope, intercept = fits.loglog_slope(k, m)
+        out[name] = {"exponent": slope, "prefactor": float(np.exp(intercept))}
     return out
 
 

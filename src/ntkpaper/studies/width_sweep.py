@@ -39,7 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
-from ntkpaper import fits, nt_reference, predict, train
+from ntkpaper import fits, nt_reference, predict, rates, train
 from ntkpaper.empirical import nt_full_empirical_ntk
 from ntkpaper.finite import init_width
 from ntkpaper.models import ensemble_apply, make_apply, model_spec
@@ -195,7 +195,7 @@ def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> Run:
     ]
     eta_crit = np.array(
         [
-            train.critical_lr(k[:n].transpose(0, 2, 1, 3).reshape(y.size, y.size), y.size)
+            rates.critical_lr(k[:n].transpose(0, 2, 1, 3).reshape(y.size, y.size), y.size)
             for k in kernels
         ]
     )
@@ -344,7 +344,7 @@ def analyze(
     steps = max((r.record_steps for r in runs), key=len)  # the longest training's grid
     n = runs[0].n_train
     # the nets' critical rates tend to that of the analytic NTK on the same points
-    eta_crit_analytic = train.critical_lr(
+    eta_crit_analytic = rates.critical_lr(
         kernels["ntk_train_train"][:n, :n], n * data["y_train"].shape[1]
     )
     numbers: dict[str, Any] = {
