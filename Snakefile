@@ -43,3 +43,12 @@ rule all:
     input:
         "results/paper/ntk.pdf",
         "results/claims.json",
+
+
+# A target naming an unknown kind, instance or figure fails here in one line naming what exists
+# (Snakemake parses this file before it reads its targets: they are the command line's words
+# that have the form of a figure or instance target).
+for _target in sys.argv[1:]:
+    if _problem := target_problem(_target):
+        sys.stderr.write(f"\nTargetError: {_target}: {_problem}\n\n")
+        raise SystemExit(2)

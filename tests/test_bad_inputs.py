@@ -235,8 +235,10 @@ def test_strict_config_refusals_through_snakemake(tmp_path, text, message):
     ids=["instance", "figure", "kind", "instance-target"],
 )  # fmt: skip
 def test_unknown_targets_say_what_exists(tmp_path, target, message):
+    """One line, before the DAG is built: no exception wrapped in Snakemake's traceback."""
     out, repo = snakemake_in_copy(tmp_path, target)
-    assert out.returncode != 0 and message in out.stderr + out.stdout
+    assert out.returncode == 2 and f"TargetError: {target}: {message}" in out.stderr
+    assert "Traceback" not in out.stderr + out.stdout and "Building DAG" not in out.stderr
     assert nothing_written(repo)
 
 

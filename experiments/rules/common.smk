@@ -129,8 +129,32 @@ def figure_code(w):
     if w.kind not in FIGURES:
         raise ValueError(f"no study kind {w.kind!r}; kinds: {', '.join(sorted(FIGURES))}")
     spec(w.kind, w.name)  # an unknown instance names the configured ones
-    if w.figure not in FIGURES[w.kind]:
+    if w.figure is not None and w.figure not in FIGURES[w.kind]:
         raise ValueError(
             f"{w.kind} has no figure {w.figure!r}; its figures: {', '.join(FIGURES[w.kind])}"
         )
     return code("plot.py", f"ntkpaper.figures.{w.kind}")
+
+
+# Command-line targets that name a study kind, an instance or a figure (the per-figure and
+# per-instance targets of the README): checked before the DAG is built (see the Snakefile).
+TARGET_PATTERNS = (
+    rf"{RESULTS}/figures/(?P<kind>[^/]+)/(?P<name>[^/]+)/(?P<figure>[^/]+)\.(?:pdf|npz)",
+    rf"{RESULTS}/instances/(?P<kind>[^/]+)/(?P<name>[^/]+)\.json",
+)
+
+
+def target_problem(target):
+    """What is wrong with a target naming an unknown kind, instance or figure (None: fine)."""
+    import re
+    from types import SimpleNamespace
+
+    for pattern in TARGET_PATTERNS:
+        match = re.fullmatch(pattern, str(target))
+        if match:
+            w = SimpleNamespace(**{"figure": None, **match.groupdict()})
+            try:
+                figure_code(w) if w.figure else spec(w.kind, w.name)
+            except ValueError as err:
+                return str(err)
+    return None
