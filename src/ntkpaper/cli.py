@@ -58,11 +58,9 @@ def xla_options(opt_level: int | None) -> None:
     computes anything applies it; a job that computed at import would not get it."""
     if opt_level is None:
         return
-    if "jax" in sys.modules:
-        from jax._src import xla_bridge
-
-        if xla_bridge.backends_are_initialized():
-            raise RuntimeError("xla_opt_level: XLA started before the job set its flags")
+    bridge = sys.modules.get("jax._src.xla_bridge")  # loaded with jax; never imported here
+    if bridge is not None and bridge.backends_are_initialized():
+        raise RuntimeError("xla_opt_level: XLA started before the job set its flags")
     flag = f"--xla_backend_optimization_level={int(opt_level)}"
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flag}".strip()
 
