@@ -63,6 +63,20 @@ def instance(kind: str) -> dict:
     return config.with_defaults(TINY[kind], SCHEMA["$defs"][kind], SCHEMA)
 
 
+def test_every_kind_has_a_tiny_instance_and_a_quick_build_entry():
+    """A new kind is never silently skipped: the end-to-end test of every kind below runs
+    over TINY, and CI's quick build over experiments/quick.yaml (without an entry there, CI
+    would run the kind at full size)."""
+    kinds = set(workflow.study_kinds())
+    own = {"eigendecay", "early_stopping"}  # end to end in tests/test_studies_spectral.py
+    assert set(TINY) | own == kinds, f"no tiny instance for {kinds - set(TINY) - own}"
+    full = yaml.safe_load((ROOT / "experiments/config.yaml").read_text())["experiments"]
+    quick = yaml.safe_load((ROOT / "experiments/quick.yaml").read_text())["experiments"]
+    for kind, instances in full.items():
+        for name in instances:
+            assert name in quick.get(kind, {}), f"quick.yaml has no entry for {kind}.{name}"
+
+
 @pytest.fixture(scope="module")
 def tiny():
     d = data.prepare("tiny", DIGITS, key=keys.run_key(0, "data", "tiny"))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ntkpaper import html_report
+from ntkpaper import html_report, workflow
 from ntkpaper.figures import check as figure_check
 
 from .conftest import ROOT, copy_repo
@@ -209,9 +209,8 @@ def jobs_after_editing(repo: Path, relpath: str) -> set[str]:
 PAPER = {"paper", "all"}  # the PDF, and the default target that names it
 REPORT = {"macros", "claims", "stage_costs"}  # read every numbers file
 STAGE_COSTS = {"stage_costs"}  # waits for every figure, to report every job's cost
-FIGURE_KINDS = ("conv_ntk", "cost", "early_stopping", "eigendecay", "gd_vs_sgd",
-                "gp_prediction", "kernel_convergence", "kernel_pca", "learning_curves",
-                "lr_limit", "width_sweep")  # fmt: skip
+# every kind with a figures module (derived, as the rules derive it)
+FIGURE_KINDS = tuple(k for k in workflow.study_kinds() if workflow.study_kind(k).figures)
 PLOTS = {f"plot[{kind}]" for kind in FIGURE_KINDS}
 
 

@@ -16,7 +16,7 @@ real jobs):
 * what a kind holds besides (`Job.extra_bytes`: the cost study's full Jacobian).
 
 A kind's sizes are a small function from its spec to a `Job` (``SIZES``); a kind without
-one gets the baseline.
+one is refused at validation, naming this table (a silent baseline would under-declare).
 """
 
 from __future__ import annotations
@@ -254,8 +254,12 @@ SIZES: dict[str, Callable[[Mapping[str, Any], Data], Job]] = {
 def run_estimate(kind: str, spec: Mapping[str, Any], datasets: Mapping[str, Any]) -> float:
     """Estimated peak (MB) of one run job; `spec` is the shard's (validated, defaults in)."""
     data = Data.of(datasets[spec["data"]]) if "data" in spec else Data.of(DIGITS)
-    sizes = SIZES.get(kind)
-    return sizes(spec, data).mb() if sizes else float(BASELINE_MB)
+    if kind not in SIZES:  # never a silent baseline: a new kind declares its sizes here
+        raise ConfigError(
+            f"study kind {kind!r} has no memory estimate: add a function of its spec to "
+            f"ntkpaper.memory.SIZES (kinds with one: {', '.join(sorted(SIZES))})"
+        )
+    return SIZES[kind](spec, data).mb()
 
 
 def declared(estimate: float) -> int:

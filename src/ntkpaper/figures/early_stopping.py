@@ -28,6 +28,8 @@ RATIO_STYLE = {  # panel (d): name: (colour, tick label)
 
 
 def plot_early_stopping(data: Mapping[str, np.ndarray], path) -> None:
+    """E8's figure. Over 80 lines by design: its four panels share one set of colours and
+    line styles and the one legend that names them all."""
     fig, axes = plotting.figure(2, 2, height=2.5)
     (a, b), (c, d) = axes
     t = data["times"]

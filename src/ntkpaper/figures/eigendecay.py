@@ -29,6 +29,8 @@ def _variant_style(label: str, depths: list[int]) -> dict:
 
 
 def plot_spectrum(data: Mapping[str, np.ndarray], path) -> None:
+    """E7a's spectrum figure. Over 80 lines by design: three panels drawn from one data file share
+    its fits, reference lines and legend styles."""
     fig, axes = plotting.figure(3, height=2.7)
     a, b, p = axes[0]
     lam = data["digits_values"]
@@ -161,7 +163,10 @@ def plot_pc2_kernel(data: Mapping[str, np.ndarray], path) -> None:
     f^(2), R_t/R_0, mean over seeds per width, against the time η·t in steps of the full
     rate; the slow repeat as open markers (a kernel that moves by time puts both on one
     curve). (b) Per width, network/own-linearization rate at both rates, what the measured
-    kernel path predicts, and flow/GD (where nets that followed the flow rate would sit)."""
+    kernel path predicts, and flow/GD (where nets that followed the flow rate would sit).
+
+    Over 80 lines by design: the two panels share the per-width colours, the two learning
+    rates' markers and one legend."""
     fig, axes = plotting.figure(2, height=2.6, width=0.85)
     a, b = axes[0]
     t, widths = data["times"], data["widths"]

@@ -535,8 +535,10 @@ def _variant_label(run: Run, name: str) -> str:
 def analyze(
     runs: Sequence[Run], *, spec: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Numbers and figure data: (a) the spectra, (b) Jacot et al.'s Fig. 3 along f^(2) and
+    why the nets fall short of their linearizations, (c) every leading mode's rate."""
     (run,) = runs  # one run file: this kind is not sharded
-    lr, widths, times = run.lr, run.widths, run.record_steps.astype(np.float64)
+    widths, times = run.widths, run.record_steps.astype(np.float64)
     lo, hi = (int(v) for v in run.fit_range)
     numbers: dict[str, Any] = {
         **rates.numbers(run.lr, run.eta_crit),
@@ -552,7 +554,27 @@ def analyze(
         "fit_hi": hi,
     }
 
-    # (a) spectra
+    figures = {
+        "spectrum": _spectra(run, lo, hi, numbers),
+        "pc2_decay": _pc2(run, times, numbers),
+        "pc2_kernel": _pc2_shortfall(run, times, numbers),
+        "mode_rates": _mode_rates(run, times, numbers),
+    }
+    return numbers, figures
+
+
+def _gd_rates(run: Run) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """The subset's size n, its Gram eigenvalues (n·λ), and each mode's rate under gradient
+    descent and under gradient flow at the run's learning rate."""
+    n_sub = run.f2.size
+    gram = run.subset_values * n_sub
+    rate_gd = spectral.mode_rates(gram, lr=run.lr, m=n_sub, discrete=True)
+    rate_flow = spectral.mode_rates(gram, lr=run.lr, m=n_sub)
+    return n_sub, gram, rate_gd, rate_flow
+
+
+def _spectra(run: Run, lo: int, hi: int, numbers: dict[str, Any]) -> dict[str, Any]:
+    """(a) The digits' and the circle's spectra, their fitted exponents and the parity check."""
     digits = run.digits_values
     d_hi = min(hi, digits.size)
     slope, pref = spectral.power_law_fit(digits, index_range=(lo, d_hi))
@@ -618,11 +640,13 @@ def analyze(
         "parity_ratios": np.stack(list(parity.values())),
     }
 
-    # (b) Jacot Fig. 3: the component along f^(2) and the orthogonal rest
-    n_sub = run.f2.size
-    gram = run.subset_values * n_sub
-    rate_gd = spectral.mode_rates(gram, lr=lr, m=n_sub, discrete=True)
-    rate_flow = spectral.mode_rates(gram, lr=lr, m=n_sub)
+    return spectrum_fig
+
+
+def _pc2(run: Run, times: np.ndarray, numbers: dict[str, Any]) -> dict[str, Any]:
+    """(b) Jacot et al.'s Fig. 3: the component along f^(2) and the orthogonal rest."""
+    lr, widths = run.lr, run.widths
+    n_sub, gram, rate_gd, rate_flow = _gd_rates(run)
     along, orth = pc2_components(run.pc2_delta_f, run.f2)  # (W, S, T)
     measured = np.array([[fit_rate(times, a, rate_gd[1]) for a in per_w] for per_w in along])
     ratio = measured / rate_gd[1]  # (W, S)
@@ -688,8 +712,14 @@ def analyze(
         "rate_ratio": ratio,
     }
 
-    # Why the nets fall short of their own linearizations: (i) the kernel moving along
-    # f^(2), (ii) the discrete step (the repeat at slow_lr_fraction·η), (iii) the estimator.
+    return pc2_fig
+
+
+def _pc2_shortfall(run: Run, times: np.ndarray, numbers: dict[str, Any]) -> dict[str, Any]:
+    """Why the nets fall short of their own linearizations: (i) the kernel moving along
+    f^(2), (ii) the discrete step (the repeat at slow_lr_fraction·η), (iii) the estimator."""
+    lr, widths = run.lr, run.widths
+    n_sub, gram, rate_gd, rate_flow = _gd_rates(run)
     slow_lr = run.slow_lr_fraction * lr
     diag = {
         rate_name: _pc2_diagnosis(run, times, lr=rate_lr, gram2=gram[1], slow=is_slow)
@@ -758,7 +788,13 @@ def analyze(
             [[[r[k] for k in ("mean", "lo", "hi")] for r in per_rate] for per_rate in records]
         )  # (2 rates, W, 3)
 
-    # (c) per-mode rates of the widest net, K outputs at lr K·η: rate_k = −ln(1 − ηλ_k/n)
+    return kernel_fig
+
+
+def _mode_rates(run: Run, times: np.ndarray, numbers: dict[str, Any]) -> dict[str, Any]:
+    """(c) Per-mode rates of the widest net, K outputs at lr K·η: rate_k = −ln(1 − ηλ_k/n)."""
+    lr = run.lr
+    n_sub, gram, rate_gd, rate_flow = _gd_rates(run)
     vectors = run.subset_vectors
     n_modes = vectors.shape[1]
     coeffs = spectral.project_residuals(
@@ -803,7 +839,7 @@ def analyze(
             "mode_calibration_ratio": (mode_calib / pred).tolist(),
             "mode_calibration_bias": float(np.max(np.abs(mode_calib / pred - 1))),
             "calibration_bias": float(
-                max(np.max(np.abs(mode_calib / pred - 1)), abs(calib / rate_gd[1] - 1))
+                max(np.max(np.abs(mode_calib / pred - 1)), numbers["pc2_calibration_bias"])
             ),
         }
     )
@@ -814,12 +850,7 @@ def analyze(
         "measured": mode_measured,
         "theory": spectral.mode_decay(gram[:n_modes], times, lr=lr, m=n_sub, discrete=True),
     }
-    return numbers, {
-        "spectrum": spectrum_fig,
-        "pc2_decay": pc2_fig,
-        "pc2_kernel": kernel_fig,
-        "mode_rates": modes_fig,
-    }
+    return modes_fig
 
 
 # ----------------------------------------------------------------------------- figures

@@ -297,10 +297,11 @@ def _binned(index: np.ndarray, values: np.ndarray, n_bins: int) -> tuple[np.ndar
 
 
 def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
+    """Numbers and figure data: the learning curves against the theory at both ridges, the
+    exponents, the finite nets against the kernel, and the error mode by mode at one size."""
     (run,) = runs
     n, sizes = int(run.n), run.sizes.astype(np.float64)
-    eta, c2 = run.eta, run.c2
-    ridge = float(run.ridge)
+    eta, ridge = run.eta, float(run.ridge)
     numbers: dict[str, Any] = {
         "n_population": n,
         "sizes": run.sizes.tolist(),
@@ -314,6 +315,16 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
         "eta_max": float(eta[0]),
         "n_modes": int(eta.size),
     }
+    curves = _curves(run, sizes, numbers)
+    _exponents(run, spec, sizes, curves, numbers)
+    _nets(run, spec, curves, numbers)
+    return numbers, {"curves": curves, "modes": _modes(run, numbers)}
+
+
+def _curves(run: Run, sizes: np.ndarray, numbers: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The measured error (whole population and held-out points) against the theory, at
+    ridge 0 and at the configured ridge."""
+    n, eta, c2, ridge = int(run.n), run.eta, run.c2, float(run.ridge)
     curves: dict[str, np.ndarray] = {"sizes": sizes, "n": np.int64(n)}
     for name, lam in zip(RIDGES, (0.0, ridge), strict=True):
         th = learning_theory.theory_curve(eta, c2, run.sizes, lam)
@@ -349,7 +360,18 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
             for stat, v in _stats(arr).items():
                 curves[f"{part}_{name}_{stat}"] = v
 
-    # exponents: the measured curve (whole population, ridge 0) against the spectrum's
+    return curves
+
+
+def _exponents(
+    run: Run,
+    spec: Mapping[str, Any],
+    sizes: np.ndarray,
+    curves: dict[str, np.ndarray],
+    numbers: dict[str, Any],
+) -> None:
+    """The measured curve's exponent (whole population, ridge 0) against the spectrum's."""
+    eta, c2 = run.eta, run.c2
     lo, hi = (float(v) for v in spec["fit_sizes"])
     sel = (sizes >= lo) & (sizes <= hi)
     fit = learning_theory.power_law_exponent(eta, c2, *spec["spectrum_fit"])
@@ -389,7 +411,11 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
         )
     curves["fit"] = np.array([lo, hi, fit["exponent"]])
 
-    # finite nets against the kernel after the same steps
+
+def _nets(
+    run: Run, spec: Mapping[str, Any], curves: dict[str, np.ndarray], numbers: dict[str, Any]
+) -> None:
+    """The finite nets against the kernel after the same steps."""
     widths = run.widths.astype(np.float64)
     numbers.update(
         {
@@ -439,7 +465,10 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
     else:
         numbers.update({"slope_net_gap": None, "slope_net_dist": None})
 
-    # the mode-by-mode decomposition at one size
+
+def _modes(run: Run, numbers: dict[str, Any]) -> dict[str, Any]:
+    """The error mode by mode at one training-set size, theory against measurement."""
+    eta, c2 = run.eta, run.c2
     mode_size = int(run.mode_size)
     th = learning_theory.theory(eta, c2, mode_size, 0.0)
     index = np.arange(1, eta.size + 1)
@@ -474,4 +503,4 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
         "cum_theory": cum_th,
         "cum_measured": cum_meas,
     }
-    return numbers, {"curves": curves, "modes": modes}
+    return modes

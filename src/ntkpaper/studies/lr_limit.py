@@ -435,6 +435,8 @@ def lazy_width_series(run: Run, spec: Mapping[str, Any]) -> tuple[np.ndarray, np
 def analyze(
     runs: Sequence[Run], *, spec: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Numbers and figure data of E9. Over 80 lines by design: the phase of every run,
+    computed at its top, decides every number and every figure array."""
     (run,) = runs  # one run file: this kind is not sharded
     ratios, lam0 = run.ratios, run.lam_init
     net_conv, net_div = outcome(run.net.loss)

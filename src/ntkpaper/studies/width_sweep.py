@@ -166,7 +166,10 @@ def stop_at_convergence(cps: np.ndarray):
 
 def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> Run:
     """Train one width's ensemble, standard and centred, each until converged, and evaluate
-    its linearization. The workflow runs one job per width (``spec["widths"]`` narrowed)."""
+    its linearization. The workflow runs one job per width (``spec["widths"]`` narrowed).
+
+    Over 80 lines by design: the standard and the centred training share θ_0, each net's full
+    empirical kernel and the recording grid, which the exact linearization reuses."""
     (width,) = spec["widths"]
     n = subset(spec, data)
     x, y = np.asarray(data["x_train"][:n]), np.asarray(data["y_train"][:n])
@@ -338,7 +341,8 @@ def analyze(
     data: Mapping[str, np.ndarray],
     kernels: Mapping[str, np.ndarray],
 ) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
-    """Numbers (JSON) and figure data (one dict of arrays per figure) from one run per width."""
+    """Numbers (JSON) and figure data (one dict of arrays per figure) from one run per width:
+    the training itself, then E1, E2 and E6 (each helper adds its numbers)."""
     runs = sorted(runs, key=lambda r: r.width)
     widths = np.array([r.width for r in runs])
     steps = max((r.record_steps for r in runs), key=len)  # the longest training's grid
@@ -367,7 +371,17 @@ def analyze(
     for key in ("steps_net", "steps_centred", "eta_crit_ratio_median"):
         numbers[f"{key}_narrowest"], numbers[f"{key}_widest"] = numbers[key][0], numbers[key][-1]
 
-    # Convergence: every net, standard and centred, against the stated criterion
+    _convergence_numbers(runs, numbers)
+    lazy_fig = _lazy(runs, widths, steps, numbers)
+    lin_fig, net_loss, lin_loss = _linearization(runs, widths, steps, numbers)
+    for key in [k for k in numbers if k.startswith("local_slopes_")] + ["sup_time_f_minus_g"]:
+        numbers[f"{key}_narrowest"], numbers[f"{key}_widest"] = numbers[key][0], numbers[key][-1]
+    gen_fig = _generalization(runs, widths, spec, data, kernels, numbers, net_loss, lin_loss)
+    return numbers, {"lazy": lazy_fig, "linearization": lin_fig, "generalization": gen_fig}
+
+
+def _convergence_numbers(runs: Sequence[Run], numbers: dict[str, Any]) -> None:
+    """Every net, standard and centred, against the stated convergence criterion."""
     ok = np.stack([np.concatenate([converged(r.net), converged(r.cen)]) for r in runs])
     numbers["converged_fraction"] = float(ok.mean())
     numbers["converged_fraction_per_width"] = ok.mean(1).tolist()
@@ -381,7 +395,11 @@ def analyze(
             growth.append(d[-1] / d[half[0]] - 1 if len(half) else np.full(d.shape[1], np.nan))
     numbers["dist_growth_second_half_max_percent"] = float(100 * np.nanmax(growth))
 
-    # E1: change per layer type at T (converged), (n_widths, n_seeds)
+
+def _lazy(
+    runs: Sequence[Run], widths: np.ndarray, steps: np.ndarray, numbers: dict[str, Any]
+) -> dict[str, np.ndarray]:
+    """E1: the change per layer type at T (converged), (n_widths, n_seeds), and its rates."""
     changes = [layer_type_change(r.net) for r in runs]
     lazy_fig: dict[str, np.ndarray] = {"widths": widths, "steps": steps}
     for name in changes[0]:
@@ -394,7 +412,14 @@ def analyze(
             fits.local_slopes(widths, final), "slope"
         )
 
-    # E2: network vs its linearization, sup over the recorded times (Lee et al.'s sup_t)
+    return lazy_fig
+
+
+def _linearization(
+    runs: Sequence[Run], widths: np.ndarray, steps: np.ndarray, numbers: dict[str, Any]
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """E2: each network against its linearization, the sup over the recorded times (Lee et
+    al.'s sup_t), and both test losses at convergence, (n_widths, n_seeds) each."""
     sup_gap = np.stack([np.nanmax(r.rmse_f_g, axis=0) for r in runs])  # (W, S)
     final_gap = np.stack([r.rmse_f_g[-1] for r in runs])
     numbers["slope_f_minus_g"] = fits.asymptotic_rate(widths, sup_gap)
@@ -405,8 +430,6 @@ def analyze(
     numbers["sup_time_f_minus_g"] = [
         int(np.median(r.record_steps[np.nanargmax(r.rmse_f_g, axis=0)])) for r in runs
     ]
-    for key in [k for k in numbers if k.startswith("local_slopes_")] + ["sup_time_f_minus_g"]:
-        numbers[f"{key}_narrowest"], numbers[f"{key}_widest"] = numbers[key][0], numbers[key][-1]
     net_loss = np.stack([r.net.test_loss[-1] for r in runs])
     lin_loss = np.stack([r.lin.test_loss[-1] for r in runs])
     numbers["net_test_loss"] = np.nanmean(net_loss, axis=1).tolist()
@@ -429,7 +452,24 @@ def analyze(
         "rate_f_minus_g": fits.as_array(numbers["slope_f_minus_g"]),
     }
 
-    # E6: finite nets against the NTK Gaussian of neural-tangents at t = ∞ (nets converged)
+    return lin_fig, net_loss, lin_loss
+
+
+def _generalization(
+    runs: Sequence[Run],
+    widths: np.ndarray,
+    spec: Mapping[str, Any],
+    data: Mapping[str, np.ndarray],
+    kernels: Mapping[str, np.ndarray],
+    numbers: dict[str, Any],
+    net_loss: np.ndarray,
+    lin_loss: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """E6: the finite nets against the NTK Gaussian of neural-tangents at t = ∞ (converged).
+
+    Over 80 lines by design: the NTK Gaussian's moments, computed once at its top, are what
+    every gap and accuracy is measured against."""
+    n = runs[0].n_train
     x, y = np.asarray(data["x_train"][:n]), np.asarray(data["y_train"][:n])
     x_test, y_test, labels = data["x_test"], data["y_test"], data["labels_test"]
     mspec = model_spec(spec["model"], width=1, out_dim=1)
@@ -460,6 +500,58 @@ def analyze(
     numbers["nngp_test_loss_inf"] = float(
         predict.expected_test_mse(nngp["mean"], nngp["cov"], y_test)[0]
     )
+    net_f, cen_f, cen_loss, gap_fig = _gaps(
+        runs, y_test, bias_loss, variance_loss, net_loss, numbers
+    )
+    net_acc = predict.accuracy(net_f, labels)  # (W, S)
+    cen_acc = predict.accuracy(cen_f, labels)
+    lin_acc = np.stack([predict.accuracy(r.lin.f_test_final, labels) for r in runs])
+    ens_acc = predict.accuracy(net_f.mean(1), labels)
+    ntk_acc = float(predict.accuracy(mean, labels))
+    numbers.update(
+        {
+            "ntk_mean_accuracy_inf": ntk_acc,
+            "nngp_mean_accuracy_inf": float(predict.accuracy(nngp["mean"][0], labels)),
+            "net_accuracy": np.nanmean(net_acc, axis=1).tolist(),
+            "net_accuracy_widest": float(np.nanmean(net_acc[-1])),
+            "centred_accuracy": np.nanmean(cen_acc, axis=1).tolist(),
+            "centred_accuracy_widest": float(np.nanmean(cen_acc[-1])),
+            "net_ensemble_accuracy": ens_acc.tolist(),
+            "net_ensemble_accuracy_widest": float(ens_acc[-1]),
+            "net_test_loss_widest": float(np.nanmean(net_loss[-1])),
+            "centred_test_loss_widest": float(np.nanmean(cen_loss[-1])),
+            "diverged_runs": int(sum(r.net.diverged.sum() + r.cen.diverged.sum() for r in runs)),
+        }
+    )
+    gen_fig = {
+        "widths": widths,
+        "net_test_loss": net_loss,
+        "lin_test_loss": lin_loss,
+        "centred_test_loss": cen_loss,
+        "net_accuracy": net_acc,
+        "lin_accuracy": lin_acc,
+        "centred_accuracy": cen_acc,
+        # the NTK Gaussian's expected test loss, and that of its mean (the centred limit)
+        "ntk_test_loss": np.array([bias_loss + variance_loss, bias_loss]),
+        "nngp_test_loss": np.array([numbers["nngp_test_loss_inf"]]),
+        "ntk_accuracy": np.array([ntk_acc]),
+        "net_ensemble_accuracy": ens_acc,
+        **gap_fig,
+    }
+    return gen_fig
+
+
+def _gaps(
+    runs: Sequence[Run],
+    y_test: np.ndarray,
+    bias_loss: float,
+    variance_loss: float,
+    net_loss: np.ndarray,
+    numbers: dict[str, Any],
+):
+    """E6's gaps to the NTK Gaussian at t = ∞: of each net, each centred net and the ensemble
+    of the seeds, with their intervals; returns the nets' outputs, the centred losses and the
+    figure's gap arrays."""
     net_f = np.stack([r.net.f_test_final for r in runs])  # (W, S, n*, K)
     cen_f = np.stack([r.cen.f_test_final for r in runs])
     cen_loss = _loss(cen_f, y_test)  # (W, S)
@@ -499,39 +591,4 @@ def analyze(
         numbers[f"gap_{name}_smallest"] = numbers[f"gap_{name}"][0]
         numbers[f"rel_gap_{name}_widest"] = numbers[f"rel_gap_{name}"][-1]
 
-    net_acc = predict.accuracy(net_f, labels)  # (W, S)
-    cen_acc = predict.accuracy(cen_f, labels)
-    lin_acc = np.stack([predict.accuracy(r.lin.f_test_final, labels) for r in runs])
-    ens_acc = predict.accuracy(net_f.mean(1), labels)
-    ntk_acc = float(predict.accuracy(mean, labels))
-    numbers.update(
-        {
-            "ntk_mean_accuracy_inf": ntk_acc,
-            "nngp_mean_accuracy_inf": float(predict.accuracy(nngp["mean"][0], labels)),
-            "net_accuracy": np.nanmean(net_acc, axis=1).tolist(),
-            "net_accuracy_widest": float(np.nanmean(net_acc[-1])),
-            "centred_accuracy": np.nanmean(cen_acc, axis=1).tolist(),
-            "centred_accuracy_widest": float(np.nanmean(cen_acc[-1])),
-            "net_ensemble_accuracy": ens_acc.tolist(),
-            "net_ensemble_accuracy_widest": float(ens_acc[-1]),
-            "net_test_loss_widest": float(np.nanmean(net_loss[-1])),
-            "centred_test_loss_widest": float(np.nanmean(cen_loss[-1])),
-            "diverged_runs": int(sum(r.net.diverged.sum() + r.cen.diverged.sum() for r in runs)),
-        }
-    )
-    gen_fig = {
-        "widths": widths,
-        "net_test_loss": net_loss,
-        "lin_test_loss": lin_loss,
-        "centred_test_loss": cen_loss,
-        "net_accuracy": net_acc,
-        "lin_accuracy": lin_acc,
-        "centred_accuracy": cen_acc,
-        # the NTK Gaussian's expected test loss, and that of its mean (the centred limit)
-        "ntk_test_loss": np.array([bias_loss + variance_loss, bias_loss]),
-        "nngp_test_loss": np.array([numbers["nngp_test_loss_inf"]]),
-        "ntk_accuracy": np.array([ntk_acc]),
-        "net_ensemble_accuracy": ens_acc,
-        **gap_fig,
-    }
-    return numbers, {"lazy": lazy_fig, "linearization": lin_fig, "generalization": gen_fig}
+    return net_f, cen_f, cen_loss, gap_fig
