@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 # The tests' programs are tiny, and compiling them is most of the suite's CPU: as in
@@ -37,6 +38,15 @@ def copy_repo(dest: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, target)
     return dest
+
+
+def relative_error(actual, expected, *, ord=None) -> float:
+    """‖actual − expected‖ / ‖expected‖ in float64: Frobenius (``ord=None``) or the largest
+    entry of each (``ord=np.inf``). The one relative error every test uses."""
+    a, e = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
+    if ord == np.inf:
+        return float(np.max(np.abs(a - e)) / np.max(np.abs(e)))
+    return float(np.linalg.norm(a - e) / np.linalg.norm(e))
 
 
 def through_npz(arrays: dict, path: Path) -> dict:

@@ -14,6 +14,8 @@ from ntkpaper import models
 from ntkpaper.empirical import empirical_ntk
 from ntkpaper.models import MLPSpec
 
+from .conftest import relative_error
+
 ACTIVATIONS = ["relu", "erf", "tanh"]
 PARAMETERIZATIONS = ["ntk", "standard"]
 
@@ -204,8 +206,7 @@ def _relative_error_times_sqrt_width(
     x = _circle_inputs()
     analytic = models.stax_network(kernel_spec)[2](x, None, "ntk")
     empirical = empirical_ntk(net_spec, params, x).astype(jnp.float64)
-    error = jnp.linalg.norm(empirical - analytic) / jnp.linalg.norm(analytic)
-    return float(error) * math.sqrt(WIDTH)
+    return relative_error(empirical, analytic) * math.sqrt(WIDTH)
 
 
 @pytest.mark.parametrize("parameterization", PARAMETERIZATIONS)

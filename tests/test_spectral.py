@@ -11,11 +11,9 @@ import scipy.linalg
 from ntkpaper import rates, spectral
 from ntkpaper._compat import nt, stax
 
+from .conftest import relative_error
+
 N_TRAIN, N_TEST, IN_DIM = 60, 25, 4
-
-
-def _relative_error(actual: np.ndarray, expected: np.ndarray) -> float:
-    return float(np.max(np.abs(np.asarray(actual) - expected)) / np.max(np.abs(expected)))
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +51,7 @@ def test_eigendecompose_normalization_order_and_reconstruction(relu_ntk):
     np.testing.assert_allclose(eig.gram_values, N_TRAIN * eig.values)
     np.testing.assert_allclose(eig.vectors.T @ eig.vectors, np.eye(N_TRAIN), atol=1e-12)
     reconstructed = eig.vectors @ np.diag(eig.gram_values) @ eig.vectors.T
-    assert _relative_error(reconstructed, k) < 1e-12
+    assert relative_error(reconstructed, k, ord=np.inf) < 1e-12
     peaks = eig.vectors[np.argmax(np.abs(eig.vectors), axis=0), np.arange(N_TRAIN)]
     assert np.all(peaks > 0)
     assert eig.values[-1] > 0  # the NTK Gram matrix of distinct inputs is positive definite
@@ -109,8 +107,8 @@ def test_gradient_flow_matches_neural_tangents(relu_ntk, out_dim, diag_reg):
     train = dynamics.predict_train(times, f0_train)
     test = dynamics.predict_test(times, f0_train, f0_test)
     assert train.shape == train_nt.shape and test.shape == test_nt.shape
-    assert _relative_error(train, train_nt) < 1e-8
-    assert _relative_error(test, test_nt) < 1e-8
+    assert relative_error(train, train_nt, ord=np.inf) < 1e-8
+    assert relative_error(test, test_nt, ord=np.inf) < 1e-8
     np.testing.assert_allclose(train[0], f0_train, atol=1e-12)
     np.testing.assert_allclose(test[0], f0_test, atol=1e-12)
     # Scalar time: no leading axis, as in neural-tangents.
@@ -146,8 +144,11 @@ def test_discrete_closed_form_matches_stepping(relu_ntk, out_dim, step_fraction,
         k, y, lr=lr, k_test_train=k_test, diag_reg=diag_reg, discrete=True
     )
     times = np.arange(steps + 1)
-    assert _relative_error(dynamics.predict_train(times, f0_train), train_ref) < 1e-10
-    assert _relative_error(dynamics.predict_test(times, f0_train, f0_test), test_ref) < 1e-10
+    assert relative_error(dynamics.predict_train(times, f0_train), train_ref, ord=np.inf) < 1e-10
+    assert (
+        relative_error(dynamics.predict_test(times, f0_train, f0_test), test_ref, ord=np.inf)
+        < 1e-10
+    )
     if step_fraction > 1:
         with pytest.raises(ValueError, match="integers"):
             dynamics.predict_train(np.array([0.5]), f0_train)

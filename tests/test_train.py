@@ -19,6 +19,8 @@ from ntkpaper import rates
 from ntkpaper import train as tr
 from ntkpaper._compat import nt, stax
 
+from .conftest import relative_error
+
 N_TRAIN, N_TEST, D_IN, OUT_DIM, WIDTH, N_SEEDS = 12, 5, 4, 2, 64, 3
 M = N_TRAIN * OUT_DIM  # y.size: the loss normalization
 
@@ -71,10 +73,6 @@ def empirical_critical_lrs(params, x_train) -> np.ndarray:
             for s in range(tr.ensemble_size(params))
         ]
     )
-
-
-def rel_err(a, b) -> float:
-    return float(np.linalg.norm(np.asarray(a) - np.asarray(b)) / np.linalg.norm(np.asarray(b)))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -167,8 +165,8 @@ def test_linearized_gd_equals_discrete_closed_form():
             expected_test = f0_test + (theta_test @ np.linalg.solve(theta, moved)).reshape(
                 f0_test.shape
             )
-            assert rel_err(rec.f_train[j, s], expected_train) < 1e-6
-            assert rel_err(rec.f_test[j, s], expected_test) < 1e-6
+            assert relative_error(rec.f_train[j, s], expected_train) < 1e-6
+            assert relative_error(rec.f_test[j, s], expected_test) < 1e-6
             loss = 0.5 * np.mean((expected_train - y_train) ** 2)
             assert rec.train_loss[j, s] == pytest.approx(loss, rel=1e-6)
 
