@@ -2,8 +2,8 @@
 #   snakemake --cores 8                                        # full grid → results/paper/ntk.pdf
 #   snakemake --cores 8 --configfile experiments/quick.yaml    # same DAG, tiny grid
 #   snakemake --cores 8 results/figures/width_sweep/digits_relu/lazy.pdf   # one figure
-# The stages live in experiments/rules/*.smk; each rule calls one thin script in
-# experiments/scripts/ whose logic is in src/ntkpaper.
+# The stages live in workflow/rules/*.smk; each rule calls one thin script in
+# workflow/scripts/ whose logic is in src/ntkpaper.
 
 from snakemake.utils import min_version
 
@@ -13,15 +13,15 @@ min_version("9.0")  # the pinned 9.x: report(), script directives and resources 
 configfile: "experiments/config.yaml"
 
 
-report: "experiments/report/workflow.rst"
+report: "workflow/report/workflow.rst"
 
 
-include: "experiments/rules/common.smk"
-include: "experiments/rules/data.smk"
-include: "experiments/rules/infinite.smk"
-include: "experiments/rules/studies.smk"
-include: "experiments/rules/figures.smk"
-include: "experiments/rules/report.smk"
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/infinite.smk"
+include: "workflow/rules/studies.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
 
 
 # Light jobs (seconds each) run where Snakemake runs, not as cluster jobs of their own.

@@ -22,7 +22,7 @@ MATPLOTLIB = re.compile(r"^\s*(import|from) matplotlib\b", re.M)
 
 
 def closure(script: str, *modules: str) -> set[str]:
-    return set(workflow.code_inputs(f"experiments/scripts/{script}", *modules))
+    return set(workflow.code_inputs(f"workflow/scripts/{script}", *modules))
 
 
 def test_closure_follows_imports_transitively():
@@ -55,7 +55,7 @@ def test_relative_imports_are_followed(tmp_path):
 
 
 def test_rules_list_no_library_file_by_hand():
-    for smk in (ROOT / "experiments/rules").glob("*.smk"):
+    for smk in (ROOT / "workflow/rules").glob("*.smk"):
         assert "src/ntkpaper" not in smk.read_text(), smk.name
 
 

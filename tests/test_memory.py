@@ -108,7 +108,7 @@ def circle(tmp_path_factory):
     params = folder / "data.yaml"
     params.write_text(yaml.safe_dump({"name": "circle", "seed": 0, "spec": {
         "source": "circle", "n_train": 8, "n_test": 4, "label_noise": 0}}))  # fmt: skip
-    subprocess.run([sys.executable, str(ROOT / "experiments/scripts/prepare_data.py"),
+    subprocess.run([sys.executable, str(ROOT / "workflow/scripts/prepare_data.py"),
                     "--params", str(params), "--output", f"data={folder / 'circle.npz'}",
                     f"numbers={folder / 'circle.json'}"],
                    check=True, capture_output=True)  # fmt: skip
@@ -126,7 +126,7 @@ def peak_mb(folder, kind, spec) -> float:
         "capture_output=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )  # a fresh parent per job: RUSAGE_CHILDREN is the maximum over all children so far
     out = subprocess.run([sys.executable, "-c", code, sys.executable,
-                          str(ROOT / "experiments/scripts/run_study.py"), "--params", str(params),
+                          str(ROOT / "workflow/scripts/run_study.py"), "--params", str(params),
                           "--input", f"data={folder / 'circle.npz'}",
                           "--output", f"run={folder / 'run.npz'}"],
                          check=True, capture_output=True, text=True, timeout=300)  # fmt: skip

@@ -1,9 +1,9 @@
 """Run a workflow script from Snakemake (`script:`) or by hand from the command line.
 
-Each script in experiments/scripts defines ``main(inputs, outputs, params)`` and ends with
+Each script in workflow/scripts defines ``main(inputs, outputs, params)`` and ends with
 ``ntkpaper.cli.run(main)``. Under Snakemake the three mappings come from the rule; by hand:
 
-    python experiments/scripts/prepare_data.py --input ... --output data=/tmp/d.npz \
+    python workflow/scripts/prepare_data.py --input ... --output data=/tmp/d.npz \
         --params params.yaml
 
 where ``--input``/``--output`` take ``name=path`` pairs and ``--params`` a YAML/JSON file.

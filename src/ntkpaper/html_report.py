@@ -5,7 +5,7 @@ beside them: each figure's caption as the paper prints it (numbers and verdicts 
 the paper's own macro files, results/paper/numbers.tex and verdicts.tex, so the report and
 the PDF say the same), the claims about the figure's instance with their outcomes, and a
 summary page (the outcome counts, the scorecard, the stage costs). Each figure's caption
-template (experiments/report/figure.rst) includes the file written here for that figure;
+template (workflow/report/figure.rst) includes the file written here for that figure;
 the figures are grouped by the paper section that shows them, in the paper's order.
 
 JAX-free and matplotlib-free: the Snakefile imports it to name each figure's category.

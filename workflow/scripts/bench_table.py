@@ -1,7 +1,7 @@
 """The benchmark table (E11) from `make bench`'s results/bench/table.json, or a note saying
 how to produce it when the benchmarks have not been run.
 
-    python experiments/scripts/bench_table.py --input table=results/bench/table.json \
+    python workflow/scripts/bench_table.py --input table=results/bench/table.json \
         --output tex=/tmp/bench_table.tex
 """
 

@@ -1,6 +1,6 @@
 """Prepare one configured data set: seeded split, standardized inputs, targets.
 
-    python experiments/scripts/prepare_data.py --params p.yaml \
+    python workflow/scripts/prepare_data.py --params p.yaml \
         --output data=results/data/digits.npz numbers=results/numbers/datasets/digits.json
 with p.yaml holding ``name``, ``seed`` and ``spec`` (a `datasets:` entry of the config).
 """

@@ -1,6 +1,6 @@
 """NTK and NNGP (train×train, test×train, test×test, float64) of one data set × architecture.
 
-    python experiments/scripts/analytic_kernels.py --params p.yaml \
+    python workflow/scripts/analytic_kernels.py --params p.yaml \
         --input data=results/data/digits.npz --output kernels=/tmp/k.npz
 with p.yaml holding ``model`` (a config `model:` block).
 """

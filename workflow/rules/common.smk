@@ -64,7 +64,7 @@ def code(script, *modules):
     """A rule's script and the ntkpaper files it runs, derived from its imports (followed
     transitively; `modules` are the ones it imports by name at run time), so editing a file
     reruns exactly the rules that run it."""
-    script = f"experiments/scripts/{script}"
+    script = f"workflow/scripts/{script}"
     return [script, *code_inputs(script, *modules)]
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the paper with latexmk in a scratch folder, then move the PDF into place atomically.
-#   bash experiments/scripts/latex.sh paper/ntk.tex results/paper/ntk.pdf
+#   bash workflow/scripts/latex.sh paper/ntk.tex results/paper/ntk.pdf
 set -euo pipefail
 tex=$1 out=$2
 build=$(dirname "$out")/build

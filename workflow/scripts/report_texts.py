@@ -1,7 +1,7 @@
 """The HTML report's texts (ntkpaper.html_report): each figure's caption as the paper prints
 it with its instance's claims, and the summary page (scorecard, stage costs).
 
-    python experiments/scripts/report_texts.py --params p.yaml --input paper=paper/ntk.tex \
+    python workflow/scripts/report_texts.py --params p.yaml --input paper=paper/ntk.tex \
         numbers=results/paper/numbers.tex verdicts=results/paper/verdicts.tex \
         claims=results/claims.json --output texts=results/report/texts
 """

@@ -1,6 +1,6 @@
 """Turn every numbers file into LaTeX macros: \\N{kind.instance.key} in the paper.
 
-    python experiments/scripts/make_macros.py --input numbers=a.json,b.json \
+    python workflow/scripts/make_macros.py --input numbers=a.json,b.json \
         --output tex=results/paper/numbers.tex
 """
 

@@ -3,7 +3,7 @@ for one instance's target, results/instances/<kind>/<name>.json alone).
 
 Writes {"counts": outcomes per category, "claims": one result per claim and instance}.
 
-    python experiments/scripts/evaluate_claims.py --input claims=experiments/claims.yaml \
+    python workflow/scripts/evaluate_claims.py --input claims=experiments/claims.yaml \
         numbers=a.json,b.json --output claims=claims.json scorecard=scorecard.tex
 """
 

@@ -1,7 +1,7 @@
 """Draw one figure from the data file beside it (ntkpaper.figures.<kind>.plot_<figure>);
 imports matplotlib and numpy, never JAX.
 
-    python experiments/scripts/plot.py --params p.yaml \
+    python workflow/scripts/plot.py --params p.yaml \
         --input data=results/figures/width_sweep/digits_relu/lazy.npz --output pdf=/tmp/lazy.pdf
 with p.yaml holding ``kind: width_sweep`` and ``figure: lazy``.
 """

@@ -1,7 +1,7 @@
 """The stage-cost table: wall time, CPU time and peak memory of every job so far, read from
 Snakemake's benchmark files (the `glob` param, e.g. results/benchmarks/*/*.tsv).
 
-    python experiments/scripts/stage_costs.py --params p.yaml --output tex=/tmp/stage_costs.tex
+    python workflow/scripts/stage_costs.py --params p.yaml --output tex=/tmp/stage_costs.tex
 """
 
 import glob

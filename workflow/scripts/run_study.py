@@ -1,7 +1,7 @@
 """Run one study instance's computation, or one shard of it (ntkpaper.studies.<kind>.run),
 and save the kind's ``Run`` record it returns (``Run.to_npz``; ntkpaper.records).
 
-    python experiments/scripts/run_study.py --params p.yaml \
+    python workflow/scripts/run_study.py --params p.yaml \
         --input data=results/data/digits.npz --output run=/tmp/run.npz
 with p.yaml holding ``kind``, ``spec`` (the instance's config entry, narrowed to the shard),
 ``seed`` and ``run_id``; ``kernels=...`` joins the inputs for kinds that read them.

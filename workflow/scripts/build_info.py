@@ -1,6 +1,6 @@
 """Write the macros that print the git commit and config on the PDF's first page.
 
-python experiments/scripts/build_info.py --params p.yaml --output tex=buildinfo.tex
+python workflow/scripts/build_info.py --params p.yaml --output tex=buildinfo.tex
 """
 
 import hashlib

@@ -2,7 +2,7 @@
 run files (one per shard, each read as the kind's ``Run`` record) and, for kinds that read
 them, its data and kernels.
 
-    python experiments/scripts/analyze_study.py --params p.yaml \
+    python workflow/scripts/analyze_study.py --params p.yaml \
         --input runs=/tmp/run.npz --output numbers=/tmp/n.json lr_limit=/tmp/lr_limit.npz
 with p.yaml holding ``kind`` and ``spec`` (the instance's config entry).
 """

@@ -144,7 +144,7 @@ rule paper:
     resources:
         mem_mb=1000,
     shell:
-        "bash experiments/scripts/latex.sh {input.tex} {output.pdf} > {log} 2>&1"
+        "bash workflow/scripts/latex.sh {input.tex} {output.pdf} > {log} 2>&1"
 
 
 rule instance:
