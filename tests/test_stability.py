@@ -10,7 +10,7 @@ import numpy as np
 import optax
 import pytest
 
-from ntkpaper import keys, rates, stability, train
+from ntkpaper import empirical, keys, rates, stability, train
 from ntkpaper._compat import nt
 from ntkpaper.empirical import empirical_ntk
 from ntkpaper.models import MLPSpec, init_ensemble, init_params, make_apply
@@ -25,7 +25,7 @@ def test_full_ntk_is_neural_tangents_kernel_on_every_output_pair(depth, paramete
     x = jax.random.normal(keys.run_key(3), (7, 4))
     theirs = nt.empirical_ntk_fn(make_apply(spec), trace_axes=(), vmap_axes=0)(x, None, params)
     theirs = np.asarray(theirs).transpose(0, 2, 1, 3).reshape(21, 21)  # (x, k) example-major
-    ours = np.asarray(stability.full_ntk(spec, params, x))
+    ours = np.asarray(empirical.full_ntk(spec, params, x))
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12 * np.abs(theirs).max())
     # Its trace over outputs is the kernel the rest of the paper uses.
     traced = ours.reshape(7, 3, 7, 3).trace(axis1=1, axis2=3) / 3
@@ -36,11 +36,11 @@ def test_a_batch_block_is_the_kernel_of_the_batch():
     spec = MLPSpec(width=8, depth=3, out_dim=2)
     params = init_params(spec, key=keys.run_key(4), in_dim=3, dtype=jnp.float64)
     x = jax.random.normal(keys.run_key(5), (6, 3))
-    full = np.asarray(stability.full_ntk(spec, params, x))
+    full = np.asarray(empirical.full_ntk(spec, params, x))
     batch = np.array([4, 1, 3])
     rows = stability.batch_rows(batch[None], 2)[0]
     np.testing.assert_allclose(
-        full[np.ix_(rows, rows)], stability.full_ntk(spec, params, x[batch]), rtol=1e-12
+        full[np.ix_(rows, rows)], empirical.full_ntk(spec, params, x[batch]), rtol=1e-12
     )
 
 
@@ -50,7 +50,7 @@ def tiny_net():
     params = init_ensemble(spec, key=keys.run_key(6), in_dim=5, n_seeds=1, dtype=jnp.float64)
     x = np.asarray(jax.random.normal(keys.run_key(7), (10, 5)))
     y = np.asarray(jax.random.normal(keys.run_key(8), (10, 2)))
-    kernel = stability.ensemble_full_ntk(spec, params, x)[0]
+    kernel = empirical.ensemble_full_ntk(spec, params, x)[0]
     return spec, params, x, y, kernel
 
 

@@ -17,7 +17,18 @@ import numpy as np
 import pytest
 import yaml
 
-from ntkpaper import claims, config, data, fits, infinite, io, keys, rates, stability, workflow
+from ntkpaper import (
+    claims,
+    config,
+    data,
+    empirical,
+    fits,
+    infinite,
+    io,
+    keys,
+    rates,
+    workflow,
+)
 from ntkpaper.models import MLPSpec, init_ensemble, make_apply, model_spec
 from ntkpaper.studies import lr_limit, width_sweep
 
@@ -338,7 +349,7 @@ def test_gd_losses_of_the_linearized_model_follow_the_kernel_exactly():
     params = init_ensemble(spec, key=keys.run_key(1), in_dim=4, n_seeds=2, dtype=jnp.float32)
     x = np.asarray(jax.random.normal(keys.run_key(2), (6, 4)))
     y = np.asarray(jax.random.normal(keys.run_key(3), (6, 2)))
-    kernels = stability.ensemble_full_ntk(spec, params, x)
+    kernels = empirical.ensemble_full_ntk(spec, params, x)
     eta = np.array([0.5, 1.3]) * rates.critical_rate(kernels, y.size)  # converges, diverges
     steps = lr_limit.CHUNK + 7
     top = np.linalg.eigh(kernels)[1][:, :, -1]  # (seeds, n·K), example-major

@@ -44,6 +44,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from ntkpaper._compat import nt
@@ -382,3 +383,55 @@ def nt_full_empirical_ntk(spec: MLPSpec, params: Params, x1: jax.Array, x2: jax.
     params = jax.tree.map(jnp.asarray, params)
     x1, x2 = jnp.asarray(x1).astype(dtype), jnp.asarray(x2).astype(dtype)
     return _nt_full_kernel_fn(spec)(x1, x2, params)
+
+
+# ----------------------------------------------------------------------------- full NTK
+# ``full_ntk`` is exact and never forms a Jacobian: for the paper's MLP the gradient of output
+# k with respect to layer l's weights is s_l·a_l ⊗ δ^k_{l+1} (notation above), so
+#
+#     Θ[(x, k), (x', k')] = Σ_l ⟨δ^k_{l+1}(x), δ^{k'}_{l+1}(x')⟩ · g_l(x, x'),
+#
+# with δ^k_L = e_k (the output layer contributes g_{L-1}(x, x')·[k = k']) and g_l the layer's
+# input Gram (``_layer_grams``). Indices are example-major, (x, k) → x·K + k, the
+# order of ``Y.reshape(-1)``.
+
+
+def _input_gram(spec: MLPSpec, a: jax.Array) -> jax.Array:
+    """g_l for feature-major layer inputs a (n_l, n): the Gram of ∂h/∂(W_l, b_l) per unit."""
+    gram = dot(a, a, 0, 0)
+    if spec.parameterization == "ntk":
+        return (spec.W_std**2 / a.shape[0]) * gram + spec.b_std**2
+    return gram + 1.0
+
+
+@functools.partial(jax.jit, static_argnames="spec")
+def full_ntk(spec: MLPSpec, params: Params, x: jax.Array) -> jax.Array:
+    """The full empirical NTK on x: (n·K, n·K), example-major (see the comment above)."""
+    kernels, biases = layers(params)
+    x = jnp.asarray(x).astype(params_dtype(params))
+    scales = weight_scales(spec, kernels)
+    n, n_out, depth = x.shape[0], spec.out_dim, spec.depth
+    inputs, slopes = hidden_forward(spec, kernels, biases, x)
+
+    def expand(g: jax.Array) -> jax.Array:  # g(x, x') on every output pair (k, k')
+        return jnp.repeat(jnp.repeat(g, n_out, axis=0), n_out, axis=1)
+
+    theta = jnp.kron(_input_gram(spec, inputs[depth - 1]), jnp.eye(n_out, dtype=x.dtype))
+    if depth >= 2:
+        # δ_{L-1} for every output at once, (units, n, K): σ'(h_{L-1}) ⊙ s·W_{L-1}[:, k].
+        delta = slopes[depth - 2][:, :, None] * (scales[depth - 1] * kernels[depth - 1])[:, None]
+        for layer in range(depth - 2, -1, -1):
+            flat = delta.reshape(delta.shape[0], n * n_out)
+            theta = theta + dot(flat, flat, 0, 0) * expand(_input_gram(spec, inputs[layer]))
+            if layer:  # δ_layer = s·(W_layer δ_{layer+1}) ⊙ σ'(h_layer)
+                back = dot(kernels[layer], flat, 1, 0).reshape(-1, n, n_out)
+                delta = scales[layer] * back * slopes[layer - 1][:, :, None]
+    return 0.5 * (theta + theta.T)
+
+
+def ensemble_full_ntk(spec: MLPSpec, params: Params, x: jax.Array) -> np.ndarray:
+    """``full_ntk`` of every member of params stacked on a leading axis, float64 numpy
+    (members one after another: each kernel is already large matmuls)."""
+    members = jax.tree.leaves(params)[0].shape[0]
+    member = [jax.tree.map(lambda leaf, i=i: leaf[i], params) for i in range(members)]
+    return np.stack([np.asarray(full_ntk(spec, p, x), np.float64) for p in member])

@@ -1,5 +1,5 @@
-"""How large a learning rate each optimizer takes on the linearized model: the full empirical
-NTK and the stability bounds read from it (E9, E10).
+"""How large a learning rate each optimizer takes on the linearized model: the stability
+bounds read from the full empirical NTK (``empirical.full_ntk``; E9, E10).
 
 Loss L = 0.5·mean((f − Y)²) over the m = Y.size entries (``train.mse_loss``). On the
 linearized model a full-batch GD step is f_{t+1} − Y = (I − (η/m)Θ)(f_t − Y), with Θ = J Jᵀ
@@ -20,19 +20,11 @@ the (n·K)×(n·K) empirical NTK at initialization (every output pair, no trace 
   η_1 = ⟨r_0, Js⟩/‖Js‖² (``adam_first_step_bound`` returns 2η_1). We take that as Adam's
   range, the analogue for its first step of GD's bound.
 
-``full_ntk`` is exact and never forms a Jacobian: for the paper's MLP the gradient of output
-k with respect to layer l's weights is s_l·a_l ⊗ δ^k_{l+1} (notation of ``empirical``), so
-
-    Θ[(x, k), (x', k')] = Σ_l ⟨δ^k_{l+1}(x), δ^{k'}_{l+1}(x')⟩ · g_l(x, x'),
-
-with δ^k_L = e_k (the output layer contributes g_{L-1}(x, x')·[k = k']) and g_l the layer's
-input Gram (``empirical._layer_grams``). Indices are example-major, (x, k) → x·K + k, the
-order of ``Y.reshape(-1)``.
+The full empirical NTK itself is ``empirical.full_ntk``.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 import jax
@@ -40,54 +32,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
-from ntkpaper import rates, train
-from ntkpaper.empirical import dot, hidden_forward, layers, weight_scales
-from ntkpaper.models import MLPSpec, Params, params_dtype
-
-
-def _input_gram(spec: MLPSpec, a: jax.Array) -> jax.Array:
-    """g_l for feature-major layer inputs a (n_l, n): the Gram of ∂h/∂(W_l, b_l) per unit."""
-    gram = dot(a, a, 0, 0)
-    if spec.parameterization == "ntk":
-        return (spec.W_std**2 / a.shape[0]) * gram + spec.b_std**2
-    return gram + 1.0
-
-
-@functools.partial(jax.jit, static_argnames="spec")
-def full_ntk(spec: MLPSpec, params: Params, x: jax.Array) -> jax.Array:
-    """The full empirical NTK on x: (n·K, n·K), example-major (see the module docstring)."""
-    kernels, biases = layers(params)
-    x = jnp.asarray(x).astype(params_dtype(params))
-    scales = weight_scales(spec, kernels)
-    n, n_out, depth = x.shape[0], spec.out_dim, spec.depth
-    inputs, slopes = hidden_forward(spec, kernels, biases, x)
-
-    def expand(g: jax.Array) -> jax.Array:  # g(x, x') on every output pair (k, k')
-        return jnp.repeat(jnp.repeat(g, n_out, axis=0), n_out, axis=1)
-
-    theta = jnp.kron(_input_gram(spec, inputs[depth - 1]), jnp.eye(n_out, dtype=x.dtype))
-    if depth >= 2:
-        # δ_{L-1} for every output at once, (units, n, K): σ'(h_{L-1}) ⊙ s·W_{L-1}[:, k].
-        delta = slopes[depth - 2][:, :, None] * (scales[depth - 1] * kernels[depth - 1])[:, None]
-        for layer in range(depth - 2, -1, -1):
-            flat = delta.reshape(delta.shape[0], n * n_out)
-            theta = theta + dot(flat, flat, 0, 0) * expand(_input_gram(spec, inputs[layer]))
-            if layer:  # δ_layer = s·(W_layer δ_{layer+1}) ⊙ σ'(h_layer)
-                back = dot(kernels[layer], flat, 1, 0).reshape(-1, n, n_out)
-                delta = scales[layer] * back * slopes[layer - 1][:, :, None]
-    return 0.5 * (theta + theta.T)
-
-
-def ensemble_full_ntk(spec: MLPSpec, params: Params, x: jax.Array) -> np.ndarray:
-    """``full_ntk`` of every member of params stacked on a leading axis, float64 numpy
-    (members one after another: each kernel is already large matmuls)."""
-    members = jax.tree.leaves(params)[0].shape[0]
-    return np.stack(
-        [
-            np.asarray(full_ntk(spec, train.seed_params(params, i), x), np.float64)
-            for i in range(members)
-        ]
-    )
+from ntkpaper import rates
+from ntkpaper.models import Params
 
 
 def lambda_max(kernel: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ import numpy as np
 import optax
 
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
-from ntkpaper import fits, keys, rates, stability, train
+from ntkpaper import empirical, fits, keys, rates, stability, train
 from ntkpaper.finite import init_width
 from ntkpaper.fits import asymptotic_rate, bootstrap_ratio
 from ntkpaper.models import make_apply
@@ -111,7 +111,7 @@ def drawn_batches(key, steps: int, *, n: int, batch: int) -> np.ndarray:
 def learning_rates(spec, mspec, params0, x, y, key) -> dict[str, np.ndarray]:
     """Per optimizer, the per-seed learning rate: lr_fraction of its stable range."""
     n, n_out = y.shape
-    kernels = stability.ensemble_full_ntk(mspec, params0, x)
+    kernels = empirical.ensemble_full_ntk(mspec, params0, x)
     apply_fn = make_apply(mspec)
     ranges = {"gd": rates.critical_rate(kernels, y.size)}
     for which in ("large", "small"):

@@ -3,7 +3,7 @@
 On the linearized model full-batch GD, f_{t+1} − Y = (I − (η/m)Θ)(f_t − Y), is stable iff
 η < η_crit = 2m/λ_max(Θ), with Θ the full (n·K)×(n·K) empirical NTK at initialization (every
 output pair: with K = 10 outputs the trace-averaged n×n kernel underestimates λ_max enough to
-put η_crit on the wrong side of the boundary). ``stability.full_ntk`` computes it exactly,
+put η_crit on the wrong side of the boundary). ``empirical.full_ntk`` computes it exactly,
 per seed. We then train each seed's network, and its linearization, by full-batch GD at
 η = r·η_crit for r on a log grid (``ratio_grid``: ``per_octave`` points per factor 2, offset
 by half a step so that r = 1, 2, 4, 8 fall between grid points, never on one), and record
@@ -47,7 +47,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
-from ntkpaper import fits, stability, train
+from ntkpaper import empirical, fits, stability, train
 from ntkpaper.finite import init_width
 from ntkpaper.models import make_apply
 from ntkpaper.records import Record
@@ -204,7 +204,7 @@ class Run(Record):
 
 def _top_modes(mspec, params, x32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per seed: the two largest eigenvalues of the full NTK and the top unit eigenvector."""
-    values, vectors = np.linalg.eigh(stability.ensemble_full_ntk(mspec, params, x32))
+    values, vectors = np.linalg.eigh(empirical.ensemble_full_ntk(mspec, params, x32))
     return values[:, -1], values[:, -2], vectors[:, :, -1]
 
 
@@ -221,13 +221,13 @@ def _lazy_series(spec, x, y, ratios, *, key) -> tuple[np.ndarray, np.ndarray]:
             seeds=spec["seeds"],
             key=key,
         )
-        lam0 = stability.lambda_max(stability.ensemble_full_ntk(mspec, params0, x32))
+        lam0 = stability.lambda_max(empirical.ensemble_full_ntk(mspec, params0, x32))
         apply_fn = make_apply(mspec)  # one function per width: its chunks compile once
         rows_loss, rows_lam = [], []
         for ratio in ratios:
             eta = ratio * 2.0 * y.size / lam0
             result = gd_losses(apply_fn, params0, x, y, eta, spec["steps"])
-            lam = stability.lambda_max(stability.ensemble_full_ntk(mspec, result["params"], x32))
+            lam = stability.lambda_max(empirical.ensemble_full_ntk(mspec, result["params"], x32))
             rows_loss.append(result["loss"][-1] / result["loss"][0])
             rows_lam.append(np.where(result["blew_up"], np.nan, lam / lam0))
         final_loss.append(rows_loss)
@@ -293,7 +293,7 @@ def run(spec: Mapping[str, Any], data: Mapping[str, np.ndarray], *, key) -> Run:
             sweeps[prefix]["ran"].append(result["blew_up"] is not None)
             if not linearize:
                 lam = stability.lambda_max(
-                    stability.ensemble_full_ntk(mspec, result["params"], x32)
+                    empirical.ensemble_full_ntk(mspec, result["params"], x32)
                 )
                 lam_final.append(np.where(result["blew_up"], np.nan, lam))
     net, lin = (Sweep(**{k: np.stack(v) for k, v in sweeps[p].items()}) for p in ("net", "lin"))
