@@ -72,7 +72,7 @@ def test_idx_errors_name_the_file(tmp_path, idx_folder):
     with pytest.raises(data.DataError, match="30 images but 29 labels"):
         data.load_idx_folder(folder)
     with pytest.raises(data.DataError, match="30 images but 29 labels"):
-        datafiles.idx_folder_size(folder)
+        datafiles.idx_training_files(folder)[2]
 
 
 def test_idx_check_reads_headers_only(tmp_path, idx_folder):
@@ -80,7 +80,11 @@ def test_idx_check_reads_headers_only(tmp_path, idx_folder):
     headers, equal to what reading the files gives, and no data read (a gzip file's data is
     not even decompressed: only its first bytes and its trailer)."""
     folder, images, _ = idx_folder
-    assert datafiles.idx_folder_size(folder) == len(images) == len(data.load_idx_folder(folder)[0])
+    assert (
+        datafiles.idx_training_files(folder)[2]
+        == len(images)
+        == len(data.load_idx_folder(folder)[0])
+    )
     assert datafiles.idx_shape(folder / "train-images-idx3-ubyte.gz") == images.shape
 
 

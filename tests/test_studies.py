@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import math
+import re
 
 import jax
 import jax.numpy as jnp
@@ -79,7 +80,9 @@ def test_every_kind_has_a_tiny_instance_and_a_quick_build_entry():
     over TINY, and CI's quick build over experiments/quick.yaml (without an entry there, CI
     would run the kind at full size)."""
     kinds = set(workflow.study_kinds())
-    own = {"eigendecay", "early_stopping"}  # end to end in tests/test_studies_spectral.py
+    # kinds with an end-to-end test of their own, test_<kind>_end_to_end
+    spectral = (ROOT / "tests/test_studies_spectral.py").read_text()
+    own = set(re.findall(r"^def test_(\w+)_end_to_end\(", spectral, re.M))
     assert set(TINY) | own == kinds, f"no tiny instance for {kinds - set(TINY) - own}"
     full = yaml.safe_load((ROOT / "experiments/config.yaml").read_text())["experiments"]
     quick = yaml.safe_load((ROOT / "experiments/quick.yaml").read_text())["experiments"]

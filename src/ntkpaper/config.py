@@ -141,7 +141,8 @@ def check_references(config: Mapping[str, Any]) -> None:
             check_ordering(f"experiments.{kind}.{name}", spec)
             data = spec.get("data")
             if data in datasets and kind in POPULATION_SIZES:
-                check_population_sizes(f"experiments.{kind}.{name}", spec, datasets[data])
+                where, keys = f"experiments.{kind}.{name}", POPULATION_SIZES[kind]
+                check_population_sizes(where, spec, datasets[data], keys)
             if data is not None and data not in datasets:
                 raise ConfigError(
                     f"config key 'experiments.{kind}.{name}.data': dataset {data!r} is not "
@@ -177,11 +178,13 @@ def check_ordering(where: str, spec: Mapping[str, Any]) -> None:
         )
 
 
-def check_population_sizes(where: str, spec: Mapping[str, Any], dataset: Mapping[str, Any]) -> None:
-    """Training-set sizes drawn from the data set's whole population (training and test
-    points) must leave points out."""
+def check_population_sizes(
+    where: str, spec: Mapping[str, Any], dataset: Mapping[str, Any], keys: tuple[str, ...]
+) -> None:
+    """Training-set sizes (the spec's `keys`) drawn from the data set's whole population
+    (training and test points) must leave points out."""
     population = dataset["n_train"] + dataset.get("n_test", 0)
-    for key in POPULATION_SIZES["learning_curves"]:
+    for key in keys:
         values = spec.get(key)
         values = values if isinstance(values, list) else [] if values is None else [values]
         too_big = [v for v in values if v >= population]
@@ -200,7 +203,7 @@ def check_idx_dataset(name: str, spec: Mapping[str, Any]) -> None:
     if "path" not in spec:
         raise ConfigError(f"config key 'datasets.{name}.path' is required for source 'idx'")
     try:
-        n = datafiles.idx_folder_size(spec["path"])
+        _, _, n = datafiles.idx_training_files(spec["path"])
     except datafiles.DataError as err:
         raise ConfigError(f"config key 'datasets.{name}.path': {err}") from None
     need = spec["n_train"] + spec.get("n_test", 0)

@@ -79,10 +79,7 @@ def read_idx(path: str | Path) -> np.ndarray:
 
 def load_idx_folder(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """Images (flattened, float) and labels of the training files of an MNIST-style folder."""
-    folder = Path(folder)
-    datafiles.idx_folder_size(folder)  # headers agree (and name the file when they do not)
-    images_path = datafiles.find_idx(folder, datafiles.IDX_FILES["train_images"])
-    labels_path = datafiles.find_idx(folder, datafiles.IDX_FILES["train_labels"])
+    images_path, labels_path, _ = datafiles.idx_training_files(folder)  # headers checked
     images, labels = read_idx(images_path), read_idx(labels_path)
     return images.reshape(len(images), -1).astype(np.float64), labels.astype(np.int64)
 

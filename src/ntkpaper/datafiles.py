@@ -118,20 +118,17 @@ def parse_idx_header(path: Path, raw: bytes) -> tuple[int, tuple[int, ...], int]
 
 
 def check_idx_size(
-    path: Path,
-    type_code: int,
-    shape: tuple[int, ...],
-    header: int,
-    size: int,
-    *,
-    what: str = "the file holds",
+    path: Path, type_code: int, shape: tuple[int, ...], header: int, size: int, *, gzip_isize=False
 ) -> None:
-    """The data the header promises is all there (`size`: header plus data, in bytes)."""
+    """The data the header promises is all there: `size` is the file's bytes (header plus
+    data), or with `gzip_isize` a gzip file's trailer, which records them modulo 2^32."""
     expected = IDX_ITEMSIZE[type_code] * math.prod(shape)
-    if size - header != expected % (2**32 if what.startswith("its gzip") else 2**64):
+    promised = (header + expected) % 2**32 if gzip_isize else header + expected
+    if size != promised:
+        holds = f"its gzip trailer records {size} bytes" if gzip_isize else f"it holds {size}"
         raise DataError(
-            f"IDX file {path}: header promises shape {shape} ({expected} bytes of data) "
-            f"but {what} {size - header}; the file is truncated or corrupt"
+            f"IDX file {path}: header promises shape {shape} ({header + expected} bytes with "
+            f"the header) but {holds}; the file is truncated or corrupt"
         )
 
 
@@ -142,10 +139,11 @@ def idx_shape(path: str | Path) -> tuple[int, ...]:
     path = Path(path)
     if not path.exists():
         raise DataError(f"IDX file {path} does not exist")
+    gz = path.suffix == ".gz"
     try:
-        with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
+        with (gzip.open if gz else open)(path, "rb") as f:
             first = f.read(4 + 4 * 255)
-        if path.suffix == ".gz":
+        if gz:
             with open(path, "rb") as f:
                 f.seek(-4, os.SEEK_END)
                 size = int.from_bytes(f.read(4), "little")
@@ -154,15 +152,13 @@ def idx_shape(path: str | Path) -> tuple[int, ...]:
     except (OSError, EOFError, zlib.error) as err:
         raise DataError(f"IDX file {path} cannot be read (truncated or corrupt): {err}") from None
     type_code, shape, header = parse_idx_header(path, first)
-    gz = path.suffix == ".gz"
-    what = "its gzip trailer records (modulo 2^32)" if gz else "the file holds"
-    check_idx_size(path, type_code, shape, header, size, what=what)
+    check_idx_size(path, type_code, shape, header, size, gzip_isize=gz)
     return shape
 
 
-def idx_folder_size(folder: str | Path) -> int:
-    """How many training samples an MNIST-style IDX folder holds, checked from the headers
-    (images and labels agree, labels are one-dimensional)."""
+def idx_training_files(folder: str | Path) -> tuple[Path, Path, int]:
+    """The images and labels files of an MNIST-style IDX folder and how many samples they
+    hold, checked from the headers (they agree, the labels are one-dimensional)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(f"IDX folder {folder} does not exist")
@@ -176,4 +172,4 @@ def idx_folder_size(folder: str | Path) -> int:
             f"IDX files {images_path} and {labels_path} disagree: {images[0]} images "
             f"but {labels[0]} labels"
         )
-    return images[0]
+    return images_path, labels_path, images[0]

@@ -18,13 +18,20 @@ from ntkpaper.models import MLPSpec, init_ensemble, model_spec
 
 
 def init_width(
-    model: Mapping[str, Any], *, width: int, out_dim: int, in_dim: int, seeds: int, key
+    model: Mapping[str, Any],
+    *,
+    width: int,
+    out_dim: int,
+    in_dim: int,
+    seeds: int,
+    key,
+    stream: str = "init",
 ) -> tuple[MLPSpec, Any]:
     """The spec and float32 initial parameters of one width's ensemble. Seed s of width w
-    is initialized from fold(key, "init", w) folded with s, so adding a width or a seed
-    changes no other run."""
+    is initialized from fold(key, stream, w) folded with s, so adding a width or a seed
+    changes no other run (a study with several ensembles names each its own `stream`)."""
     spec = model_spec(model, width=width, out_dim=out_dim)
     params0 = init_ensemble(
-        spec, key=keys.fold(key, "init", width), in_dim=in_dim, n_seeds=seeds, dtype=jnp.float32
+        spec, key=keys.fold(key, stream, width), in_dim=in_dim, n_seeds=seeds, dtype=jnp.float32
     )
     return spec, params0

@@ -13,6 +13,7 @@ JAX-free and matplotlib-free: the Snakefile imports it to name each figure's cat
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -68,35 +69,51 @@ def section_files(paper_tex: Path) -> list[Path]:
     return [paper_tex.parent / f"{name}.tex" for name in names]
 
 
-def paper_figures(paper_tex: str | Path) -> list[PaperFigure]:
-    """Every figure environment of the paper, numbered as LaTeX numbers them."""
-    out: list[PaperFigure] = []
+@dataclass(frozen=True)
+class Paper:
+    figures: tuple[PaperFigure, ...]  # in the paper's order
+    labels: Mapping[str, str]  # \label → how the report names it: "Figure 3", "Section 5 (…)"
+
+
+@functools.lru_cache(maxsize=4)
+def read_paper(paper_tex: str | Path) -> Paper:
+    """The paper's figure environments, numbered as LaTeX numbers them, and the names of its
+    figure and section labels, in one pass over the section files (read once per process:
+    the report asks for every figure's group)."""
+    figures: list[PaperFigure] = []
+    labels: dict[str, str] = {}
     section, title = 0, ""
+    pattern = re.compile(r"\\section\*?\{|\\begin\{figure\*?\}(.*?)\\end\{figure\*?\}", re.S)
     for path in section_files(Path(paper_tex)):
         tex = strip_comments(path.read_text())
-        pattern = re.compile(r"\\section\*?\{|\\begin\{figure\*?\}(.*?)\\end\{figure\*?\}", re.S)
         for match in pattern.finditer(tex):
             if match.group(0).startswith("\\section"):
-                starred = match.group(0).startswith("\\section*")
-                section += 0 if starred else 1
-                title = braced(tex, match.end() - 1)[0]
+                title, end = braced(tex, match.end() - 1)
+                if not match.group(0).startswith("\\section*"):
+                    section += 1
+                    label = re.match(r"\s*\\label\{([^}]+)\}", tex[end:])
+                    if label:
+                        labels[label.group(1)] = f"Section {section} ({title})"
                 continue
             block = match.group(1)
-            targets = tuple(
-                t.removesuffix(".pdf") for t in re.findall(r"\\figpath\{([^}]+)\}", block)
+            figure = PaperFigure(
+                number=len(figures) + 1,
+                section=section,
+                section_title=title,
+                targets=tuple(
+                    t.removesuffix(".pdf") for t in re.findall(r"\\figpath\{([^}]+)\}", block)
+                ),
+                caption=command_argument(block, "caption") or "",
+                label=command_argument(block, "label"),
             )
-            caption = command_argument(block, "caption") or ""
-            out.append(
-                PaperFigure(
-                    number=len(out) + 1,
-                    section=section,
-                    section_title=title,
-                    targets=targets,
-                    caption=caption,
-                    label=command_argument(block, "label"),
-                )
-            )
-    return out
+            figures.append(figure)
+            if figure.label:
+                labels[figure.label] = f"Figure {figure.number}"
+    return Paper(figures=tuple(figures), labels=labels)
+
+
+def paper_figures(paper_tex: str | Path) -> tuple[PaperFigure, ...]:
+    return read_paper(paper_tex).figures
 
 
 PANEL = r"(?<![\^\w\\{])\(([a-z])\)"  # "(b)", not the "(k)" of $f^{(k)}$
@@ -117,25 +134,10 @@ def caption_panels(f: PaperFigure, figures: Sequence[PaperFigure] = ()) -> set[s
     return letters
 
 
-def labels_of(paper_tex: str | Path) -> dict[str, str]:
-    """\\label → how the report names it: "Figure 3", "Section 5 (The kernel at large width)"."""
-    names = {f.label: f"Figure {f.number}" for f in paper_figures(paper_tex) if f.label}
-    section = 0
-    for path in section_files(Path(paper_tex)):
-        tex = strip_comments(path.read_text())
-        for match in re.finditer(r"\\section\{", tex):
-            section += 1
-            title, end = braced(tex, match.end() - 1)
-            label = re.match(r"\s*\\label\{([^}]+)\}", tex[end:])
-            if label:
-                names[label.group(1)] = f"Section {section} ({title})"
-    return names
-
-
 def category(paper_tex: str | Path, kind: str, name: str, figure: str) -> str:
     """The report's group for a figure: the paper section that shows it, in paper order."""
     target = f"{kind}/{name}/{figure}"
-    for f in paper_figures(paper_tex):
+    for f in read_paper(paper_tex).figures:
         if target in f.targets:
             return f"{f.section:02d} {plain(f.section_title)}"
     return NOT_IN_PAPER
@@ -257,17 +259,12 @@ def rst_escape(text: str) -> str:
 
 
 def measured_text(measured: Any) -> str:
-    """A claim's measured value in words: point [lo, hi] where it has an interval."""
-    if isinstance(measured, Mapping):
-        point = next((measured[k] for k in claim_rules.POINT_KEYS if k in measured), None)
-        if point is not None and "lo" in measured:
-            return f"{point:.3g} [{measured['lo']:.3g}, {measured['hi']:.3g}]"
-        if point is not None:
-            return f"{point:.3g}"
-        return "—"
-    if isinstance(measured, bool) or measured is None:
-        return str(measured)
-    if isinstance(measured, (int, float)):
+    """A claim's measured value in words, as the scorecard gives it: point [lo, hi], n seeds."""
+    bounds = claim_rules.interval(measured)
+    if bounds is not None:
+        point, lo, hi, n = bounds
+        return f"{point:.3g} [{lo:.3g}, {hi:.3g}]" + (f", {n} seeds" if n else "")
+    if isinstance(measured, float):
         return f"{measured:.3g}"
     return str(measured)
 
@@ -309,13 +306,13 @@ def figure_text(
     return "\n".join(lines) + "\n"
 
 
-def summary_text(results: Sequence[Mapping[str, Any]], stage_rows: Iterable[Sequence[str]]) -> str:
-    """The report's front page: outcome counts, the scorecard and the stage costs."""
-    science = [r for r in results if r["category"] == "science"]
-    counts = {o: sum(r["outcome"] == o for r in science) for o in claim_rules.OUTCOMES}
+def summary_text(evaluated: Mapping[str, Any], stage_rows: Iterable[Sequence[str]]) -> str:
+    """The report's front page: outcome counts, the scorecard and the stage costs, from
+    results/claims.json as ntkpaper.claims wrote it ({"counts": ..., "claims": [...]})."""
+    results, counts = evaluated["claims"], evaluated["counts"]["science"]
     lines = [
         f"Scientific claims: {counts['holds']} hold, {counts['fails']} fail, "
-        f"{counts['inconclusive']} inconclusive, of {len(science)} (the paper's scorecard "
+        f"{counts['inconclusive']} inconclusive, of {counts['total']} (the paper's scorecard "
         "has the rule and every margin).",
         "",
         ".. list-table:: Scorecard",
@@ -358,17 +355,19 @@ def write_texts(
     *,
     paper_tex: str | Path,
     figure_targets: Iterable[str],
-    results: Sequence[Mapping[str, Any]],
+    evaluated: Mapping[str, Any],
     macros: Mapping[str, str],
     stage_rows: Iterable[Sequence[str]],
 ) -> list[Path]:
-    """Write <out_dir>/summary.rst and <out_dir>/<kind>/<name>/<figure>.rst per figure."""
+    """Write <out_dir>/summary.rst and <out_dir>/<kind>/<name>/<figure>.rst per figure;
+    `evaluated` is results/claims.json."""
     from ntkpaper import io
 
-    figures = paper_figures(paper_tex)
-    labels = labels_of(paper_tex)
+    paper = read_paper(paper_tex)
+    figures, labels = paper.figures, paper.labels
     written = [Path(out_dir) / "summary.rst"]
-    io.write_text(written[0], summary_text(results, stage_rows))
+    io.write_text(written[0], summary_text(evaluated, stage_rows))
+    results = evaluated["claims"]
     for target in figure_targets:
         shown = next((f for f in figures if target in f.targets), None)
         path = Path(out_dir) / f"{target}.rst"

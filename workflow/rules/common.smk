@@ -129,7 +129,7 @@ def figure_code(w):
     if w.kind not in FIGURES:
         raise ValueError(f"no study kind {w.kind!r}; kinds: {', '.join(sorted(FIGURES))}")
     spec(w.kind, w.name)  # an unknown instance names the configured ones
-    if w.figure is not None and w.figure not in FIGURES[w.kind]:
+    if w.figure not in FIGURES[w.kind]:
         raise ValueError(
             f"{w.kind} has no figure {w.figure!r}; its figures: {', '.join(FIGURES[w.kind])}"
         )

@@ -7,7 +7,6 @@ it with its instance's claims, and the summary page (scorecard, stage costs).
 """
 
 import glob
-from pathlib import Path
 
 from ntkpaper import cli, html_report, io, report
 
@@ -20,11 +19,10 @@ def main(inputs, outputs, params):
         outputs["texts"],
         paper_tex=inputs["paper"],
         figure_targets=figures,
-        results=io.read_json(inputs["claims"])["claims"],
+        evaluated=io.read_json(inputs["claims"]),
         macros=html_report.read_macros(inputs["numbers"], inputs["verdicts"]),
         stage_rows=[list(report.STAGE_HEADER), *body, *totals],
     )
-    Path(outputs["texts"], ".complete").touch()
 
 
 if __name__ == "__main__":

@@ -79,9 +79,10 @@ import jax.numpy as jnp
 import numpy as np
 
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
-from ntkpaper import fits, keys, rates, spectral, train
+from ntkpaper import fits, rates, spectral, train
 from ntkpaper.empirical import ensemble_empirical_ntk
-from ntkpaper.models import init_ensemble, make_apply, model_spec, stax_network
+from ntkpaper.finite import init_width
+from ntkpaper.models import make_apply, model_spec, stax_network
 from ntkpaper.records import Record
 
 FINE_CIRCLE_POINTS = 1 << 14
@@ -296,13 +297,14 @@ def _train_pc2(spec, x, f2, *, width: int, key, record_steps, kernel_steps, lr_f
 
     Training f on f_0 + 0.5·f^(2) has the gradients of training f − f_0 on 0.5·f^(2).
     """
-    mspec = model_spec(spec["model"], width=width, out_dim=1)
-    params0 = init_ensemble(
-        mspec,
-        key=keys.fold(key, "pc2", width),
+    mspec, params0 = init_width(
+        spec["model"],
+        width=width,
+        out_dim=1,
         in_dim=x.shape[1],
-        n_seeds=spec["seeds"],
-        dtype=jnp.float32,
+        seeds=spec["seeds"],
+        key=key,
+        stream="pc2",
     )
     apply_fn = make_apply(mspec)
     xj = jnp.asarray(x, jnp.float32)
@@ -338,13 +340,14 @@ def _train_modes(spec, x, y, vectors, *, width: int, key, record_steps):
     """Residuals f_t − y (n_records, n_seeds, n, K) of the K-output nets trained at lr K·η,
     and the Rayleigh quotients v_kᵀΘ_0v_k (n_seeds, n_modes) of their kernels at init."""
     k_out = y.shape[1]
-    mspec = model_spec(spec["model"], width=width, out_dim=k_out)
-    params0 = init_ensemble(
-        mspec,
-        key=keys.fold(key, "modes", width),
+    mspec, params0 = init_width(
+        spec["model"],
+        width=width,
+        out_dim=k_out,
         in_dim=x.shape[1],
-        n_seeds=spec["seeds"],
-        dtype=jnp.float32,
+        seeds=spec["seeds"],
+        key=key,
+        stream="modes",
     )
     rec, _ = train.train(
         make_apply(mspec),

@@ -40,7 +40,8 @@ import numpy as np
 import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper import fits, keys, rates, spectral, train
 from ntkpaper.data import standardize
-from ntkpaper.models import init_ensemble, make_apply, model_spec, stax_network
+from ntkpaper.finite import init_width
+from ntkpaper.models import make_apply, model_spec, stax_network
 from ntkpaper.records import Record
 from ntkpaper.studies.eigendecay import (
     N_KERNEL_RECORDS,
@@ -131,13 +132,14 @@ def _train_pc2(spec, x: np.ndarray, f2: np.ndarray, *, width: int, key, record_s
     """Nets of one width trained on y = f_0 + 0.5·f^(2): the residual along f^(2) and the
     RMS orthogonal to it, each (S, T), and each net's kernel along f^(2), uᵀΘ̂_tu with
     u = f^(2)/‖f^(2)‖ (Gram units), at ``kernel_steps``: (S, K)."""
-    mspec = model_spec(spec["model"], width=width, out_dim=1)
-    params0 = init_ensemble(
-        mspec,
-        key=keys.fold(key, "pc2", width),
+    mspec, params0 = init_width(
+        spec["model"],
+        width=width,
+        out_dim=1,
         in_dim=x.shape[1],
-        n_seeds=spec["seeds"],
-        dtype=jnp.float32,
+        seeds=spec["seeds"],
+        key=key,
+        stream="pc2",
     )
     apply_fn = make_apply(mspec)
     xj = jnp.asarray(x, jnp.float32)
