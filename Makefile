@@ -46,9 +46,9 @@ tex:
 # CONFIG: your own overlay file(s), merged over the config as quick.yaml is.
 # A run killed hard leaves Snakemake's lock behind: unlock removes it when no Snakemake runs
 # here (and stops, naming the pid, when one does), so rerunning the same command resumes.
-# The overlay files are read strictly first (ntkpaper.config): a YAML syntax error or a
+# The overlay files are read strictly first (ntkpaper.pipeline.config): a YAML syntax error or a
 # duplicated key is refused naming the file and line, and an empty overlay is left out.
-overlays = files=$$($(BIN)/python -m ntkpaper.config $(1)) &&
+overlays = files=$$($(BIN)/python -m ntkpaper.pipeline.config $(1)) &&
 
 paper: venv tex unlock
 	@$(call overlays,$(CONFIG)) set -x && \
@@ -67,7 +67,7 @@ report: venv unlock
 	$(BIN)/snakemake --report results/report.html $${files:+--configfile $$files}
 
 unlock: venv
-	@$(BIN)/python -m ntkpaper.locks .
+	@$(BIN)/python -m ntkpaper.pipeline.locks .
 
 # Two pytest-xdist workers, one test file at a time each (--dist loadfile), the end-to-end
 # files first (tests/conftest.py): the quick build (built once, shared by every test of

@@ -27,7 +27,6 @@ include: "workflow/rules/report.smk"
 # Light jobs (seconds each) run where Snakemake runs, not as cluster jobs of their own.
 localrules:
     all,
-    plot,
     macros,
     claims,
     build_info,

@@ -1,4 +1,5 @@
-"""Empirical NTK: ours (layerwise, ntkpaper.empirical) vs neural-tangents implementations 3, 2, 1.
+"""Empirical NTK: ours (layerwise, ntkpaper.networks.empirical) vs neural-tangents
+implementations 3, 2, 1.
 Usage: python benchmarks/bench_empirical_ntk.py [--out results/bench/empirical_ntk.json]
 
 Setup: K(x, x) for n = 256 digits (sklearn load_digits, first 256 after a seed-0 shuffle,
@@ -38,8 +39,8 @@ import jax.numpy as jnp
 import numpy as np
 from sklearn.datasets import load_digits
 
-from ntkpaper import empirical, models
-from ntkpaper.models import MLPSpec
+from ntkpaper.networks import empirical, models
+from ntkpaper.networks.models import MLPSpec
 
 N_INPUTS = 256
 DEPTH = 4

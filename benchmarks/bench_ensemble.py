@@ -1,13 +1,13 @@
 """Seeds of one width: one vmapped, jitted ensemble vs a Python loop of per-seed jitted runs.
 Usage: python benchmarks/bench_ensemble.py [--out results/bench/ensemble.json] [--steps 10]
 
-Setup: digits (ntkpaper.data.prepare: seeded split, standardized with the training
+Setup: digits (ntkpaper.data.datasets.prepare: seeded split, standardized with the training
 statistics), n_train = 512, test = the other 1285; targets one-hot minus the class mean 1/K
 (out_dim 10); a stax ReLU MLP of depth 4 (3 hidden layers), NTK parameterization,
 W_std 1, b_std 0.1, float32; full-batch GD with lr 1.0, records (train and test sets) at
 steps 0 and --steps only, so the timing is mostly training.
 
-  ensemble: ntkpaper.train.train on the n_seeds parameter sets stacked (one vmapped run).
+  ensemble: ntkpaper.networks.train.train on the n_seeds parameter sets stacked (one vmapped run).
   loop:     the same train() once per seed on a 1-seed stack (each run jitted; the compiled
             functions are shared between seeds, as a per-seed script would reuse them).
 "Cold" is a first call, compilation included; "warm" is the median of --repeats further
@@ -33,10 +33,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ntkpaper import data, keys
-from ntkpaper import train as tr
 from ntkpaper._compat import stax
-from ntkpaper.timing import time_call
+from ntkpaper.data import datasets
+from ntkpaper.networks import train as tr
+from ntkpaper.pipeline import keys
+from ntkpaper.statistics.timing import time_call
 
 N_TRAIN = 512
 
@@ -44,7 +45,7 @@ N_TRAIN = 512
 def digits_regression(*, n_train: int, seed: int = 0) -> tuple[np.ndarray, ...]:
     """(x_train, y_train, x_test, y_test) of the workflow's own digits preparation."""
     spec = {"source": "digits", "n_train": n_train, "n_test": 1797 - n_train}
-    d = data.prepare("digits", spec, key=keys.run_key(seed, "data", "digits"))
+    d = datasets.prepare("digits", spec, key=keys.run_key(seed, "data", "digits"))
     return d["x_train"], d["y_train"], d["x_test"], d["y_test"]
 
 

@@ -5,8 +5,9 @@ Setup (E3, the kernel-convergence study): 16 random points of the unit circle, t
 x_1·x_2; the depth-4 ReLU MLP, NTK parameterization, W_std 1, b_std 0.1, float32; full-batch
 GD at lr 1.0 for --steps steps, --seeds nets per width.
 
-  ours:        ntkpaper.full_batch_gd (updates kept as factors, folded in every 16 steps).
-  alternative: ntkpaper.train.train, i.e. jax.grad and optax.sgd on every weight every step.
+  ours:        ntkpaper.networks.full_batch_gd (updates kept as factors, folded in every 16 steps).
+  alternative: ntkpaper.networks.train.train, i.e. jax.grad and optax.sgd on every weight
+  every step.
 
 Warm times are medians of --repeats interleaved calls after one compiling call each; the
 ratio is ours / alternative (< 1: ours is faster). Both final parameter sets are compared.
@@ -23,11 +24,13 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from ntkpaper import data, io, keys, train
-from ntkpaper.finite import init_width
-from ntkpaper.full_batch_gd import DEFAULT_FLUSH_EVERY, full_batch_gd
-from ntkpaper.models import make_apply
-from ntkpaper.timing import time_call
+from ntkpaper.data import datasets
+from ntkpaper.networks import train
+from ntkpaper.networks.finite import init_width
+from ntkpaper.networks.full_batch_gd import DEFAULT_FLUSH_EVERY, full_batch_gd
+from ntkpaper.networks.models import make_apply
+from ntkpaper.pipeline import io, keys
+from ntkpaper.statistics.timing import time_call
 
 MODEL = {"depth": 4, "activation": "relu", "parameterization": "ntk", "W_std": 1.0, "b_std": 0.1}
 
@@ -42,8 +45,8 @@ def max_abs_diff(a, b) -> float:
 
 def bench_width(width: int, args: argparse.Namespace) -> dict:
     key = keys.run_key(0, "bench", "full_batch")
-    x = data.circle(data.random_angles(args.n_train, key=keys.fold(key, "x")))
-    y = data.circle_target(x)
+    x = datasets.circle(datasets.random_angles(args.n_train, key=keys.fold(key, "x")))
+    y = datasets.circle_target(x)
     spec, params0 = init_width(MODEL, width=width, out_dim=1, in_dim=2, seeds=args.seeds, key=key)
     apply_fn = make_apply(spec)
 

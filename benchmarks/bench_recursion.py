@@ -1,4 +1,5 @@
-"""Time ntkpaper.kernels (our NNGP/NTK recursion) against neural-tangents' analytic kernel_fn.
+"""Time ntkpaper.kernels.analytic (our NNGP/NTK recursion) against neural-tangents'
+analytic kernel_fn.
 Usage: python benchmarks/bench_recursion.py [--out results/bench/recursion.json] [--repeats 5]
 
 Both are jitted and run on the same inputs in the same process (timings on a shared machine are
@@ -27,7 +28,7 @@ from sklearn.datasets import load_digits
 
 import ntkpaper  # noqa: F401  (x64 and shims before neural_tangents)
 from ntkpaper._compat import stax
-from ntkpaper.kernels import kernels
+from ntkpaper.kernels.analytic import kernels
 
 DEPTH, ACTIVATION, W_STD, B_STD = 4, "relu", 1.0, 0.1
 
@@ -101,7 +102,7 @@ def relative_differences(ours, reference) -> dict[str, float]:
 _MEMORY_PROBE = """
 import sys, numpy as np, jax
 import ntkpaper
-from ntkpaper.kernels import kernels
+from ntkpaper.kernels.analytic import kernels
 
 def status(key):
     return next(int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith(key))

@@ -15,9 +15,9 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.linalg
 
-from ntkpaper import io
-from ntkpaper import kernels as own
-from ntkpaper.fits import loglog_slope
+from ntkpaper.kernels import analytic as own
+from ntkpaper.pipeline import io
+from ntkpaper.statistics.fits import loglog_slope
 
 
 def peak_rss_gb() -> float:

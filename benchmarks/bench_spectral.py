@@ -1,7 +1,7 @@
 """Test-MSE-vs-steps curve of kernel gradient descent: one eigendecomposition vs stepping GD.
 Usage: python benchmarks/bench_spectral.py [--out results/bench/spectral.json] [--lr 50]
 
-Setup: digits (ntkpaper.data.prepare: seeded split, standardized with the training
+Setup: digits (ntkpaper.data.datasets.prepare: seeded split, standardized with the training
 statistics, constant pixels left at 0), n_train = 1000, test = the other 797; targets one-hot
 minus the class mean 1/K (K = 10, m = 10^4); analytic relu NTK, depth 4 (3 hidden layers),
 W_std 1, b_std 0.1, float64, via stax's kernel_fn; f_0 = 0 on train and test (the
@@ -34,8 +34,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ntkpaper import data, keys, spectral
 from ntkpaper._compat import nt, stax
+from ntkpaper.data import datasets
+from ntkpaper.kernels import spectral
+from ntkpaper.pipeline import keys
 
 N_TRAIN = 1000
 N_TIMES = 200
@@ -44,7 +46,7 @@ N_TIMES = 200
 def digits_regression(*, n_train: int, seed: int = 0) -> tuple[np.ndarray, ...]:
     """(x_train, y_train, x_test, y_test) of the workflow's own digits preparation."""
     spec = {"source": "digits", "n_train": n_train, "n_test": 1797 - n_train}
-    d = data.prepare("digits", spec, key=keys.run_key(seed, "data", "digits"))
+    d = datasets.prepare("digits", spec, key=keys.run_key(seed, "data", "digits"))
     return d["x_train"], d["y_train"], d["x_test"], d["y_test"]
 
 

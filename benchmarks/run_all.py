@@ -15,8 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from ntkpaper import io
-from ntkpaper.blas import safe_environment
+from ntkpaper.pipeline import io
+from ntkpaper.pipeline.blas import safe_environment
 
 BENCHMARKS = {
     "empirical_ntk": ["benchmarks/bench_empirical_ntk.py"],

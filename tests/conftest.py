@@ -51,7 +51,7 @@ def relative_error(actual, expected, *, ord=None) -> float:
 
 def through_npz(arrays: dict, path: Path) -> dict:
     """A figure's data through its .npz, as plot.py reads it (only plain arrays survive)."""
-    from ntkpaper import io
+    from ntkpaper.pipeline import io
 
     io.write_npz(path, **arrays)
     return io.read_npz(path)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import yaml
 
-from ntkpaper import config as cfg
+from ntkpaper.pipeline import config as cfg
 
 from .conftest import ROOT, copy_repo
 from .test_data import write_idx
@@ -155,14 +155,15 @@ VALUE_CASES = {
 
 @pytest.mark.parametrize("name", list(VALUE_CASES))
 def test_bad_idx_values_are_named_when_the_data_is_prepared(idx_config, name):
-    from ntkpaper import data, keys
+    from ntkpaper.data import datasets
+    from ntkpaper.pipeline import keys
 
     config, folder = idx_config
     values, type_code, message = VALUE_CASES[name]
     write_idx(folder / "train-images-idx3-ubyte", values, type_code)
     cfg.validate(config)  # headers and sizes are fine
-    with pytest.raises(data.DataError, match=message):
-        data.prepare("mnist", config["datasets"]["mnist"], key=keys.run_key(0, "data"))
+    with pytest.raises(datasets.DataError, match=message):
+        datasets.prepare("mnist", config["datasets"]["mnist"], key=keys.run_key(0, "data"))
 
 
 def test_unwritable_results_folder_is_named(tmp_path):
@@ -257,7 +258,7 @@ def test_unknown_targets_say_what_exists(tmp_path, target, message):
 )  # fmt: skip
 def test_make_reads_overlays_strictly_before_snakemake(tmp_path, text, returncode, message):
     """Snakemake's own loader refuses these with a message that names no file (or, for an
-    empty file, refuses a no-op): `make` reads the overlays first (ntkpaper.config)."""
+    empty file, refuses a no-op): `make` reads the overlays first (ntkpaper.pipeline.config)."""
     repo = copy_repo(tmp_path / "repo")
     (repo / ".venv").symlink_to(ROOT / ".venv")
     (tmp_path / "mine.yaml").write_text(text)
@@ -284,7 +285,7 @@ def test_config_files_are_read_strictly(tmp_path):
 def test_job_too_big_for_memory_is_refused_through_snakemake(tmp_path):
     """A width-65536, depth-3 sweep (issue 17: it died with XLA's out-of-memory traceback
     after prepare_data had run): refused before any job, naming the file, the key, the
-    estimate (ntkpaper.memory) and the limit."""
+    estimate (ntkpaper.pipeline.memory) and the limit."""
     (tmp_path / "big.yaml").write_text(
         "experiments:\n  width_sweep:\n    digits_relu: {widths: [64, 65536], model: {depth: 3}}\n"
     )

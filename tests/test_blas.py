@@ -1,5 +1,5 @@
 """Large solves never take the process down: the OpenBLAS crash (AVX-512 kernels,
-multithreaded Cholesky at n = 16000) is detected and routed around (ntkpaper.blas)."""
+multithreaded Cholesky at n = 16000) is detected and routed around (ntkpaper.pipeline.blas)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from ntkpaper import blas
+from ntkpaper.pipeline import blas
 
 
 def test_detection_needs_avx512_kernels_only():

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import yaml
 
-from ntkpaper import claims, fits, report
+from ntkpaper.paper import claims, macros
+from ntkpaper.statistics import fits
 
 from .conftest import ROOT
 
@@ -129,6 +130,6 @@ def test_claims_file_is_valid_and_declares_every_claim_once():
 
 def test_describe_measured_and_expected():
     slope = {"slope": -0.38, "lo": -0.40, "hi": -0.36, "n_seeds": 10}
-    assert report.describe_measured(slope) == "$-0.380$ [$-0.400$, $-0.360$], 10 seeds"
+    assert macros.describe_measured(slope) == "$-0.380$ [$-0.400$, $-0.360$], 10 seeds"
     assert claims.describe_expected({"value": -1.0, "margin": 0.1}) == "-1 ± 0.1"
     assert claims.describe_expected({"max": -0.5, "tol": 0.1}, tex=True) == r"$\leq -0.5 + 0.1$"

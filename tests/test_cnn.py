@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ntkpaper import cnn
+from ntkpaper.networks import cnn
 
 from .conftest import relative_error
 

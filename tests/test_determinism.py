@@ -10,15 +10,17 @@ import sys
 import numpy as np
 import pytest
 
-from ntkpaper import data, finite, keys, train
-from ntkpaper.models import make_apply
+from ntkpaper.data import datasets
+from ntkpaper.networks import finite, train
+from ntkpaper.networks.models import make_apply
+from ntkpaper.pipeline import keys
 
 MODEL = {"depth": 3, "activation": "relu"}
 
 
 @pytest.fixture(scope="module")
 def digits():
-    return data.prepare("digits", {"source": "digits", "n_train": 64, "n_test": 32},
+    return datasets.prepare("digits", {"source": "digits", "n_train": 64, "n_test": 32},
                         key=keys.run_key(0, "data"))  # fmt: skip
 
 
@@ -68,7 +70,8 @@ def test_string_ids_fold_stably():
     """CRC32, not Python's per-process salted hash: the same name gives the same key in
     processes with different hash seeds."""
     code = (
-        "from ntkpaper import keys; print(keys.run_key(3, 'width_sweep', 'digits_relu').tolist())"
+        "from ntkpaper.pipeline import keys; "
+        "print(keys.run_key(3, 'width_sweep', 'digits_relu').tolist())"
     )
     here = np.asarray(keys.run_key(3, "width_sweep", "digits_relu")).tolist()
     for seed in ("1", "2"):

@@ -11,8 +11,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ntkpaper import empirical, models
-from ntkpaper.models import MLPSpec
+from ntkpaper.networks import empirical, models
+from ntkpaper.networks.models import MLPSpec
 
 # Float32 rounding of sums over ~width terms vs float64's; errors are measured relative to the
 # largest kernel entry, the scale of the summands (entries near 0 carry the same absolute error).

@@ -8,8 +8,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from ntkpaper import fits
-from ntkpaper.studies import width_sweep
+from ntkpaper.statistics import fits
+from ntkpaper.studies.width_sweep import compute as width_sweep
 
 WIDTHS = np.array([16, 32, 64, 128, 256, 512, 1024])
 

@@ -1,4 +1,5 @@
-"""Tests for ntkpaper.full_batch_gd: the deferred low-rank GD against optax GD (train.train).
+"""Tests for ntkpaper.networks.full_batch_gd: the deferred low-rank GD against optax GD
+(train.train).
 
 The reference differentiates the Flax net with ``jax.grad`` and updates every weight every
 step; full_batch_gd back-propagates by hand and folds the updates in every K steps. In
@@ -13,9 +14,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ntkpaper import train
-from ntkpaper.full_batch_gd import full_batch_gd
-from ntkpaper.models import MLPSpec, ensemble_apply, init_ensemble, make_apply
+from ntkpaper.networks import train
+from ntkpaper.networks.full_batch_gd import full_batch_gd
+from ntkpaper.networks.models import MLPSpec, ensemble_apply, init_ensemble, make_apply
 
 from .conftest import relative_error
 

@@ -7,9 +7,11 @@ import jax
 import numpy as np
 import pytest
 
-from ntkpaper import fits, infinite, keys, predict
 from ntkpaper._compat import nt
-from ntkpaper.models import MLPSpec, stax_network
+from ntkpaper.kernels import gram, predict
+from ntkpaper.networks.models import MLPSpec, stax_network
+from ntkpaper.pipeline import keys
+from ntkpaper.statistics import fits
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +26,7 @@ def problem():
 @pytest.mark.parametrize("t", [0.0, 3.0, 40.0, np.inf])
 def test_gp_moments_match_neural_tangents_ensemble(problem, t):
     spec, x_train, x_test, y_train = problem
-    kernels = infinite.analytic_kernels(spec, x_train, x_test)
+    kernels = gram.analytic_kernels(spec, x_train, x_test)
     ours = predict.gp_moments(kernels, y_train, np.array([t]), lr=0.7)
     nt_predict = nt.predict.gradient_descent_mse_ensemble(
         stax_network(spec)[2], x_train, y_train, learning_rate=0.7
@@ -38,8 +40,8 @@ def test_gp_moments_match_neural_tangents_ensemble(problem, t):
 def test_analytic_kernels_match_neural_tangents_blocked_or_not(problem, activation):
     spec, x_train, x_test, _ = problem
     spec = MLPSpec(width=1, depth=3, activation=activation, b_std=0.2)
-    direct = infinite.analytic_kernels(spec, x_train, x_test, block_size=1000)
-    blocked = infinite.analytic_kernels(spec, x_train, x_test, block_size=2)
+    direct = gram.analytic_kernels(spec, x_train, x_test, block_size=1000)
+    blocked = gram.analytic_kernels(spec, x_train, x_test, block_size=2)
     reference = stax_network(spec)[2](x_test, x_train, ("ntk", "nngp"))
     np.testing.assert_allclose(direct["ntk_test_train"], reference.ntk, rtol=1e-10)
     np.testing.assert_allclose(direct["nngp_test_train"], reference.nngp, rtol=1e-10)

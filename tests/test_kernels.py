@@ -1,6 +1,6 @@
-"""Tests for ntkpaper.kernels: the infinite-width NNGP/NTK recursion against neural-tangents'
-analytic kernel_fn (the judge), exact scalar recursions, quadrature, finite random nets,
-and its structural properties (symmetry, PSD, tiling, dtypes, degenerate inputs)."""
+"""Tests for ntkpaper.kernels.analytic: the infinite-width NNGP/NTK recursion against
+neural-tangents' analytic kernel_fn (the judge), exact scalar recursions, quadrature, finite
+random nets, and its structural properties (symmetry, PSD, tiling, dtypes, degenerate inputs)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 
 import ntkpaper  # noqa: F401  (x64 and shims before neural_tangents)
 from ntkpaper._compat import nt, stax
-from ntkpaper.kernels import Kernels, diagonal_kernels, kernels
+from ntkpaper.kernels.analytic import Kernels, diagonal_kernels, kernels
 
 N0 = 6
 ROW_SCALES = (0.1, 1.0, 10.0)  # input norms over three decades

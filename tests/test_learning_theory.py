@@ -1,5 +1,5 @@
-"""The learning-curve theory of E12 (ntkpaper.learning_theory) against independent Monte Carlo
-averages of kernel regression, where the answer is known: Gaussian features (the
+"""The learning-curve theory of E12 (ntkpaper.kernels.learning_theory) against independent
+Monte Carlo averages of kernel regression, where the answer is known: Gaussian features (the
 self-consistent equation is asymptotically exact) and a finite population with random
 eigenvectors, subsets drawn without replacement (our normalization: eigenpairs of K/N)."""
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ntkpaper import learning_theory as lt
+from ntkpaper.kernels import learning_theory as lt
 
 
 def _power_law(m: int, b: float = 1.5, a: float = 1.3) -> tuple[np.ndarray, np.ndarray]:

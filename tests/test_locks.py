@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from ntkpaper import locks
+from ntkpaper.pipeline import locks
 
 
 def test_a_stale_lock_goes_and_a_live_run_keeps_its_lock(tmp_path):

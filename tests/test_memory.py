@@ -1,4 +1,4 @@
-"""The memory estimate (ntkpaper.memory): how it grows with the config, and that it bounds
+"""The memory estimate (ntkpaper.pipeline.memory): how it grows with the config, and that it bounds
 the peak of real run jobs."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import sys
 import pytest
 import yaml
 
-from ntkpaper import config as cfg
-from ntkpaper import memory
-from ntkpaper.workflow import study_kind, study_kinds
+from ntkpaper.pipeline import config as cfg
+from ntkpaper.pipeline import memory
+from ntkpaper.pipeline.workflow import study_kind, study_kinds
 
 from .conftest import ROOT
 

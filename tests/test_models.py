@@ -10,9 +10,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ntkpaper import models
-from ntkpaper.empirical import empirical_ntk
-from ntkpaper.models import MLPSpec
+from ntkpaper.networks import models
+from ntkpaper.networks.empirical import empirical_ntk
+from ntkpaper.networks.models import MLPSpec
 
 from .conftest import relative_error
 

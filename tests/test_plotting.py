@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ntkpaper import plotting
+from ntkpaper.figures import plotting
 
 
 def tick_labels(axis) -> list[str]:

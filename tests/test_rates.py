@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ntkpaper import config, rates
+from ntkpaper.pipeline import config
+from ntkpaper.statistics import rates
 
 
 def _kernel(n: int = 12, seed: int = 0) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""ntkpaper.records: typed run containers round trip through .npz, nested and keyed by
+"""ntkpaper.pipeline.records: typed run containers round trip through .npz, nested and keyed by
 name, and a file that does not match its class is an error naming class, file and key."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from ntkpaper.records import Record, RecordMismatch
+from ntkpaper.pipeline.records import Record, RecordMismatch
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from ntkpaper import config, memory
+from ntkpaper.pipeline import config, memory
 
 from .conftest import ROOT, copy_repo
 
@@ -163,7 +163,7 @@ def test_every_job_went_through_slurm_and_completed(slurm_run):
     rules_run = set(re.findall(r"^rule (\w+):", output, flags=re.M))
     local = set(re.findall(r"^localrule (\w+):", output, flags=re.M))
     assert rules_run >= {"prepare_data", "run_width_sweep", "analytic_kernels"}
-    assert local >= {"plot", "instance"} and not local & rules_run
+    assert local >= {"plot_width_sweep", "instance"} and not local & rules_run
     assert set(submitted.values()) == rules_run
     assert "Falling back" not in output  # the status command we chose was used
     states = slurm_states(sorted(submitted), use_sacct=use_sacct)
@@ -191,7 +191,7 @@ def allocated_tres(job_id: str, *, use_sacct: bool) -> dict[str, str]:
 
 
 def _quick_width_sweep_mb() -> int:
-    """The mem_mb the quick config's width sweep jobs declare (ntkpaper.memory's estimate;
+    """The mem_mb the quick config's width sweep jobs declare (ntkpaper.pipeline.memory's estimate;
     the same for each of its small widths)."""
     quick = config.load(ROOT / "experiments/config.yaml", ROOT / "experiments/quick.yaml")
     spec = quick["experiments"]["width_sweep"]["digits_relu"]

@@ -1,5 +1,6 @@
-"""Tests for ntkpaper.spectral: closed-form dynamics against neural-tangents, against step-by-step
-gradient descent and against a matrix exponential; rate fits, power laws and stopping times."""
+"""Tests for ntkpaper.kernels.spectral: closed-form dynamics against neural-tangents, against
+step-by-step gradient descent and against a matrix exponential; rate fits, power laws and
+stopping times."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from ntkpaper import rates, spectral
 from ntkpaper._compat import nt, stax
+from ntkpaper.kernels import spectral
+from ntkpaper.statistics import rates
 
 from .conftest import relative_error
 

@@ -1,4 +1,4 @@
-"""Stability bounds of the linearized model (ntkpaper.stability): the full empirical NTK
+"""Stability bounds of the linearized model (ntkpaper.networks.stability): the full empirical NTK
 against neural-tangents, and each optimizer's bound against training just below and just
 above it."""
 
@@ -10,10 +10,12 @@ import numpy as np
 import optax
 import pytest
 
-from ntkpaper import empirical, keys, rates, stability, train
 from ntkpaper._compat import nt
-from ntkpaper.empirical import empirical_ntk
-from ntkpaper.models import MLPSpec, init_ensemble, init_params, make_apply
+from ntkpaper.networks import empirical, stability, train
+from ntkpaper.networks.empirical import empirical_ntk
+from ntkpaper.networks.models import MLPSpec, init_ensemble, init_params, make_apply
+from ntkpaper.pipeline import keys
+from ntkpaper.statistics import rates
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3, 4])

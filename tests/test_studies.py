@@ -18,55 +18,28 @@ import numpy as np
 import pytest
 import yaml
 
-from ntkpaper import (
-    claims,
-    config,
-    data,
-    empirical,
-    fits,
-    infinite,
-    io,
-    keys,
-    rates,
-    workflow,
-)
-from ntkpaper.models import MLPSpec, init_ensemble, make_apply, model_spec
-from ntkpaper.studies import lr_limit, width_sweep
+from ntkpaper.data import datasets
+from ntkpaper.kernels import gram
+from ntkpaper.networks import empirical
+from ntkpaper.networks.models import MLPSpec, init_ensemble, make_apply, model_spec
+from ntkpaper.paper import claims
+from ntkpaper.pipeline import config, io, keys, workflow
+from ntkpaper.statistics import fits, rates
+from ntkpaper.studies.lr_limit import compute as lr_limit
+from ntkpaper.studies.width_sweep import compute as width_sweep
 
 from .conftest import ROOT, through_npz, through_run_file
 
 MODEL = {"depth": 3, "activation": "relu", "parameterization": "ntk", "W_std": 1.0, "b_std": 0.1}
 DIGITS = {"source": "digits", "n_train": 48, "n_test": 32}
 
-# Tiny instances: the schema's defaults fill in what they leave out.
+# Each kind's tiny instance (TINY of its kind.py); the schema's defaults fill in the rest.
 TINY = {
-    "width_sweep": {"data": "tiny", "model": MODEL, "widths": [8, 16, 32], "seeds": 3,
-                    "lr_ratio": 0.5, "min_steps": 8, "steps": 12, "records": 3,
-                    "train_subset": 16},
-    "kernel_convergence": {"model": MODEL, "widths": [16, 64], "seeds": 3, "train_seeds": [3, 2],
-                           "lr": 1.0, "steps": 5, "n_train": 4, "n_angles": 8},
-    "gp_prediction": {"model": MODEL, "widths": [16, 64], "seeds": [5, 4], "lr": 1.0,
-                      "steps": 20, "n_angles": 8},
-    "recursion_check": {"depths": [1, 2], "b_stds": [0.1], "W_stds": [1.0, 1.5],
-                        "activations": ["relu", "erf"], "n_points": 4, "timing_n": 16},
-    "lr_limit": {"data": "tiny", "model": MODEL, "width": 16, "lazy_widths": [8, 32],
-                 "train_subset": 8, "lr_grid": {"lo": 0.5, "hi": 4, "per_octave": 1}, "seeds": 2,
-                 "steps": 10},
-    "gd_vs_sgd": {"data": "tiny", "model": MODEL, "widths": [8, 32], "train_subset": 16,
-                  "batch_sizes": [8, 4], "seeds": 2, "steps": 10, "records": 3},
-    "cost": {"model": MODEL, "ns": [16, 32], "widths": [16, 512], "n_empirical": 8,
-             "max_width_jacobian": 16},
-    "learning_curves": {"data": "tiny", "model": MODEL, "sizes": [4, 8, 16, 32, 100],
-                        "draws": 3, "mode_size": 8, "fit_sizes": [4, 32], "spectrum_fit": [2, 16],
-                        "net_sizes": [8], "widths": [8, 32], "seeds": 2, "steps": 10},
-    "kernel_pca": {"data": "tiny", "model": MODEL, "batch": 16, "draws": 3,
-                   "published": [1.0, 0.1, 0.05], "widths": [8, 16], "seeds": 2,
-                   "lr": {"eta_crit": 0.5}, "steps": 10},
-    "conv_ntk": {"data": "tiny", "cnn": {"conv_layers": 1}, "fc_model": MODEL, "n_train": 8,
-                 "n_test": 8, "channels": [4, 8, 16], "seeds": 2, "n_kernel": 3,
-                 "train_channels": [2, 4, 8], "train_seeds": 2, "check_every": 2, "steps": 5},
-}  # fmt: skip
-SCHEMA = yaml.safe_load((ROOT / "experiments/config.schema.yaml").read_text())
+    kind: workflow.declaration(kind).TINY
+    for kind in workflow.study_kinds()
+    if hasattr(workflow.declaration(kind), "TINY")
+}
+SCHEMA = config.load_schema()
 CLAIMS = yaml.safe_load((ROOT / "experiments/claims.yaml").read_text())
 
 
@@ -93,8 +66,8 @@ def test_every_kind_has_a_tiny_instance_and_a_quick_build_entry():
 
 @pytest.fixture(scope="module")
 def tiny():
-    d = data.prepare("tiny", DIGITS, key=keys.run_key(0, "data", "tiny"))
-    k = infinite.analytic_kernels(model_spec(MODEL, width=1, out_dim=1), d["x_train"], d["x_test"])
+    d = datasets.prepare("tiny", DIGITS, key=keys.run_key(0, "data", "tiny"))
+    k = gram.analytic_kernels(model_spec(MODEL, width=1, out_dim=1), d["x_train"], d["x_test"])
     return {"data": d, "kernels": k}
 
 
@@ -111,7 +84,7 @@ def run_kind(kind: str, tiny, tmp_path):
     if kind in _NUMBERS:
         return _NUMBERS[kind]
     spec, study = instance(kind), workflow.study_kind(kind)
-    module = importlib.import_module(f"ntkpaper.studies.{kind}")
+    module = importlib.import_module(f"ntkpaper.studies.{kind}.compute")
 
     def inputs(stage):
         names = getattr(study, f"{stage}_inputs")
@@ -130,7 +103,7 @@ def run_kind(kind: str, tiny, tmp_path):
     numbers = io.read_json(tmp_path / "numbers.json")
     assert set(fig_data) == set(study.figures), "analyze writes the data of every figure"
     for name, arrays in fig_data.items():
-        figures = importlib.import_module(f"ntkpaper.figures.{kind}")
+        figures = importlib.import_module(f"ntkpaper.studies.{kind}.figures")
         getattr(figures, f"plot_{name}")(through_npz(arrays, tmp_path / f"{name}.npz"),
                                          tmp_path / f"{name}.pdf")  # fmt: skip
         assert (tmp_path / f"{name}.pdf").stat().st_size > 1000
@@ -221,8 +194,8 @@ def test_wide_nets_are_initialized_in_chunks_with_the_ensemble_keys():
     parameters of seeds s..t of the whole ensemble, so chunking changes no number."""
     import jax
 
-    from ntkpaper.models import init_ensemble
-    from ntkpaper.studies import kernel_convergence as kc
+    from ntkpaper.networks.models import init_ensemble
+    from ntkpaper.studies.kernel_convergence import compute as kc
 
     assert [len(c) for c in kc.seed_chunks(10, 10_000)] == [1] * 10
     assert [len(c) for c in kc.seed_chunks(10, 512)] == [10]
@@ -236,7 +209,7 @@ def test_wide_nets_are_initialized_in_chunks_with_the_ensemble_keys():
 def test_e3_trains_on_gaussian_inputs_by_default_and_on_the_circle_on_request():
     """Jacot et al. §6.1 train Fig. 1's nets on "random N(0,1) inputs"; `inputs: circle`
     keeps the points of the circle."""
-    from ntkpaper.studies import kernel_convergence as kc
+    from ntkpaper.studies.kernel_convergence import compute as kc
 
     spec, key = instance("kernel_convergence"), keys.run_key(0, "x")
     assert spec["inputs"] == "gaussian"
@@ -265,14 +238,14 @@ def test_e3_trains_the_first_train_seeds_and_measures_every_seed_at_init(tiny, t
 def test_nt_gaussian_and_ours_agree():
     """E5/E6's NTK Gaussian comes from neural-tangents; our spectral code on its kernels
     reproduces it to rounding, and our recursion + spectral code to nt's diagonal error."""
-    from ntkpaper import nt_reference, predict
+    from ntkpaper.kernels import nt_reference, predict
 
-    x = data.circle(np.array([-0.75, -0.25, 0.25, 0.75]) * np.pi)
-    y, xt = data.circle_target(x), data.circle(data.uniform_angles(16))
+    x = datasets.circle(np.array([-0.75, -0.25, 0.25, 0.75]) * np.pi)
+    y, xt = datasets.circle_target(x), datasets.circle(datasets.uniform_angles(16))
     spec, times = model_spec(MODEL, width=1, out_dim=1), np.array([30.0, np.inf])
     nt_gp = nt_reference.nt_gp_moments(spec, x, y, xt, times, lr=1.0)
     on_nt = predict.gp_moments(nt_reference.nt_kernels(spec, x, xt), y, times, lr=1.0)
-    ours = predict.gp_moments(infinite.analytic_kernels(spec, x, xt), y, times, lr=1.0)
+    ours = predict.gp_moments(gram.analytic_kernels(spec, x, xt), y, times, lr=1.0)
     assert predict.gaussian_difference(on_nt, nt_gp) < 1e-12
     assert predict.gaussian_difference(ours, nt_gp) < 1e-7
     assert nt_gp["mean"].shape == (2, 16, 1) and nt_gp["cov"].shape == (2, 16, 16)
@@ -282,7 +255,7 @@ def test_gp_distance_subtracts_the_ensembles_sampling_noise():
     """E5's noise-corrected distances: the leave-one-net-out closed forms match a brute-force
     jackknife, and on ensembles with a known distance the estimate is unbiased where the plain
     distance is biased by the noise (about 1.5/S in D²)."""
-    from ntkpaper.studies import gp_prediction as gp
+    from ntkpaper.studies.gp_prediction import compute as gp
 
     rng = np.random.default_rng(0)
     mean, std = rng.normal(size=12), rng.uniform(0.5, 1.5, 12)
@@ -310,7 +283,7 @@ def test_gp_distance_subtracts_the_ensembles_sampling_noise():
 
 
 def test_gp_figure_margin_is_the_claims():
-    from ntkpaper.studies import gp_prediction as gp
+    from ntkpaper.studies.gp_prediction import compute as gp
 
     for claim in CLAIMS:
         if claim["kind"] == "gp_prediction" and claim["category"] == "science":
@@ -398,7 +371,7 @@ def test_lr_limit_numbers_on_a_tiny_run(tiny, tmp_path):
 
 
 def test_cost_exponents_use_the_largest_sizes_and_record_the_spread_over_rounds():
-    from ntkpaper.studies import cost
+    from ntkpaper.studies.cost import compute as cost
 
     ns = np.array([64, 128, 256, 512, 1024])
     # A fixed overhead dominates the small sizes; the rounds differ by a few per cent.
@@ -422,7 +395,7 @@ def test_cost_exponents_use_the_largest_sizes_and_record_the_spread_over_rounds(
 def test_width_sweep_checkpoints_grow_and_end(min_steps):
     """Checked at min_steps·1.25^k (rounded, always moving on) and at the cap; the smallest
     min_steps the schema allows once looped forever (round(1.25 · 2) is 2)."""
-    from ntkpaper.studies.width_sweep import checkpoints
+    from ntkpaper.studies.width_sweep.compute import checkpoints
 
     cps = checkpoints(min_steps, 1000)
     assert cps[0] == min_steps and cps[-1] == 1000
@@ -434,7 +407,7 @@ def test_conv_kernel_gd_is_gradient_descent_and_counts_the_steps_to_the_criterio
     """E13's kernel predictor after T steps is T steps of full-batch GD on the kernel from
     f = 0, and steps_to_criterion is the first step at which its training loss is below the
     criterion."""
-    from ntkpaper.studies import conv_ntk
+    from ntkpaper.studies.conv_ntk import compute as conv_ntk
 
     rng = np.random.default_rng(0)
     a = rng.normal(size=(9, 6))

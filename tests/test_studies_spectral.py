@@ -11,11 +11,16 @@ import re
 import numpy as np
 import pytest
 
-from ntkpaper import data, infinite, io, keys, predict, report, spectral
-from ntkpaper.figures import early_stopping as figures_early_stopping
-from ntkpaper.figures import eigendecay as figures_eigendecay
-from ntkpaper.models import model_spec
-from ntkpaper.studies import early_stopping, eigendecay, kernel_pca
+from ntkpaper.data import datasets
+from ntkpaper.kernels import gram, predict, spectral
+from ntkpaper.networks.models import model_spec
+from ntkpaper.paper import macros
+from ntkpaper.pipeline import io, keys
+from ntkpaper.studies.early_stopping import compute as early_stopping
+from ntkpaper.studies.early_stopping import figures as figures_early_stopping
+from ntkpaper.studies.eigendecay import compute as eigendecay
+from ntkpaper.studies.eigendecay import figures as figures_eigendecay
+from ntkpaper.studies.kernel_pca import compute as kernel_pca
 
 from .conftest import through_npz, through_run_file
 
@@ -25,14 +30,14 @@ KEY_PART = re.compile(r"^[A-Za-z0-9_]+$")
 
 def _dataset(label_noise: float) -> dict[str, np.ndarray]:
     spec = {"source": "digits", "n_train": 64, "n_test": 48, "label_noise": label_noise}
-    return data.prepare("tiny", spec, key=keys.run_key(0, "data", "tiny"))
+    return datasets.prepare("tiny", spec, key=keys.run_key(0, "data", "tiny"))
 
 
 @pytest.fixture(scope="module")
 def kernels() -> dict[str, np.ndarray]:
     """Analytic kernels of the tiny split (label noise changes targets, not inputs)."""
     d = _dataset(0.0)
-    return infinite.analytic_kernels(model_spec(MODEL, width=1, out_dim=1), d["x_train"],
+    return gram.analytic_kernels(model_spec(MODEL, width=1, out_dim=1), d["x_train"],
                                      d["x_test"])  # fmt: skip
 
 
@@ -53,7 +58,7 @@ def _check_numbers(numbers: dict, tmp_path) -> dict:
     path = tmp_path / "numbers.json"
     io.write_json(path, numbers)
     loaded = io.read_json(path)
-    for name in report.flatten(loaded):
+    for name in macros.flatten(loaded):
         assert all(KEY_PART.match(part) for part in name.split(".")), name
     return loaded
 
@@ -165,9 +170,9 @@ def test_tracked_training_is_one_run_and_its_probe_is_the_rayleigh_quotient(digi
     import jax
     import jax.numpy as jnp
 
-    from ntkpaper import train
-    from ntkpaper.empirical import ensemble_empirical_ntk
-    from ntkpaper.models import init_ensemble, make_apply
+    from ntkpaper.networks import train
+    from ntkpaper.networks.empirical import ensemble_empirical_ntk
+    from ntkpaper.networks.models import init_ensemble, make_apply
 
     d, _ = digits
     x = jnp.asarray(d["x_train"][:24], jnp.float32)

@@ -1,4 +1,5 @@
-"""Tests for ntkpaper.train: GD/SGD ensembles, the linearized model and divergence handling.
+"""Tests for ntkpaper.networks.train: GD/SGD ensembles, the linearized model and divergence
+handling.
 
 Independent references: the discrete-time closed form of linearized GD with the empirical
 NTK, neural-tangents' gradient-flow predictor and linearization, and per-seed loops. The
@@ -15,9 +16,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ntkpaper import rates
-from ntkpaper import train as tr
 from ntkpaper._compat import nt, stax
+from ntkpaper.networks import train as tr
+from ntkpaper.statistics import rates
 
 from .conftest import relative_error
 
@@ -403,7 +404,7 @@ def test_divergence_is_detected_per_seed(linearize):
 def test_function_space_linearization_equals_training_it():
     """predict.linearized_gd (the width sweep's linear model, from the full empirical NTK)
     gives the outputs of the linearized net trained step by step by train.train."""
-    from ntkpaper import predict
+    from ntkpaper.kernels import predict
 
     _, apply_fn, _ = mlp(WIDTH)
     x_train, y_train, x_test, y_test = data()

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ntkpaper import html_report, workflow
 from ntkpaper.figures import check as figure_check
+from ntkpaper.paper import html_report
+from ntkpaper.pipeline import workflow
 
 from .conftest import ROOT, copy_repo
 
@@ -185,8 +186,8 @@ def test_a_figure_rebuilds_on_its_own(quick_run):
 
 def jobs_after_editing(repo: Path, relpath: str) -> set[str]:
     """The jobs Snakemake would run after a real edit of one file (a comment appended; a bare
-    touch proves nothing, since an input whose checksum did not change is skipped), as
-    'rule' or 'rule[kind]' for figure jobs; the file and its mtime are restored after."""
+    touch proves nothing, since an input whose checksum did not change is skipped), by rule
+    name; the file and its mtime are restored after."""
     path = repo / relpath
     text, stat = path.read_bytes(), path.stat()
     try:
@@ -200,9 +201,6 @@ def jobs_after_editing(repo: Path, relpath: str) -> set[str]:
         if m := re.match(r"^(?:local)?rule (\w+):$", line):
             rule = m[1]
             jobs.add(rule)
-        elif rule == "plot" and (m := re.search(r"wildcards: kind=(\w+)", line)):
-            jobs.discard("plot")
-            jobs.add(f"plot[{m[1]}]")
     return jobs
 
 
@@ -211,11 +209,11 @@ REPORT = {"macros", "claims", "stage_costs"}  # read every numbers file
 STAGE_COSTS = {"stage_costs"}  # waits for every figure, to report every job's cost
 # every kind with a figures module (derived, as the rules derive it)
 FIGURE_KINDS = tuple(k for k in workflow.study_kinds() if workflow.study_kind(k).figures)
-PLOTS = {f"plot[{kind}]" for kind in FIGURE_KINDS}
+PLOTS = {f"plot_{kind}" for kind in FIGURE_KINDS}
 
 
 def stage(kind: str) -> set[str]:
-    return {f"run_{kind}", f"analyze_{kind}"} | ({f"plot[{kind}]"} & PLOTS)
+    return {f"run_{kind}", f"analyze_{kind}"} | ({f"plot_{kind}"} & PLOTS)
 
 
 @pytest.mark.parametrize(
@@ -224,21 +222,21 @@ def stage(kind: str) -> set[str]:
         # Our recursion: the kernels, every study that computes kernels itself, and what reads
         # them; never the width-sweep training, the learning-rate or optimizer studies.
         (
-            "src/ntkpaper/kernels.py",
+            "src/ntkpaper/kernels/analytic.py",
             {"analytic_kernels", *stage("recursion_check"), *stage("cost"),
              *stage("kernel_convergence"), *stage("gp_prediction"), *stage("eigendecay"),
              *stage("early_stopping"), *stage("learning_curves"), *stage("conv_ntk"),
-             "analyze_width_sweep", "plot[width_sweep]",
+             "analyze_width_sweep", "plot_width_sweep",
              *REPORT, *PAPER},
         ),
         # Restyling a figure redraws that kind's figures: no run, no analysis.
-        ("src/ntkpaper/figures/eigendecay.py", {"plot[eigendecay]", *STAGE_COSTS, *PAPER}),
-        ("src/ntkpaper/plotting.py", {*PLOTS, *STAGE_COSTS, *PAPER}),
+        ("src/ntkpaper/studies/eigendecay/figures.py", {"plot_eigendecay", *STAGE_COSTS, *PAPER}),
+        ("src/ntkpaper/figures/plotting.py", {*PLOTS, *STAGE_COSTS, *PAPER}),
         # One kind's compute module: that kind only.
-        ("src/ntkpaper/studies/lr_limit.py", {*stage("lr_limit"), *REPORT, *PAPER}),
+        ("src/ntkpaper/studies/lr_limit/compute.py", {*stage("lr_limit"), *REPORT, *PAPER}),
         # Atomic writes and provenance: every script writes through io, so every job.
         (
-            "src/ntkpaper/io.py",
+            "src/ntkpaper/pipeline/io.py",
             {"prepare_data", "analytic_kernels", "build_info", "bench_table", *REPORT, *PAPER,
              *(job for kind in (*FIGURE_KINDS, "recursion_check") for job in stage(kind))},
         ),

@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # works without `pip install -e .`
 
-from ntkpaper.config import (  # noqa: E402
+from ntkpaper.pipeline.config import (  # noqa: E402
     ConfigError,
     arch_id,
     check_test_points,
@@ -15,22 +15,23 @@ from ntkpaper.config import (  # noqa: E402
     used_datasets,
     validate,
 )
-from ntkpaper import html_report, memory  # noqa: E402
-from ntkpaper.blas import safe_environment  # noqa: E402
-from ntkpaper.io import git_state  # noqa: E402
-from ntkpaper.workflow import code_inputs, study_kind, study_kinds  # noqa: E402
+from ntkpaper.paper import html_report
+from ntkpaper.pipeline import memory  # noqa: E402
+from ntkpaper.pipeline.blas import safe_environment  # noqa: E402
+from ntkpaper.pipeline.io import git_state  # noqa: E402
+from ntkpaper.pipeline.workflow import code_inputs, study_kind, study_kinds  # noqa: E402
 
 RESULTS = "results"
 MACHINE = 100  # all of profiles/default/config.yaml's `machine`: a run job holding it runs alone
 
 # Jobs inherit this environment: keep OpenBLAS out of its large-Cholesky crash on affected
-# CPUs (ntkpaper.blas; nothing changes elsewhere).
+# CPUs (ntkpaper.pipeline.blas; nothing changes elsewhere).
 os.environ.update(safe_environment())
 
 STUDY_KINDS = {name: study_kind(name) for name in study_kinds()}
 
 # Every config or data mistake fails here, in seconds, before any job runs or writes.
-# A run job that cannot fit is refused here too: its estimated peak (ntkpaper.memory) against
+# A run job that cannot fit is refused here too: its estimated peak (ntkpaper.pipeline.memory) against
 # the machine's memory (MemTotal, or NTKPAPER_MEM_MB) and the `--resources mem_mb` cap.
 try:
     # each file read strictly (Snakemake keeps the last of a duplicated key), in merge order:
@@ -53,11 +54,13 @@ except ConfigError as err:
     raise SystemExit(2)
 
 # XLA's optimization level (quick.yaml sets 0): a param of the jobs that compile, which set
-# it before they compute (ntkpaper.cli.xla_options), so that changing it reruns them.
+# it before they compute (ntkpaper.pipeline.cli.xla_options), so that changing it reruns them.
 XLA_OPT_LEVEL = config.get("xla_opt_level")  # absent: XLA's own (no schema default)
 
-# Experiment kinds whose numbers the claims and macros collect; rule files register theirs.
-KINDS = []
+# Experiment kinds whose numbers the claims and macros collect, and their figures' stems
+# (each instance of a kind gets every figure): all derived from the kinds' folders.
+KINDS = list(STUDY_KINDS)
+FIGURES = {kind: list(study.figures) for kind, study in STUDY_KINDS.items()}
 
 
 def code(script, *modules):
@@ -96,9 +99,6 @@ def numbers_files():
     return files
 
 
-FIGURES = {}  # kind -> figure stems; each instance of the kind gets every figure
-
-
 def figure_files():
     return [
         f"{RESULTS}/figures/{kind}/{name}/{stem}.pdf"
@@ -124,8 +124,14 @@ for _kind, _entries in config["experiments"].items():
             kernel_file(_spec["data"], _spec["model"])
 
 
-def figure_code(w):
-    """The plot job's code; a target naming an unknown kind or figure says what exists."""
+def plot_code(kind, name):
+    """A plot job's code; a target naming an unknown instance says which are configured."""
+    spec(kind, name)
+    return code("plot.py", f"ntkpaper.studies.{kind}.figures")
+
+
+def check_figure(w):
+    """A figure target of an unknown kind, instance or figure: says what exists."""
     if w.kind not in FIGURES:
         raise ValueError(f"no study kind {w.kind!r}; kinds: {', '.join(sorted(FIGURES))}")
     spec(w.kind, w.name)  # an unknown instance names the configured ones
@@ -133,7 +139,6 @@ def figure_code(w):
         raise ValueError(
             f"{w.kind} has no figure {w.figure!r}; its figures: {', '.join(FIGURES[w.kind])}"
         )
-    return code("plot.py", f"ntkpaper.figures.{w.kind}")
 
 
 # Command-line targets that name a study kind, an instance or a figure (the per-figure and
@@ -154,7 +159,7 @@ def target_problem(target):
         if match:
             w = SimpleNamespace(**{"figure": None, **match.groupdict()})
             try:
-                figure_code(w) if w.figure else spec(w.kind, w.name)
+                check_figure(w) if w.figure else spec(w.kind, w.name)
             except ValueError as err:
                 return str(err)
     return None

@@ -18,5 +18,6 @@ rule analytic_kernels:
     threads: 2
     resources:
         mem_mb=lambda w: memory.analytic_kernels_mb(config["datasets"][w.dataset], ARCHS[w.arch]),
+        runtime=120,  # minutes; a cluster's wall-time limit (sbatch -t)
     script:
         "../scripts/analytic_kernels.py"

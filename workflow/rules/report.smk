@@ -81,7 +81,7 @@ rule report_texts:
     # make report: what Snakemake's HTML report shows beside each figure (its caption as the
     # paper prints it, its instance's claims) and on its front page (scorecard, stage costs)
     input:
-        code("report_texts.py", "ntkpaper.html_report"),
+        code("report_texts.py", "ntkpaper.paper.html_report"),
         paper="paper/ntk.tex",
         sections=sorted(str(p) for p in Path("paper/sections").glob("*.tex")),
         numbers=rules.macros.output.tex,

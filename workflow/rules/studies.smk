@@ -1,8 +1,8 @@
 # Every study kind runs the same way: compute (`run`, one job per shard: per width for a width
-# sweep, one job otherwise) → numbers and figure data (`analyze`) → figures (rule `plot`).
-# Each kind is a compute module ntkpaper/studies/<kind>.py (run, analyze, and a WORKFLOW
-# literal naming its inputs, sharding and scheduling) and a figures module
-# ntkpaper/figures/<kind>.py (plot_<figure>); both are read here without importing them.
+# sweep, one job otherwise) → numbers and figure data (`analyze`) → figures (`plot_<kind>`).
+# Each kind is a folder ntkpaper/studies/<kind>/: kind.py declares it (WORKFLOW: inputs,
+# sharding, scheduling; memory: its run jobs' sizes) and is the only part imported here (it
+# imports no JAX); compute.py holds run and analyze, figures.py one plot_<figure> per figure.
 
 def run_file(kind, name, shard):
     return f"{RESULTS}/finite/{kind}/{name}/{shard}.npz"
@@ -25,14 +25,12 @@ def study_inputs(kind, name, stage):
 
 
 for _kind, _study in STUDY_KINDS.items():
-    KINDS.append(_kind)
-    FIGURES[_kind] = list(_study.figures)
 
     rule:
         name:
             f"run_{_kind}"
         input:
-            code("run_study.py", f"ntkpaper.studies.{_kind}"),
+            code("run_study.py", f"ntkpaper.studies.{_kind}.compute"),
             unpack(lambda w, kind=_kind: study_inputs(kind, w.name, "run")),
         output:
             run=run_file(_kind, "{name}", "{shard}"),
@@ -51,10 +49,11 @@ for _kind, _study in STUDY_KINDS.items():
         priority: _study.priority
         threads: 2
         resources:
-            # estimated from the shard's spec and data sizes (ntkpaper.memory), per shard
+            # estimated from the shard's spec and data sizes (ntkpaper.pipeline.memory), per shard
             mem_mb=lambda w, kind=_kind: memory.run_mb(kind, shard_spec(kind, w), config["datasets"]),
             # a spec with `alone: true` (the cost study's timings) has the machine to itself
             machine=lambda w, kind=_kind: MACHINE if spec(kind, w.name).get("alone") else 1,
+            runtime=_study.runtime_min,  # minutes; a cluster's wall-time limit (sbatch -t)
         script:
             "../scripts/run_study.py"
 
@@ -62,7 +61,7 @@ for _kind, _study in STUDY_KINDS.items():
         name:
             f"analyze_{_kind}"
         input:
-            code("analyze_study.py", f"ntkpaper.studies.{_kind}"),
+            code("analyze_study.py", f"ntkpaper.studies.{_kind}.compute"),
             unpack(lambda w, kind=_kind: study_inputs(kind, w.name, "analyze")),
             runs=lambda w, kind=_kind: [
                 run_file(kind, w.name, shard)

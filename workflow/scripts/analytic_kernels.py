@@ -8,8 +8,9 @@ with p.yaml holding ``model`` (a config `model:` block).
 import logging
 import time
 
-from ntkpaper import cli, infinite, io
-from ntkpaper.models import model_spec
+from ntkpaper.kernels import gram
+from ntkpaper.networks.models import model_spec
+from ntkpaper.pipeline import cli, io
 
 log = logging.getLogger("ntkpaper")
 
@@ -18,7 +19,7 @@ def main(inputs, outputs, params):
     started = time.time()
     data = io.read_npz(inputs["data"])
     spec = model_spec(params["model"], width=1, out_dim=1)  # width is irrelevant at n = ∞
-    kernels = infinite.analytic_kernels(spec, data["x_train"], data["x_test"])
+    kernels = gram.analytic_kernels(spec, data["x_train"], data["x_test"])
     log.info(
         "kernels %s on %d train / %d test points in %.1f s",
         spec.activation,

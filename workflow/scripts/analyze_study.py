@@ -1,4 +1,4 @@
-"""Numbers and figure data of one study instance (ntkpaper.studies.<kind>.analyze), from its
+"""Numbers and figure data of one study instance (ntkpaper.studies.<kind>.compute.analyze), from its
 run files (one per shard, each read as the kind's ``Run`` record) and, for kinds that read
 them, its data and kernels.
 
@@ -9,11 +9,11 @@ with p.yaml holding ``kind`` and ``spec`` (the instance's config entry).
 
 import importlib
 
-from ntkpaper import cli, io
+from ntkpaper.pipeline import cli, io
 
 
 def main(inputs, outputs, params):
-    study = importlib.import_module(f"ntkpaper.studies.{params['kind']}")
+    study = importlib.import_module(f"ntkpaper.studies.{params['kind']}.compute")
     runs = inputs["runs"]
     runs = runs.split(",") if isinstance(runs, str) else list(runs)
     extra = {name: io.read_npz(path) for name, path in inputs.items() if name != "runs"}

@@ -5,7 +5,8 @@ how to produce it when the benchmarks have not been run.
         --output tex=/tmp/bench_table.tex
 """
 
-from ntkpaper import cli, io, report
+from ntkpaper.paper import macros
+from ntkpaper.pipeline import cli, io
 
 
 def main(inputs, outputs, params):
@@ -13,7 +14,7 @@ def main(inputs, outputs, params):
     path = table if isinstance(table, str) else (table[0] if table else None)
     data = io.read_json(path) if path else None
     meta = io.read_json(io.meta_path(path)) if path else None
-    io.write_text(outputs["tex"], report.bench_tex(data, meta))
+    io.write_text(outputs["tex"], macros.bench_tex(data, meta))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ python workflow/scripts/build_info.py --params p.yaml --output tex=buildinfo.tex
 
 import hashlib
 
-from ntkpaper import cli, io, report
+from ntkpaper.paper import macros
+from ntkpaper.pipeline import cli, io
 
 
 def main(inputs, outputs, params):
@@ -15,10 +16,10 @@ def main(inputs, outputs, params):
     files = ", ".join(params["configfiles"]) or "(defaults)"
     packages = ", ".join(f"{name} {version}" for name, version in io.package_versions().items())
     text = (
-        f"\\newcommand{{\\buildcommit}}{{\\texttt{{{report.latex_escape(commit)}}}}}\n"
-        f"\\newcommand{{\\buildconfig}}{{\\texttt{{{report.latex_escape(files)}}}}}\n"
+        f"\\newcommand{{\\buildcommit}}{{\\texttt{{{macros.latex_escape(commit)}}}}}\n"
+        f"\\newcommand{{\\buildconfig}}{{\\texttt{{{macros.latex_escape(files)}}}}}\n"
         f"\\newcommand{{\\buildconfighash}}{{\\texttt{{{digest}}}}}\n"
-        f"\\newcommand{{\\buildpackages}}{{{report.latex_escape(packages)}}}\n"
+        f"\\newcommand{{\\buildpackages}}{{{macros.latex_escape(packages)}}}\n"
     )
     io.write_text(outputs["tex"], text)
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from ntkpaper import claims, cli, io, report
+from ntkpaper.paper import claims, macros
+from ntkpaper.pipeline import cli, io
 
 log = logging.getLogger("ntkpaper")
 
@@ -42,8 +43,8 @@ def main(inputs, outputs, params):
         "claims": results,
     })  # fmt: skip
     if "scorecard" in outputs:  # the paper's; one instance's target writes the JSON only
-        io.write_text(outputs["scorecard"], report.scorecard_tex(results))
-        io.write_text(outputs["verdicts"], report.verdicts_tex(results))
+        io.write_text(outputs["scorecard"], macros.scorecard_tex(results))
+        io.write_text(outputs["verdicts"], macros.verdicts_tex(results))
 
 
 if __name__ == "__main__":

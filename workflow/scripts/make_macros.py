@@ -6,14 +6,15 @@
 
 from pathlib import Path
 
-from ntkpaper import cli, io, report
+from ntkpaper.paper import macros
+from ntkpaper.pipeline import cli, io
 
 
 def main(inputs, outputs, params):
     files = inputs["numbers"]
     files = files.split(",") if isinstance(files, str) else files
     numbers = {f"{Path(f).parent.name}.{Path(f).stem}": io.read_json(f) for f in files}
-    io.write_text(outputs["tex"], report.numbers_to_macros(numbers))
+    io.write_text(outputs["tex"], macros.numbers_to_macros(numbers))
 
 
 if __name__ == "__main__":

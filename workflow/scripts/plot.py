@@ -1,19 +1,20 @@
-"""Draw one figure from the data file beside it (ntkpaper.figures.<kind>.plot_<figure>);
-imports matplotlib and numpy, never JAX.
+"""Draw every figure of one study instance, each from the data file beside it
+(ntkpaper.studies.<kind>.figures.plot_<figure>); imports matplotlib and numpy, never JAX.
 
     python workflow/scripts/plot.py --params p.yaml \
-        --input data=results/figures/width_sweep/digits_relu/lazy.npz --output pdf=/tmp/lazy.pdf
-with p.yaml holding ``kind: width_sweep`` and ``figure: lazy``.
+        --input lazy=results/figures/width_sweep/digits_relu/lazy.npz --output lazy=/tmp/lazy.pdf
+with p.yaml holding ``kind: width_sweep``; inputs and outputs are named by figure.
 """
 
 import importlib
 
-from ntkpaper import cli, io
+from ntkpaper.pipeline import cli, io
 
 
 def main(inputs, outputs, params):
-    figures = importlib.import_module(f"ntkpaper.figures.{params['kind']}")
-    getattr(figures, f"plot_{params['figure']}")(io.read_npz(inputs["data"]), outputs["pdf"])
+    figures = importlib.import_module(f"ntkpaper.studies.{params['kind']}.figures")
+    for figure, pdf in outputs.items():
+        getattr(figures, f"plot_{figure}")(io.read_npz(inputs[figure]), pdf)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ with p.yaml holding ``name``, ``seed`` and ``spec`` (a `datasets:` entry of the 
 import logging
 import time
 
-from ntkpaper import cli, data, io, keys
+from ntkpaper.data import datasets
+from ntkpaper.pipeline import cli, io, keys
 
 log = logging.getLogger("ntkpaper")
 
@@ -16,8 +17,8 @@ log = logging.getLogger("ntkpaper")
 def main(inputs, outputs, params):
     started = time.time()
     name, spec = params["name"], dict(params["spec"])
-    arrays = data.prepare(name, spec, key=keys.run_key(params["seed"], "data", name))
-    summary = data.summary(arrays)
+    arrays = datasets.prepare(name, spec, key=keys.run_key(params["seed"], "data", name))
+    summary = datasets.summary(arrays)
     if "label_noise_fraction" in summary:
         configured = spec.get("label_noise", 0.0)
         summary["label_noise_error"] = abs(summary["label_noise_fraction"] - configured)

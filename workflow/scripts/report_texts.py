@@ -1,4 +1,4 @@
-"""The HTML report's texts (ntkpaper.html_report): each figure's caption as the paper prints
+"""The HTML report's texts (ntkpaper.paper.html_report): each figure's caption as the paper prints
 it with its instance's claims, and the summary page (scorecard, stage costs).
 
     python workflow/scripts/report_texts.py --params p.yaml --input paper=paper/ntk.tex \
@@ -8,20 +8,21 @@ it with its instance's claims, and the summary page (scorecard, stage costs).
 
 import glob
 
-from ntkpaper import cli, html_report, io, report
+from ntkpaper.paper import html_report, macros
+from ntkpaper.pipeline import cli, io
 
 
 def main(inputs, outputs, params):
     figures = params["figures"]
     figures = figures.split(",") if isinstance(figures, str) else figures
-    body, totals = report.stage_costs(sorted(glob.glob(params["pattern"])))
+    body, totals = macros.stage_costs(sorted(glob.glob(params["pattern"])))
     html_report.write_texts(
         outputs["texts"],
         paper_tex=inputs["paper"],
         figure_targets=figures,
         evaluated=io.read_json(inputs["claims"]),
         macros=html_report.read_macros(inputs["numbers"], inputs["verdicts"]),
-        stage_rows=[list(report.STAGE_HEADER), *body, *totals],
+        stage_rows=[list(macros.STAGE_HEADER), *body, *totals],
     )
 
 

@@ -1,5 +1,5 @@
-"""Run one study instance's computation, or one shard of it (ntkpaper.studies.<kind>.run),
-and save the kind's ``Run`` record it returns (``Run.to_npz``; ntkpaper.records).
+"""Run one study instance's computation, or one shard of it (ntkpaper.studies.<kind>.compute.run),
+and save the kind's ``Run`` record it returns (``Run.to_npz``; ntkpaper.pipeline.records).
 
     python workflow/scripts/run_study.py --params p.yaml \
         --input data=results/data/digits.npz --output run=/tmp/run.npz
@@ -10,12 +10,12 @@ with p.yaml holding ``kind``, ``spec`` (the instance's config entry, narrowed to
 import importlib
 import time
 
-from ntkpaper import cli, io, keys
+from ntkpaper.pipeline import cli, io, keys
 
 
 def main(inputs, outputs, params):
     started = time.time()
-    study = importlib.import_module(f"ntkpaper.studies.{params['kind']}")
+    study = importlib.import_module(f"ntkpaper.studies.{params['kind']}.compute")
     result = study.run(
         params["spec"],
         key=keys.run_key(params["seed"], *params["run_id"]),

@@ -6,11 +6,12 @@ Snakemake's benchmark files (the `glob` param, e.g. results/benchmarks/*/*.tsv).
 
 import glob
 
-from ntkpaper import cli, io, report
+from ntkpaper.paper import macros
+from ntkpaper.pipeline import cli, io
 
 
 def main(inputs, outputs, params):
-    io.write_text(outputs["tex"], report.stage_costs_tex(sorted(glob.glob(params["pattern"]))))
+    io.write_text(outputs["tex"], macros.stage_costs_tex(sorted(glob.glob(params["pattern"]))))
 
 
 if __name__ == "__main__":

@@ -1,3 +1,3 @@
-"""One module per study kind: `plot_<figure>(data, path)` draws one figure from the data
-file its analysis wrote, never recomputing anything. The only modules, with `plotting`, that
-import matplotlib; they never import JAX."""
+"""What every figure shares: the style and atomic saving with its checks (plotting) and the
+figure check itself (check). With the kinds' figures modules, the only code that imports
+matplotlib; none of it imports JAX."""

@@ -1,6 +1,6 @@
 """The figure check: what a careful reader checks on every figure, in a form a machine can
 run — at least two labelled ticks per axis, no text over text or data, nothing non-positive
-on a log axis, no series hidden under another. `ntkpaper.plotting.save` runs it on every
+on a log axis, no series hidden under another. `ntkpaper.figures.plotting.save` runs it on every
 figure and records the problems in <figure>.check.json; `read_checks` collects them."""
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import matplotlib.ticker
 import matplotlib.transforms
 import numpy as np
 
-from ntkpaper.io import read_json
+from ntkpaper.pipeline.io import read_json
 
-# NTKPAPER_FIGURE_CHECK chooses what ntkpaper.plotting.save does with the problems:
+# NTKPAPER_FIGURE_CHECK chooses what ntkpaper.figures.plotting.save does with the problems:
 #   record (default)  list them in <figure>.check.json beside the figure
 #   raise             the same, then raise FigureCheckError
 #   off               skip the check

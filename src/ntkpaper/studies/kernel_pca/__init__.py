@@ -1,0 +1,2 @@
+"""The `kernel_pca` study: kind.py declares it, compute.py runs and analyzes it, figures.py
+draws its figures."""

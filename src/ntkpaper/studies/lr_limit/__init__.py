@@ -1,0 +1,2 @@
+"""The `lr_limit` study: kind.py declares it, compute.py runs and analyzes it, figures.py
+draws its figures."""
