@@ -286,16 +286,9 @@ def train_tracked(
     return np.concatenate(f), np.stack(probed)
 
 
-def _train_pc2(spec, x, f2, *, width: int, key, record_steps, kernel_steps, lr_fractions=(1.0,)):
-    """One width's nets trained on y = f_0 + 0.5·f^(2), each seed with its own f_0 (per-seed
-    targets, one vmapped ensemble), once per learning rate lr_fractions[i]·η from the same
-    θ_0. Returns the Rayleigh quotient f^(2)ᵀΘ_0f^(2)/n per seed (S,) and, per rate, a triple:
-    f_t − f_0 on the training inputs (S, T, n), the residual of each net's exact
-    linearization (its own Θ_0) at the same steps (S, T, n), and uᵀΘ̂_tu at each of
-    ``kernel_steps`` (S, K) — the last in Gram units (u = f^(2)/‖f^(2)‖, and f^(2) has unit RMS).
-
-    Training f on f_0 + 0.5·f^(2) has the gradients of training f − f_0 on 0.5·f^(2).
-    """
+def pc2_nets(spec, x: np.ndarray, f2: np.ndarray, *, width: int, key):
+    """One width's nets and their targets y = f_0 + 0.5·f^(2), each seed with its own f_0:
+    the model spec, θ_0, the apply function, x in float32, f_0 (S, n, 1) and y (S, n, 1)."""
     mspec, params0 = init_width(
         spec["model"],
         width=width,
@@ -309,6 +302,20 @@ def _train_pc2(spec, x, f2, *, width: int, key, record_steps, kernel_steps, lr_f
     xj = jnp.asarray(x, jnp.float32)
     f0 = np.asarray(jax.vmap(lambda p: apply_fn(p, xj))(params0), np.float64)  # (S, n, 1)
     y = (f0 + PC2_AMPLITUDE * f2[None, :, None]).astype(np.float32)
+    return mspec, params0, apply_fn, xj, f0, y
+
+
+def _train_pc2(spec, x, f2, *, width: int, key, record_steps, kernel_steps, lr_fractions=(1.0,)):
+    """One width's nets trained on y = f_0 + 0.5·f^(2), each seed with its own f_0 (per-seed
+    targets, one vmapped ensemble), once per learning rate lr_fractions[i]·η from the same
+    θ_0. Returns the Rayleigh quotient f^(2)ᵀΘ_0f^(2)/n per seed (S,) and, per rate, a triple:
+    f_t − f_0 on the training inputs (S, T, n), the residual of each net's exact
+    linearization (its own Θ_0) at the same steps (S, T, n), and uᵀΘ̂_tu at each of
+    ``kernel_steps`` (S, K) — the last in Gram units (u = f^(2)/‖f^(2)‖, and f^(2) has unit RMS).
+
+    Training f on f_0 + 0.5·f^(2) has the gradients of training f − f_0 on 0.5·f^(2).
+    """
+    mspec, params0, apply_fn, xj, f0, y = pc2_nets(spec, x, f2, width=width, key=key)
     n = len(x)
     unit = f2 / np.linalg.norm(f2)
     theta0 = np.asarray(ensemble_empirical_ntk(mspec, params0, xj), np.float64)  # (S, n, n)

@@ -41,8 +41,7 @@ import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper.data.datasets import standardize
 from ntkpaper.kernels import spectral
 from ntkpaper.networks import train
-from ntkpaper.networks.finite import init_width
-from ntkpaper.networks.models import make_apply, model_spec, stax_network
+from ntkpaper.networks.models import model_spec, stax_network
 from ntkpaper.pipeline import keys
 from ntkpaper.pipeline.records import Record
 from ntkpaper.statistics import fits, rates
@@ -53,6 +52,7 @@ from ntkpaper.studies.eigendecay.compute import (
     fit_window_end,
     kernel_path_decay,
     pc2_components,
+    pc2_nets,
     rayleigh_fn,
     train_tracked,
 )
@@ -132,19 +132,7 @@ def _train_pc2(spec, x: np.ndarray, f2: np.ndarray, *, width: int, key, record_s
     """Nets of one width trained on y = f_0 + 0.5·f^(2): the residual along f^(2) and the
     RMS orthogonal to it, each (S, T), and each net's kernel along f^(2), uᵀΘ̂_tu with
     u = f^(2)/‖f^(2)‖ (Gram units), at ``kernel_steps``: (S, K)."""
-    mspec, params0 = init_width(
-        spec["model"],
-        width=width,
-        out_dim=1,
-        in_dim=x.shape[1],
-        seeds=spec["seeds"],
-        key=key,
-        stream="pc2",
-    )
-    apply_fn = make_apply(mspec)
-    xj = jnp.asarray(x, jnp.float32)
-    f0 = np.asarray(jax.vmap(lambda p: apply_fn(p, xj))(params0), np.float64)  # (S, N, 1)
-    y = (f0 + PC2_AMPLITUDE * f2[None, :, None]).astype(np.float32)
+    _, params0, apply_fn, xj, f0, y = pc2_nets(spec, x, f2, width=width, key=key)
     probe = rayleigh_fn(apply_fn, xj, f2 / np.linalg.norm(f2))
     f_t, rayleigh = train_tracked(
         apply_fn,
