@@ -184,3 +184,17 @@ def test_the_readme_lists_what_the_scaffold_adds():
     listed = set(re.findall(r"`((?:src|experiments|paper)/[^`]+\.\w+)`", section))  # files
     expected = {path.replace(KIND, "<kind>") for path in SCAFFOLD}
     assert listed == expected, (listed - expected, expected - listed)
+
+
+def test_every_kind_has_its_figures_in_a_section_the_paper_inputs():
+    """The paper's section list stays editorial (paper/ntk.tex, in reading order), but no kind
+    is left out of it: each figure of each kind is drawn in some section the paper inputs."""
+    from ntkpaper.pipeline import workflow
+
+    paper = (ROOT / "paper/ntk.tex").read_text()
+    inputs = re.findall(r"^\\input\{(sections/[^}]+)\}", paper, re.M)
+    shown = "".join((ROOT / f"paper/{name}.tex").read_text() for name in inputs)
+    drawn = set(re.findall(r"\\figpath\{([^/}]+)/[^/}]+/([^}]+)\.pdf\}", shown))
+    for kind in workflow.study_kinds():
+        for figure in workflow.study_kind(kind).figures:
+            assert (kind, figure) in drawn, f"{kind}'s figure {figure} is in no input section"
