@@ -145,3 +145,12 @@ def test_estimate_bounds_measured_peak(circle, width, depth, seeds):
     print(f"width {width} depth {depth} seeds {seeds}: peak {measured:.0f} MB, "
           f"estimate {estimate:.0f} MB")  # fmt: skip
     assert measured <= estimate <= 2.5 * measured
+
+
+def test_a_kind_without_a_sizing_function_is_refused_naming_its_file(monkeypatch):
+    import types
+
+    declared = types.ModuleType("ntkpaper.studies.nomem.kind")
+    monkeypatch.setitem(sys.modules, declared.__name__, declared)
+    with pytest.raises(cfg.ConfigError, match=r"'nomem' has no memory estimate.*nomem/kind\.py"):
+        memory.sizing("nomem")

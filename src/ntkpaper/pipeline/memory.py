@@ -15,8 +15,9 @@ real jobs):
 * float64 kernel matrices (n² entries each) × 8 bytes × ``KERNEL_COPIES``;
 * what a kind holds besides (`Job.extra_bytes`: the cost study's full Jacobian).
 
-A kind's sizes are a small function from its spec to a `Job` (``SIZES``); a kind without
-one is refused at validation, naming this table (a silent baseline would under-declare).
+A kind's sizes are a small function of its spec and data set to a `Job`, ``memory`` in its
+``studies/<kind>/kind.py`` (`sizing` finds it); a kind without one is refused at validation,
+naming that file (a silent baseline would under-declare).
 """
 
 from __future__ import annotations
