@@ -15,7 +15,7 @@ from ntkpaper.pipeline.config import (  # noqa: E402
     used_datasets,
     validate,
 )
-from ntkpaper.paper import html_report
+from ntkpaper.paper import html_report  # noqa: E402
 from ntkpaper.pipeline import memory  # noqa: E402
 from ntkpaper.pipeline.blas import safe_environment  # noqa: E402
 from ntkpaper.pipeline.io import git_state  # noqa: E402
@@ -31,8 +31,8 @@ os.environ.update(safe_environment())
 STUDY_KINDS = {name: study_kind(name) for name in study_kinds()}
 
 # Every config or data mistake fails here, in seconds, before any job runs or writes.
-# A run job that cannot fit is refused here too: its estimated peak (ntkpaper.pipeline.memory) against
-# the machine's memory (MemTotal, or NTKPAPER_MEM_MB) and the `--resources mem_mb` cap.
+# A run job that cannot fit is refused here too: its estimated peak (ntkpaper.pipeline.memory)
+# against the machine's memory (MemTotal, or NTKPAPER_MEM_MB) and the `--resources mem_mb` cap.
 try:
     # each file read strictly (Snakemake keeps the last of a duplicated key), in merge order:
     # the Snakefile's `configfile:`, then the --configfile overlays over it
