@@ -164,19 +164,6 @@ def test_a_new_kind_builds_end_to_end_from_its_folder_claims_and_section(repo):
     assert "Sample means" in out.stdout, out.stdout + out.stderr
 
 
-@pytest.mark.slow
-def test_the_kind_joins_the_tiny_instance_tests(repo):
-    """The tests' registries are derived too: its tiny instance runs end to end."""
-    env = {**os.environ, "PYTHONPATH": str(repo / "src")}
-    out = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", KIND,
-         "tests/test_studies.py", "tests/test_code_deps.py"],
-        cwd=repo, capture_output=True, text=True, env=env,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
-    assert re.search(r"\b[3-9] passed|\b\d\d passed", out.stdout), out.stdout[-2000:]
-
-
 def test_the_readme_lists_what_the_scaffold_adds():
     """The README's "A new kind" list names exactly the files the scaffold writes."""
     readme = (ROOT / "README.md").read_text()
