@@ -46,7 +46,13 @@ rule build_info:
     params:
         git=git_state(workflow.basedir),
         config=json.dumps(config, sort_keys=True),
-        configfiles=[str(f) for f in workflow.configfiles],
+        # as the user named them: Snakemake stores a --configfile with its absolute path
+        configfiles=[
+            os.path.relpath(f, workflow.basedir)
+            if Path(f).resolve().is_relative_to(Path(workflow.basedir).resolve())
+            else str(f)
+            for f in workflow.configfiles
+        ],
     log:
         log_of("build_info"),
     benchmark:
