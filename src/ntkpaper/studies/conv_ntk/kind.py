@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from ntkpaper.pipeline.memory import Data, Job, Net
 
-CNTK_BLOCK = 40  # the analytic CNTK's tile: pooling holds CNTK_BLOCK²·(H·W)² entries (sized so)
+# compute.py tiles the analytic CNTK in blocks of this many images (pooling holds
+# CNTK_BLOCK²·(H·W)² entries per tile); memory() sizes so
+CNTK_BLOCK = 40
 
 WORKFLOW = {"priority": 30}
 

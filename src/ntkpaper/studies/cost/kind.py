@@ -23,8 +23,8 @@ def memory(spec, d: Data) -> Job:
     return Job(nets, extra_bytes=max(kernels, 4 * n_emp * params))
 
 
-# A tiny instance (tests/test_studies.py runs it end to end in seconds; data set "tiny" is
-# 48 training and 32 test digits there); the schema's defaults fill in the rest.
+# A tiny instance (tests/test_studies.py runs it end to end in seconds); the schema's
+# defaults fill in the rest.
 TINY = {
     "model": {"depth": 3},
     "ns": [16, 32],

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ntkpaper.pipeline.memory import SHAPES, Data, Job, ensembles
 
-# How the workflow runs this kind.
+# How the workflow runs this kind (pipeline.workflow.StudyKind has every field).
 WORKFLOW = {"priority": 30, "runtime_min": 180}
 
 
@@ -22,8 +22,8 @@ def memory(spec, d: Data) -> Job:
     return Job(nets, kernel_entries=3 * d.n**2)
 
 
-# A tiny instance (tests/test_studies.py runs it end to end in seconds; data set "tiny" is
-# 48 training and 32 test digits there); the schema's defaults fill in the rest.
+# A tiny instance (tests/test_studies.py runs it end to end in seconds); the schema's
+# defaults fill in the rest.
 TINY = {
     "model": {"depth": 3},
     "widths": [16, 64],

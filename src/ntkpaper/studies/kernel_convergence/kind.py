@@ -7,9 +7,10 @@ from __future__ import annotations
 from ntkpaper.pipeline.config import ConfigError
 from ntkpaper.pipeline.memory import SHAPES, Data, Job, Net, ensembles
 
-CHUNK_PARAMS = 2e8  # seeds are trained in chunks of at most this many parameters (and sized so)
+# compute.py trains the seeds in chunks of at most this many parameters; memory() sizes so
+CHUNK_PARAMS = 2e8
 
-# How the workflow runs this kind.
+# How the workflow runs this kind (pipeline.workflow.StudyKind has every field).
 WORKFLOW = {"priority": 50, "runtime_min": 180}
 
 
@@ -34,8 +35,8 @@ def check_spec(where: str, spec) -> None:
         )
 
 
-# A tiny instance (tests/test_studies.py runs it end to end in seconds; data set "tiny" is
-# 48 training and 32 test digits there); the schema's defaults fill in the rest.
+# A tiny instance (tests/test_studies.py runs it end to end in seconds); the schema's
+# defaults fill in the rest.
 TINY = {
     "model": {"depth": 3},
     "widths": [16, 64],

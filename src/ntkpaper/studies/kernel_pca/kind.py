@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ntkpaper.pipeline.memory import Data, Job, ensembles
 
-# How the workflow runs this kind.
+# How the workflow runs this kind (pipeline.workflow.StudyKind has every field).
 WORKFLOW = {"priority": 25, "test_points": False}
 
 

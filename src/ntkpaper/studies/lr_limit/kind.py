@@ -7,7 +7,7 @@ from __future__ import annotations
 from ntkpaper.pipeline.memory import Data, Job
 from ntkpaper.studies.gd_vs_sgd.kind import memory as gd_vs_sgd
 
-# How the workflow runs this kind.
+# How the workflow runs this kind (pipeline.workflow.StudyKind has every field).
 WORKFLOW = {"priority": 10, "runtime_min": 120}
 
 

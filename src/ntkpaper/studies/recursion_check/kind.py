@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ntkpaper.pipeline.memory import Data, Job
 
-# How the workflow runs this kind.
+# How the workflow runs this kind (pipeline.workflow.StudyKind has every field).
 WORKFLOW = {"priority": 5}
 
 
@@ -14,8 +14,8 @@ def memory(spec, d: Data) -> Job:
     return Job(kernel_entries=(2 * max(spec["depths"]) + 2) * spec["timing_n"] ** 2)
 
 
-# A tiny instance (tests/test_studies.py runs it end to end in seconds; data set "tiny" is
-# 48 training and 32 test digits there); the schema's defaults fill in the rest.
+# A tiny instance (tests/test_studies.py runs it end to end in seconds); the schema's
+# defaults fill in the rest.
 TINY = {
     "depths": [1, 2],
     "b_stds": [0.1],
