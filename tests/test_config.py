@@ -141,3 +141,11 @@ def test_validation_stays_cheap_without_jax():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_a_kind_without_its_schema_file_is_refused_naming_the_file(monkeypatch):
+    from ntkpaper.pipeline import workflow
+
+    monkeypatch.setattr(workflow, "study_kinds", lambda: ["nospec"])
+    with pytest.raises(cfg.ConfigError, match=r"'nospec' has no spec: write .*nospec/schema\.yaml"):
+        cfg.load_schema()

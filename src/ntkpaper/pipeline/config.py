@@ -2,9 +2,11 @@
 
 The config (experiments/config.yaml, optionally overridden by experiments/quick.yaml) holds
 named experiment instances per study kind, e.g. ``width_sweep: {digits_relu: {...}}``. The
-JSON schema (experiments/config.schema.yaml) fixes types, ranges and allowed values and
+JSON schema (experiments/config.schema.yaml, joined with each kind's
+``studies/<kind>/schema.yaml`` by `load_schema`) fixes types, ranges and allowed values and
 rejects unknown keys at every level; `check_references` adds the checks a schema cannot
-express (a dataset named by an experiment exists, a train size fits the data). Every error
+express (a dataset named by an experiment exists, a train size fits the data, and what each
+kind's ``kind.py`` checks). Every error
 is one line naming the key path and what was expected.
 """
 
@@ -22,7 +24,6 @@ import jsonschema
 import yaml
 
 SCHEMA_PATH = Path(__file__).resolve().parents[3] / "experiments" / "config.schema.yaml"
-STUDIES = Path(__file__).resolve().parents[1] / "studies"  # one folder per kind, with its schema
 
 # Samples each built-in source offers (idx files are checked when they are read).
 SOURCE_SIZES = {"digits": 1797, "mnist": 5000}
@@ -57,14 +58,19 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"config key '{where}': {error.message}"
 
 
-def load_schema(schema_path: Path = SCHEMA_PATH, studies: Path = STUDIES) -> dict[str, Any]:
+def load_schema(schema_path: Path = SCHEMA_PATH) -> dict[str, Any]:
     """The config's JSON schema: experiments/config.schema.yaml (the top level, data sets,
     models), joined with each study kind's ``studies/<kind>/schema.yaml`` as ``$defs.<kind>``
-    and as the allowed key ``experiments.<kind>`` (a map of named instances)."""
+    and as the allowed key ``experiments.<kind>`` (a map of named instances); the kinds are
+    `workflow.study_kinds`, so a kind without its schema file is refused, naming the file."""
+    from ntkpaper.pipeline.workflow import PACKAGE, SRC, study_kinds
+
     schema = yaml.safe_load(Path(schema_path).read_text())
     kinds = schema["properties"]["experiments"]["properties"] = {}
-    for path in sorted(Path(studies).glob("*/schema.yaml")):
-        kind = path.parent.name
+    for kind in study_kinds():
+        path = SRC / PACKAGE / "studies" / kind / "schema.yaml"
+        if not path.is_file():
+            raise ConfigError(f"study kind {kind!r} has no spec: write {path}")
         schema["$defs"][kind] = yaml.safe_load(path.read_text())
         kinds[kind] = {
             "$ref": "#/$defs/instances",

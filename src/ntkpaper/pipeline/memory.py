@@ -23,7 +23,6 @@ naming that file (a silent baseline would under-declare).
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import itertools
 import math
 import os
@@ -117,7 +116,9 @@ def ensembles(spec, d: Data, *, widths=None, seeds=None, points=0, jacobian=0) -
 def sizing(kind: str) -> Callable[[Mapping[str, Any], Data], Job]:
     """A kind's sizing function, ``memory(spec, data) -> Job`` of its ``studies/<kind>/kind.py``
     (a kind without one is refused: a silent baseline would under-declare)."""
-    declared_by = importlib.import_module(f"ntkpaper.studies.{kind}.kind")
+    from ntkpaper.pipeline.workflow import declaration
+
+    declared_by = declaration(kind)
     if not callable(getattr(declared_by, "memory", None)):
         raise ConfigError(
             f"study kind {kind!r} has no memory estimate: define memory(spec, data) -> Job in "
