@@ -49,12 +49,17 @@ def relative_error(actual, expected, *, ord=None) -> float:
     return float(np.linalg.norm(a - e) / np.linalg.norm(e))
 
 
-def through_npz(arrays: dict, path: Path) -> dict:
-    """A figure's data through its .npz, as plot.py reads it (only plain arrays survive)."""
-    from ntkpaper.pipeline import io
+def through_figure_file(record, plot, path: Path):
+    """A figure's data record through its .npz, read back as the record `plot` draws, as
+    analyze_study.py writes it and plot.py reads it."""
+    from ntkpaper.figures import draw
 
-    io.write_npz(path, **arrays)
-    return io.read_npz(path)
+    cls = draw.data_class(plot)
+    assert type(record) is cls, (
+        f"analyze gives a {type(record).__name__}, {plot.__name__} reads a {cls.__name__}"
+    )
+    record.to_npz(path)
+    return cls.from_npz(path)
 
 
 def through_run_file(run, path: Path):

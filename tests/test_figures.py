@@ -64,7 +64,7 @@ def test_data_beyond_the_outermost_labels_of_a_log_axis_is_caught_and_save_brack
 
 
 def test_figures_modules_fit_nothing():
-    """A legend's exponent is the number the analysis wrote (fits.as_array in the figure
+    """A legend's exponent is the number the analysis wrote (an Interval in the figure
     data), never one a figures module fits itself: that is how legends and text drift apart."""
     import ast
     from pathlib import Path

@@ -52,6 +52,7 @@ import numpy as np
 import ntkpaper._compat  # noqa: F401
 from ntkpaper.pipeline.records import Record
 from ntkpaper.statistics import fits
+from ntkpaper.studies.sample_mean.figure_data import Means
 
 
 @dataclass(frozen=True)
@@ -66,19 +67,33 @@ def run(spec, *, key):
 
 def analyze(runs, *, spec):
     means = np.concatenate([r.means for r in runs])
-    return {"mean": fits.bootstrap_mean(means)}, {"means": {"means": means}}
+    return {"mean": fits.bootstrap_mean(means)}, {"means": Means(means=means)}
+''',
+    f"{FOLDER}/figure_data.py": '''"""What the sample_mean figure draws (numpy only)."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ntkpaper.pipeline.records import Record
+
+
+@dataclass(frozen=True)
+class Means(Record):
+    means: np.ndarray  # (seeds,) each seed's sample mean
 ''',
     f"{FOLDER}/figures.py": '''"""Figures of the sample_mean kind."""
 
 import numpy as np
 
 from ntkpaper.figures import plotting
+from ntkpaper.studies.sample_mean.figure_data import Means
 
 
-def plot_means(data, path):
+def plot_means(data: Means, path):
     fig, axes = plotting.figure(1)
     ax = axes[0][0]
-    ax.plot(np.arange(1, len(data["means"]) + 1), data["means"], "o", label="seeds")
+    ax.plot(np.arange(1, len(data.means) + 1), data.means, "o", label="seeds")
     ax.axhline(0.0, color="k", lw=0.8, ls=":", label="expected")
     ax.set(xlabel="seed", ylabel="sample mean")
     ax.legend()

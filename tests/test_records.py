@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from ntkpaper.pipeline.records import Record, RecordMismatch
+from ntkpaper.pipeline.records import Interval, Intervals, Record, RecordMismatch
 
 
 @dataclass(frozen=True)
@@ -89,3 +89,17 @@ def test_an_unexpected_key_names_class_file_and_key(tmp_path):
 def test_an_empty_dict_is_refused_where_it_is_written():
     with pytest.raises(ValueError, match="optimizers: an empty dict"):
         _shard(optimizers={}).to_arrays()
+
+
+def test_intervals_carry_the_numbers_point_and_ends_and_nan_where_unmeasured():
+    slope = {"slope": -0.5, "lo": -0.6, "hi": -0.4, "level": 0.9, "cdist": [0.1]}
+    assert Interval.of(slope) == Interval(value=-0.5, lo=-0.6, hi=-0.4)
+    assert Interval.of({"mean": 2.0, "lo": 1.0, "hi": 3.0}).value == 2.0
+    assert all(np.isnan(v) for v in vars(Interval.of(None)).values())
+    assert all(np.isnan(v) for v in vars(Interval.of({})).values())
+    series = Intervals.of([slope, None, {"ratio": 1.5, "lo": 1.0, "hi": 2.0}])
+    np.testing.assert_array_equal(series.value, [-0.5, np.nan, 1.5])
+    np.testing.assert_array_equal(series.hi, [-0.4, np.nan, 2.0])
+    back = Intervals.from_arrays(series.to_arrays())
+    np.testing.assert_array_equal(back.lo, series.lo)
+    assert Intervals.of([]).value.shape == (0,)

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from ntkpaper.data import datasets
+from ntkpaper.figures import draw
 from ntkpaper.kernels import gram
 from ntkpaper.networks import empirical
 from ntkpaper.networks.models import MLPSpec, init_ensemble, make_apply, model_spec
@@ -28,7 +29,7 @@ from ntkpaper.statistics import fits, rates
 from ntkpaper.studies.lr_limit import compute as lr_limit
 from ntkpaper.studies.width_sweep import compute as width_sweep
 
-from .conftest import ROOT, through_npz, through_run_file
+from .conftest import ROOT, through_figure_file, through_run_file
 
 MODEL = {"depth": 3, "activation": "relu", "parameterization": "ntk", "W_std": 1.0, "b_std": 0.1}
 DIGITS = {"source": "digits", "n_train": 48, "n_test": 32}
@@ -102,15 +103,35 @@ def run_kind(kind: str, tiny, tmp_path):
     io.write_json(tmp_path / "numbers.json", numbers)
     numbers = io.read_json(tmp_path / "numbers.json")
     assert set(fig_data) == set(study.figures), "analyze writes the data of every figure"
-    for name, arrays in fig_data.items():
-        figures = importlib.import_module(f"ntkpaper.studies.{kind}.figures")
-        getattr(figures, f"plot_{name}")(through_npz(arrays, tmp_path / f"{name}.npz"),
-                                         tmp_path / f"{name}.pdf")  # fmt: skip
+    figures = importlib.import_module(f"ntkpaper.studies.{kind}.figures") if fig_data else None
+    for name, record in fig_data.items():
+        plot = getattr(figures, f"plot_{name}")
+        plot(through_figure_file(record, plot, tmp_path / f"{name}.npz"), tmp_path / f"{name}.pdf")
         assert (tmp_path / f"{name}.pdf").stat().st_size > 1000
         problems = io.read_json(tmp_path / f"{name}.check.json")["problems"]
         assert problems == [], f"{kind}/{name}:\n  " + "\n  ".join(problems)
     _NUMBERS[kind] = numbers
     return numbers
+
+
+@pytest.mark.parametrize(
+    "kind", [k for k in workflow.study_kinds() if workflow.study_kind(k).figures]
+)
+def test_every_figure_is_drawn_from_a_record_of_its_kinds_figure_data(kind):
+    """The plot job reads each data file as the record its plot function annotates; that
+    record lives in the kind's numpy-only figure_data.py, which analyze writes too."""
+    figures = importlib.import_module(f"ntkpaper.studies.{kind}.figures")
+    for name in workflow.study_kind(kind).figures:
+        cls = draw.data_class(getattr(figures, f"plot_{name}"))
+        assert cls.__module__ == f"ntkpaper.studies.{kind}.figure_data", (name, cls)
+
+
+def test_a_plot_function_without_its_record_is_refused_by_name():
+    def plot_untyped(data, path):
+        pass
+
+    with pytest.raises(TypeError, match=r"plot_untyped: annotate `data` with the figure's record"):
+        draw.data_class(plot_untyped)
 
 
 @pytest.mark.parametrize("kind", sorted(TINY))

@@ -22,7 +22,7 @@ from ntkpaper.studies.eigendecay import compute as eigendecay
 from ntkpaper.studies.eigendecay import figures as figures_eigendecay
 from ntkpaper.studies.kernel_pca import compute as kernel_pca
 
-from .conftest import through_npz, through_run_file
+from .conftest import through_figure_file, through_run_file
 
 MODEL = {"depth": 3, "activation": "relu", "parameterization": "ntk", "W_std": 1.0, "b_std": 0.1}
 KEY_PART = re.compile(r"^[A-Za-z0-9_]+$")
@@ -117,12 +117,12 @@ def test_eigendecay_end_to_end(digits, tmp_path):
     # each net's own linearization starts on f^(2) too and leaks nothing at t = 0
     assert loaded["mode_least_consistent"] in (1, 2, 3)
     # the nets start exactly on f^(2): nothing orthogonal before the first step
-    assert np.max(figures["pc2_decay"]["orth"][:, :, 0]) < 1e-5
-    assert np.allclose(figures["pc2_decay"]["along"][:, :, 0], -0.5, atol=1e-5)
+    assert np.max(figures["pc2_decay"].orth[:, :, 0]) < 1e-5
+    assert np.allclose(figures["pc2_decay"].along[:, :, 0], -0.5, atol=1e-5)
     assert set(figures) == {"spectrum", "pc2_decay", "pc2_kernel", "mode_rates"}
     # the kernel path: R_t/R_0 starts at 1, and the VJP Rayleigh quotient at t = 0 is the
     # one of the empirical NTK the own linearization uses
-    assert np.allclose(figures["pc2_kernel"]["rayleigh_rel"][..., 0], 1.0)
+    assert np.allclose(figures["pc2_kernel"].full.rayleigh_rel[..., 0], 1.0)
     np.testing.assert_allclose(run.pc2_rayleigh[..., 0], run.pc2_init_rayleigh, rtol=1e-4)
     np.testing.assert_allclose(run.pc2_slow_rayleigh[..., 0], run.pc2_init_rayleigh, rtol=1e-4)
     for name in ("pc2_kernel_path_ratio", "pc2_slow_net_over_lin", "pc2_shortfall_slow_over_full",
@@ -133,9 +133,8 @@ def test_eigendecay_end_to_end(digits, tmp_path):
     assert loaded["pc2_slow_fit_window_end"] >= loaded["pc2_fit_window_end"]
     for stem, fig_data in figures.items():
         path = tmp_path / f"{stem}.pdf"
-        getattr(figures_eigendecay, f"plot_{stem}")(
-            through_npz(fig_data, tmp_path / "figure.npz"), path
-        )
+        plot = getattr(figures_eigendecay, f"plot_{stem}")
+        plot(through_figure_file(fig_data, plot, tmp_path / f"{stem}.npz"), path)
         assert path.stat().st_size > 1000
 
 
@@ -292,9 +291,8 @@ def test_early_stopping_end_to_end(noisy_digits, tmp_path, widths):
     else:  # the paper's macros exist for every configuration, as an em dash
         assert loaded["net_widest"]["width"] is None
     path = tmp_path / "early_stopping.pdf"
-    figures_early_stopping.plot_early_stopping(
-        through_npz(figures["early_stopping"], tmp_path / "figure.npz"), path
-    )
+    plot = figures_early_stopping.plot_early_stopping
+    plot(through_figure_file(figures["early_stopping"], plot, tmp_path / "figure.npz"), path)
     assert path.stat().st_size > 1000
 
 

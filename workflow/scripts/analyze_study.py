@@ -1,6 +1,6 @@
-"""Numbers and figure data of one study instance (ntkpaper.studies.<kind>.compute.analyze), from its
-run files (one per shard, each read as the kind's ``Run`` record) and, for kinds that read
-them, its data and kernels.
+"""Numbers and figure data of one study instance (ntkpaper.studies.<kind>.compute.analyze),
+from its run files (one per shard, each read as the kind's ``Run`` record) and, for kinds that
+read them, its data and kernels; each figure's data is a record of the kind's figure_data.py.
 
     python workflow/scripts/analyze_study.py --params p.yaml \
         --input runs=/tmp/run.npz --output numbers=/tmp/n.json lr_limit=/tmp/lr_limit.npz
@@ -10,6 +10,7 @@ with p.yaml holding ``kind`` and ``spec`` (the instance's config entry).
 import importlib
 
 from ntkpaper.pipeline import cli, io
+from ntkpaper.pipeline.records import Record
 
 
 def main(inputs, outputs, params):
@@ -23,8 +24,13 @@ def main(inputs, outputs, params):
     )
     numbers["config"] = params["spec"]  # the paper quotes its settings from here too
     io.write_json(outputs["numbers"], numbers)
-    for name, arrays in figures.items():
-        io.write_npz(outputs[name], **arrays)
+    for name, record in figures.items():
+        if not isinstance(record, Record):
+            raise TypeError(
+                f"{params['kind']}.analyze: the data of figure {name!r} is a "
+                f"{type(record).__name__}, not a record of its figure_data.py"
+            )
+        record.to_npz(outputs[name])
 
 
 if __name__ == "__main__":

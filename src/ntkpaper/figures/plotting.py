@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 
 from ntkpaper.figures.check import CHECK_ENV, FigureCheckError, check_figure, check_path, panels
 from ntkpaper.pipeline.io import atomic_path, write_json
+from ntkpaper.pipeline.records import Interval
 
 TEXT_WIDTH_IN = 6.45  # a4paper with 2.3 cm margins, as in paper/ntk.tex
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -277,10 +278,10 @@ def width_axis(ax, widths, label: str = "width $n$", *, infinity: bool = False) 
     return x_inf
 
 
-def rate_label(name: str, rate) -> str:
+def rate_label(name: str, rate: Interval) -> str:
     """A legend entry with the exponent of the rate rule as the analysis computed it (the
-    figure data's [exponent, lo, hi]), the number the text and the claims use."""
-    slope, lo, hi = (float(v) for v in np.asarray(rate, np.float64))
+    figure data's interval), the number the text and the claims use."""
+    slope, lo, hi = rate.value, rate.lo, rate.hi
     return f"{name} (exponent ${slope:.2f}$ [${lo:.2f}$, ${hi:.2f}$])"
 
 

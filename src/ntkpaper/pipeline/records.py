@@ -17,7 +17,7 @@ import dataclasses
 import os
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -61,6 +61,47 @@ class Record:
     @classmethod
     def from_npz(cls, path: str | os.PathLike):
         return cls.from_arrays(io.read_npz(path), source=os.fspath(path))
+
+
+POINT_KEYS = ("slope", "mean", "ratio", "value")  # where an interval record keeps its point
+
+
+def _point_lo_hi(record: Mapping[str, Any] | None) -> tuple[float, float, float]:
+    nan = float("nan")
+    if not record:
+        return nan, nan, nan
+    point = next((record[k] for k in POINT_KEYS if k in record), nan)
+    return float(point), float(record.get("lo", nan)), float(record.get("hi", nan))
+
+
+@dataclasses.dataclass(frozen=True)
+class Interval(Record):
+    """A point estimate and its interval, as a figure draws it (NaN where not measured): the
+    very numbers the text and the claims quote, so a legend never refits."""
+
+    value: float
+    lo: float
+    hi: float
+
+    @classmethod
+    def of(cls, record: Mapping[str, Any] | None) -> Interval:
+        """From an interval record of the numbers (``fits.interval_record`` and kin: its point
+        under one of `POINT_KEYS`); all NaN for a missing or empty record."""
+        return cls(*_point_lo_hi(record))
+
+
+@dataclasses.dataclass(frozen=True)
+class Intervals(Record):
+    """A series of intervals, e.g. one per width: arrays of the same length."""
+
+    value: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+    @classmethod
+    def of(cls, records: Sequence[Mapping[str, Any] | None]) -> Intervals:
+        columns = np.array([_point_lo_hi(r) for r in records], np.float64).reshape(-1, 3)
+        return cls(*columns.T)
 
 
 def _flatten(value: Any, name: str, out: dict[str, np.ndarray]) -> None:

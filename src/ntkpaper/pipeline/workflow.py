@@ -93,7 +93,7 @@ def code_inputs(script: str | Path, *modules: str, src: Path = SRC) -> list[str]
 @dataclasses.dataclass(frozen=True)
 class StudyKind:
     """How the workflow runs one kind of study (declared as ``WORKFLOW = {...}`` in its
-    compute module; every field has a default)."""
+    kind.py; every field has a default)."""
 
     name: str
     figures: tuple[str, ...] = ()

@@ -514,15 +514,6 @@ def difference_of_means(
     )
 
 
-def as_array(record: dict | None) -> np.ndarray:
-    """[point, lo, hi] of an interval record (NaN for None): how figure data carries a rate,
-    so a legend prints the very number the text and the claims use."""
-    if record is None:
-        return np.full(3, np.nan)
-    point = next(record[k] for k in ("slope", "mean", "ratio", "value") if k in record)
-    return np.array([point, record["lo"], record["hi"]], np.float64)
-
-
 def sequence_of(records: Sequence[dict[str, float]], key: str) -> list[float]:
     """One field of a list of records, e.g. the point slopes of ``local_slopes``."""
     return [r[key] for r in records]

@@ -45,8 +45,16 @@ from ntkpaper.kernels import gram, predict
 from ntkpaper.networks import cnn, train
 from ntkpaper.networks.models import model_spec
 from ntkpaper.pipeline import keys
-from ntkpaper.pipeline.records import Record
+from ntkpaper.pipeline.records import Interval, Record
 from ntkpaper.statistics import fits, rates
+from ntkpaper.studies.conv_ntk.figure_data import (
+    Accuracy,
+    Concentration,
+    Deviation,
+    EntryCost,
+    KernelScores,
+    TrainedNets,
+)
 from ntkpaper.studies.conv_ntk.kind import CNTK_BLOCK
 
 READOUTS = ("flatten", "pool")
@@ -382,22 +390,13 @@ def relative_distance(f: np.ndarray, k: np.ndarray) -> np.ndarray:
     return num / np.sqrt(np.sum(k**2, axis=(-2, -1)))[:, None]
 
 
-def _fig_interval(name: str, record: dict | None, key: str) -> dict[str, np.float64]:
-    """An interval record as figure data: point, lo, hi (NaN where there is none)."""
-    record = record or {}
-    return {
-        name: np.float64(record.get(key, np.nan)),
-        f"{name}_lo": np.float64(record.get("lo", np.nan)),
-        f"{name}_hi": np.float64(record.get("hi", np.nan)),
-    }
-
-
 def _text(values: Sequence[float], fmt: str = "{:.3f}") -> str:
     return ", ".join(fmt.format(v) for v in values)
 
 
-def _nets_numbers(run: Run, spec: Mapping[str, Any]) -> tuple[dict[str, Any], dict]:
-    """The trained CNNs against the analytic CNTK after the same steps."""
+def _nets_numbers(run: Run, spec: Mapping[str, Any]) -> tuple[dict[str, Any], TrainedNets]:
+    """The trained CNNs against the analytic CNTK after the same steps: numbers and the
+    accuracy figure's data of them."""
     nets, labels, y = run.nets, run.labels_test, run.y_test
     ch = run.train_channels.astype(np.float64)
     acc = predict.accuracy(nets.f_test, labels)  # (C, S)
@@ -447,16 +446,46 @@ def _nets_numbers(run: Run, spec: Mapping[str, Any]) -> tuple[dict[str, Any], di
         else [],
         "net_cpu_training": float(nets.cpu),
     }
-    fig = {
-        "train_channels": run.train_channels,
-        "net_accuracy": acc,
-        "net_mse": mse,
-        "net_distance": dist,
-        "kernel_T_accuracy": k_acc,
-        "kernel_T_mse": k_mse,
-        **_fig_interval("distance_ratio", numbers["net_distance_ratio"], "ratio"),
-    }
+    fig = TrainedNets(
+        readout=str(run.train_readout),
+        n_digits=int(run.train_n),
+        channels=run.train_channels,
+        accuracy=acc,
+        mse=mse,
+        kernel_T_accuracy=k_acc,
+        kernel_T_mse=k_mse,
+        distance=dist,
+        distance_ratio=Interval.of(numbers["net_distance_ratio"]),
+    )
     return numbers, fig
+
+
+def _figures(run: Run, numbers: Mapping[str, Any], nets: TrainedNets) -> dict[str, Any]:
+    """The figures' data, from the numbers (kernels at t = ∞, deviation rates) and the run."""
+    kernels = (*READOUTS, "fc")
+    deviation = {
+        r: Deviation(
+            deviation=run.readouts[r].deviation,
+            rate=Interval.of(numbers[f"{r}_slope_deviation"]),
+            cost=EntryCost(
+                wall=run.readouts[r].cost.wall_per_entry, cpu=run.readouts[r].cost.cpu_per_entry
+            ),
+        )
+        for r in READOUTS
+    }
+    return {
+        "accuracy": Accuracy(
+            nets=nets,
+            n_train=int(run.n_train),
+            infinite={
+                k: KernelScores(accuracy=numbers[f"{k}_accuracy"], mse=numbers[f"{k}_mse"])
+                for k in kernels
+            },
+        ),
+        "concentration": Concentration(
+            channels=run.channels.astype(np.float64), readouts=deviation
+        ),
+    }
 
 
 def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
@@ -492,8 +521,6 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
         "receptive_field": 1 + spec["cnn"]["conv_layers"] * (spec["cnn"]["filter_size"] - 1),
     }
     channels = run.channels.astype(np.float64)
-    acc_fig: dict[str, np.ndarray] = {}
-    conc_fig: dict[str, np.ndarray] = {"channels": channels}
     for readout in READOUTS:
         r = run.readouts[readout]
         correct[readout] = np.argmax(r.mean, -1) == labels
@@ -522,30 +549,8 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
                 f"{readout}_condition": float(r.condition),
             }
         )
-        acc_fig.update(
-            {
-                f"{readout}_accuracy": np.float64(correct[readout].mean()),
-                f"{readout}_mse": np.float64(numbers[f"{readout}_mse"]),
-            }
-        )
-        cost = [r.cost.wall_per_entry, r.cost.cpu_per_entry]
-        conc_fig.update(
-            {
-                f"{readout}_deviation": dev,
-                f"{readout}_cost": np.array(cost),
-                **_fig_interval(f"{readout}_rate", rate, "slope"),
-            }
-        )
-    net_numbers, net_fig = _nets_numbers(run, spec)
+    net_numbers, nets = _nets_numbers(run, spec)
     numbers.update(net_numbers)
-    acc_fig.update(net_fig)
-    acc_fig.update(
-        {
-            "train_readout_is_pool": np.bool_(run.train_readout == "pool"),
-            "n_train": np.int64(run.n_train),
-            "train_n": np.int64(run.train_n),
-        }
-    )
     # accuracy differences over the paired test points (BCa, resampling the points)
     for a, b in (("pool", "fc"), ("flatten", "fc"), ("pool", "flatten")):
         record = fits.bootstrap_mean(correct[a].astype(np.float64) - correct[b])
@@ -566,7 +571,4 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
             },
         }
     )
-    acc_fig.update(
-        {"fc_accuracy": np.float64(numbers["fc_accuracy"]), "fc_mse": np.float64(numbers["fc_mse"])}
-    )
-    return numbers, {"accuracy": acc_fig, "concentration": conc_fig}
+    return numbers, _figures(run, numbers, nets)

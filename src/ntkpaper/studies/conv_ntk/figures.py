@@ -8,11 +8,11 @@ refitted here)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
 from ntkpaper.figures import plotting
+from ntkpaper.pipeline.records import Interval
+from ntkpaper.studies.conv_ntk.figure_data import Accuracy, Concentration
 
 READOUTS = ("flatten", "pool")
 LABELS = {"flatten": "flatten", "pool": "global avg. pool"}
@@ -21,33 +21,38 @@ MARKER = {"flatten": "o", "pool": "s"}
 FC_COLOR = "0.45"
 
 
-def _interval_text(data: Mapping[str, np.ndarray], name: str) -> str:
+def _interval_text(interval: Interval) -> str:
     """'−0.52 [−0.71, −0.33]' from the analysis's point and 90% interval; 'n/a' without."""
-    point = float(data[name])
+    point = interval.value
     if not np.isfinite(point):
         return "n/a"
-    lo, hi = float(data[f"{name}_lo"]), float(data[f"{name}_hi"])
-    return f"{point:.2f} [{lo:.2f}, {hi:.2f}]"
+    return f"{point:.2f} [{interval.lo:.2f}, {interval.hi:.2f}]"
 
 
-def plot_accuracy(data: Mapping[str, np.ndarray], path) -> None:
+def plot_accuracy(data: Accuracy, path) -> None:
     fig, axes = plotting.figure(3, height=2.4, width=1.0)
-    ch = np.asarray(data["train_channels"], np.float64)
-    trained = "pool" if bool(data["train_readout_is_pool"]) else "flatten"
+    nets = data.nets
+    ch = np.asarray(nets.channels, np.float64)
+    trained = nets.readout
     color = COLOR[trained]
-    n_all, n_nets = int(data["n_train"]), int(data["train_n"])
-    for ax, metric in zip(axes[0][:2], ("accuracy", "mse"), strict=True):
+    n_all, n_nets = data.n_train, nets.n_digits
+    kernels = (*READOUTS, "fc")
+    metrics = (
+        (nets.accuracy, nets.kernel_T_accuracy, [data.infinite[k].accuracy for k in kernels]),
+        (nets.mse, nets.kernel_T_mse, [data.infinite[k].mse for k in kernels]),
+    )
+    for ax, (net, kernel_T, values) in zip(axes[0][:2], metrics, strict=True):
         plotting.mean_band(
             ax,
             ch,
-            data[f"net_{metric}"],
+            net,
             color=color,
             marker=MARKER[trained],
             label=f"trained CNNs, {LABELS[trained]} ({n_nets} digits)",
         )
         ax.plot(
             ch,
-            data[f"kernel_T_{metric}"],
+            kernel_T,
             "--",
             marker="D",
             mfc="white",
@@ -57,7 +62,6 @@ def plot_accuracy(data: Mapping[str, np.ndarray], path) -> None:
             label=f"CNTK, the same {n_nets} digits and $T$ steps",
         )
         x_inf = plotting.width_axis(ax, ch, label="channels $C$", infinity=True)
-        values = [float(data[f"{r}_{metric}"]) for r in READOUTS] + [float(data[f"fc_{metric}"])]
         styles = [
             (f"CNTK $t=\\infty$, {LABELS[r]} ({n_all} digits)", "D", COLOR[r], True)
             for r in READOUTS
@@ -67,11 +71,11 @@ def plot_accuracy(data: Mapping[str, np.ndarray], path) -> None:
     a, b, c = axes[0]
     a.set(ylabel="test accuracy")
     b.set(ylabel="test MSE", yscale="log")
-    ratio = _interval_text(data, "distance_ratio")
+    ratio = _interval_text(nets.distance_ratio)
     plotting.mean_band(
         c,
         ch,
-        data["net_distance"],
+        nets.distance,
         color=color,
         marker=MARKER[trained],
         label=f"widest/narrowest {ratio}",
@@ -85,29 +89,31 @@ def plot_accuracy(data: Mapping[str, np.ndarray], path) -> None:
     plotting.save(fig, path)
 
 
-def plot_concentration(data: Mapping[str, np.ndarray], path) -> None:
+def plot_concentration(data: Concentration, path) -> None:
     fig, axes = plotting.figure(2, height=2.3, width=0.9)
     a, b = axes[0]
-    ch = data["channels"]
+    ch = data.channels
     for readout in READOUTS:
-        rate = _interval_text(data, f"{readout}_rate")
+        rate = _interval_text(data.readouts[readout].rate)
         plotting.mean_band(
             a,
             ch,
-            data[f"{readout}_deviation"],
+            data.readouts[readout].deviation,
             color=COLOR[readout],
             marker=MARKER[readout],
             label=f"{LABELS[readout]} (rate {rate})",
         )
-    ref = data["pool_deviation"].mean(1)[0]
+    ref = data.readouts["pool"].deviation.mean(1)[0]
     a.plot(
         ch, 0.5 * ref * (ch / ch[0]) ** -0.5, ":", color="0.35", lw=0.8, label=r"$\propto C^{-1/2}$"
     )
     a.set(yscale="log", ylabel=r"$\|\hat\Theta - \Theta\|_F / \|\Theta\|_F$")
     plotting.width_axis(a, ch, label="channels $C$ (at initialization)")
     x = np.arange(2)
-    for j, (what, hatch) in enumerate((("wall", None), ("CPU", "//"))):
-        vals = [1e6 * data[f"{r}_cost"][j] for r in READOUTS]
+    costs = [data.readouts[r].cost for r in READOUTS]
+    wall, cpu = [c.wall for c in costs], [c.cpu for c in costs]
+    for j, (what, hatch, seconds) in enumerate((("wall", None, wall), ("CPU", "//", cpu))):
+        vals = [1e6 * s for s in seconds]
         b.bar(
             x + (j - 0.5) * 0.35,
             vals,

@@ -29,9 +29,10 @@ from ntkpaper.networks.empirical import empirical_ntk, nt_empirical_ntk, ntk_flo
 from ntkpaper.networks.models import init_params, model_spec, stax_network
 from ntkpaper.pipeline import keys
 from ntkpaper.pipeline.config import SOURCE_SIZES
-from ntkpaper.pipeline.records import Record
-from ntkpaper.statistics.fits import as_array, loglog_slope
+from ntkpaper.pipeline.records import Interval, Record
+from ntkpaper.statistics.fits import loglog_slope
 from ntkpaper.statistics.timing import median_time, time_call
+from ntkpaper.studies.cost.figure_data import Cost, EmpiricalTimes, Timing
 
 
 def matmul_gflops(n: int = 2048, dtype=jnp.float32) -> float:
@@ -228,16 +229,21 @@ def analyze(
         "width_widest": int(widths.max()),
     }
     numbers["empirical_widest"] = numbers["empirical"][f"w{int(widths.max())}"]
-    fig = {
-        "fit_from": np.asarray(numbers["fit_from"]),
-        "ns": ns,
-        **{k: best(getattr(run, k)) for k in ("kernel_ours", "kernel_nt", "solve")},
-        # the legend's exponents are the numbers the text quotes (median over rounds)
-        **{
-            f"rate_{k}": as_array(numbers[f"exponent_{k}"])
-            for k in ("kernel_ours", "kernel_nt", "solve")
-        },
-        "widths": widths,
-        **{f"emp_{k}": emp[k] for k in ("ours", "nt3", "nt1")},
+    return numbers, {"cost": _figure(run, numbers, emp)}
+
+
+def _figure(run: Run, numbers: Mapping[str, Any], emp: Mapping[str, np.ndarray]) -> Cost:
+    """The figure's data: each timing's least disturbed round, and the legend's exponents as
+    the numbers the text quotes (median over rounds)."""
+    timing = {
+        k: Timing(seconds=best(getattr(run, k)), exponent=Interval.of(numbers[f"exponent_{k}"]))
+        for k in ("kernel_ours", "kernel_nt", "solve")
     }
-    return numbers, {"cost": fig}
+    return Cost(
+        ns=run.ns,
+        kernel_ours=timing["kernel_ours"],
+        kernel_nt=timing["kernel_nt"],
+        solve=timing["solve"],
+        widths=run.widths,
+        empirical=EmpiricalTimes(ours=emp["ours"], nt3=emp["nt3"], nt1=emp["nt1"]),
+    )

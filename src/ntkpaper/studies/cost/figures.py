@@ -5,48 +5,48 @@ green the kernel solve, purple neural-tangents' Jacobian contraction."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
 from ntkpaper.figures import plotting
+from ntkpaper.studies.cost.figure_data import Cost
 
 OURS, NT, SOLVE, JACOBIAN = plotting.colors(4)
 
 
-def plot_cost(data: Mapping[str, np.ndarray], path) -> None:
+def plot_cost(data: Cost, path) -> None:
     fig, axes = plotting.figure(2, height=2.5, width=0.9)
     a, b = axes[0]
-    ns = data["ns"]
-    for key, label, color, marker in (
-        ("kernel_ours", "analytic NTK, ours", OURS, "o"),
-        ("kernel_nt", "analytic NTK, neural-tangents", NT, "s"),
-        ("solve", r"NTK-GP mean at $t=\infty$ (solve)", SOLVE, "D"),
+    ns = data.ns
+    for timing, label, color, marker in (
+        (data.kernel_ours, "analytic NTK, ours", OURS, "o"),
+        (data.kernel_nt, "analytic NTK, neural-tangents", NT, "s"),
+        (data.solve, r"NTK-GP mean at $t=\infty$ (solve)", SOLVE, "D"),
     ):
+        rate = timing.exponent
         a.plot(
             ns,
-            data[key],
+            timing.seconds,
             "-",
             marker=marker,
             color=color,
-            label=plotting.rate_label(label, data[f"rate_{key}"]),
+            label=plotting.rate_label(label, rate),
         )
     a.set(yscale="log", ylabel="seconds")
     plotting.width_axis(a, ns, label="training points $N$")
     plotting.legend_below(a, ncol=1, gap_pt=28)
     # (b): a few widths only, so one row per implementation and one marker per width
     # instead of lines that would suggest a trend between two points.
-    widths = data["widths"]
+    widths = data.widths
     rows = (
-        ("emp_ours", "ours (layerwise)", OURS),
-        ("emp_nt3", "nt: structured derivatives", NT),
-        ("emp_nt1", "nt: Jacobian contraction", JACOBIAN),
+        (data.empirical.ours, "ours (layerwise)", OURS),
+        (data.empirical.nt3, "nt: structured derivatives", NT),
+        (data.empirical.nt1, "nt: Jacobian contraction", JACOBIAN),
     )
-    for i, (key, _label, color) in enumerate(rows):
-        timed = np.isfinite(data[key])  # Jacobian contraction is not timed at every width
+    for i, (seconds, _label, color) in enumerate(rows):
+        timed = np.isfinite(seconds)  # Jacobian contraction is not timed at every width
         if timed.sum() > 1:
-            b.plot(data[key][timed], np.full(timed.sum(), i), color=color, lw=0.8, ls=":")
-        for w, x, marker in zip(widths, data[key], plotting.MARKERS, strict=False):
+            b.plot(seconds[timed], np.full(timed.sum(), i), color=color, lw=0.8, ls=":")
+        for w, x, marker in zip(widths, seconds, plotting.MARKERS, strict=False):
             if np.isfinite(x):
                 b.plot(
                     [x], [i], marker, color=color, ms=5, mfc="white" if w == widths[0] else color

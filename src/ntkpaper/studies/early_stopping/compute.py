@@ -65,8 +65,9 @@ from ntkpaper.kernels import predict, spectral
 from ntkpaper.networks import train
 from ntkpaper.networks.models import init_ensemble, make_apply, model_spec
 from ntkpaper.pipeline import keys
-from ntkpaper.pipeline.records import Record
+from ntkpaper.pipeline.records import Interval, Record
 from ntkpaper.statistics import fits, rates
+from ntkpaper.studies.early_stopping.figure_data import EarlyStopping, NetCurves, RatioToOracle
 
 N_TIMES = 200  # closed-form time grid, log-spaced steps
 N_RECORDS = 30  # recording steps of the finite nets (plus the rules' stop times)
@@ -607,8 +608,8 @@ RATIO_RULES = ("spectral", "validation", "validation_refit", "ridge", "infinite"
 def analyze(
     runs: Sequence[Run], *, spec: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Numbers and figure data of E8. Over 80 lines by design: every rule's comparison reads
-    the same per-draw arrays computed at its top."""
+    """Numbers and figure data of E8: every rule's comparison reads the same per-draw arrays
+    computed at its top."""
     (run,) = runs  # one run file: this kind is not sharded
     draws = rule_draws(run)
     orc, inf = draws["oracle"], draws["infinite"]
@@ -677,40 +678,53 @@ def analyze(
     numbers["ntk_expected_test_mse_at_net_end"] = _at(
         run.times_expected, run.test_mse_expected, t_end
     )
-    ratios = [table[r]["ratio_to_oracle"] for r in RATIO_RULES]
-    fig = {
-        "times": times,
-        "test_mse": run.test_mse[0],
-        "test_acc": run.test_acc[0],
-        "test_mse_lo": run.test_mse.min(axis=0),
-        "test_mse_hi": run.test_mse.max(axis=0),
-        "times_expected": run.times_expected,
-        "test_mse_expected": run.test_mse_expected,
-        "train_noisy_fit": run.train_noisy_fit[0],
-        "inf_test_mse": run.inf_test_mse[0],
-        "inf_test_acc": run.inf_test_acc[0],
-        "ridge_test_mse": draws["ridge"]["test_mse"][0],
-        "stop_names": np.array(["spectral", "validation", "oracle"]),
-        "stop_times": np.array([draws[r]["t"][0] for r in ("spectral", "validation", "oracle")]),
-        "k_grid": run.k_grid,
-        "k_grid_test_mse": k_mean,
-        "top_k": run.top_k,
-        "k_trace_90": np.int64(numbers["k_trace_90"]),
-        "oracle_test_mse_mean": np.float64(np.mean(orc["test_mse"])),
-        "inf_test_mse_mean": np.float64(np.mean(inf["test_mse"])),
-        "ridge_test_mse_mean": np.float64(np.mean(draws["ridge"]["test_mse"])),
-        "eps": run.eps,
-        "n_draws": np.int64(numbers["n_draws"]),
-        "ratio_names": np.array(RATIO_RULES),
-        "ratio_draws": np.stack([draws[r]["test_mse"] / orc["test_mse"] for r in RATIO_RULES]),
-        "ratio_point": np.array([r["ratio"] for r in ratios]),
-        "ratio_lo": np.array([r["lo"] for r in ratios]),
-        "ratio_hi": np.array([r["hi"] for r in ratios]),
-        "net_widths": run.net.widths,
-        "net_steps": run.net.steps,
-    }
+    return numbers, {"early_stopping": _figure(run, draws, table, numbers)}
+
+
+def _figure(
+    run: Run,
+    draws: Mapping[str, Mapping[str, np.ndarray]],
+    table: Mapping[str, Mapping[str, Any]],
+    numbers: Mapping[str, Any],
+) -> EarlyStopping:
+    """The figure's data: draw 0's curves, the rules' stops and their ratios to the oracle
+    (`draws` as rule_draws, `table` each rule's summarize)."""
+    orc, inf, ridge = draws["oracle"], draws["infinite"], draws["ridge"]
+    nets = None
     if run.net.widths.size:
-        fig["net_test_mse"] = np.nanmean(run.net.test_mse, axis=2)
-        fig["net_test_acc"] = np.nanmean(run.net.test_acc, axis=2)
-        fig["net_ens_test_mse"] = run.net.ens_test_mse
-    return numbers, {"early_stopping": fig}
+        nets = NetCurves(
+            widths=run.net.widths,
+            steps=run.net.steps,
+            test_mse=np.nanmean(run.net.test_mse, axis=2),
+            test_acc=np.nanmean(run.net.test_acc, axis=2),
+        )
+    return EarlyStopping(
+        times=run.times,
+        test_mse=run.test_mse[0],
+        test_mse_lo=run.test_mse.min(axis=0),
+        test_mse_hi=run.test_mse.max(axis=0),
+        test_acc=run.test_acc[0],
+        train_noisy_fit=run.train_noisy_fit[0],
+        times_expected=run.times_expected,
+        test_mse_expected=run.test_mse_expected,
+        inf_test_mse=float(run.inf_test_mse[0]),
+        ridge_test_mse=float(ridge["test_mse"][0]),
+        n_draws=int(numbers["n_draws"]),
+        stops={r: float(draws[r]["t"][0]) for r in ("spectral", "validation", "oracle")},
+        nets=nets,
+        k_grid=run.k_grid,
+        k_grid_test_mse=run.k_grid_test_mse.mean(axis=0),
+        eps=float(run.eps),
+        top_k=int(run.top_k),
+        k_trace_90=int(numbers["k_trace_90"]),
+        oracle_test_mse_mean=float(np.mean(orc["test_mse"])),
+        inf_test_mse_mean=float(np.mean(inf["test_mse"])),
+        ridge_test_mse_mean=float(np.mean(ridge["test_mse"])),
+        ratios={
+            r: RatioToOracle(
+                draws=draws[r]["test_mse"] / orc["test_mse"],
+                mean=Interval.of(table[r]["ratio_to_oracle"]),
+            )
+            for r in RATIO_RULES
+        },
+    )

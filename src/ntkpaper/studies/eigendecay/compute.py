@@ -84,8 +84,16 @@ from ntkpaper.networks import train
 from ntkpaper.networks.empirical import ensemble_empirical_ntk
 from ntkpaper.networks.finite import init_width
 from ntkpaper.networks.models import make_apply, model_spec, stax_network
-from ntkpaper.pipeline.records import Record
+from ntkpaper.pipeline.records import Intervals, Record
 from ntkpaper.statistics import fits, rates
+from ntkpaper.studies.eigendecay.figure_data import (
+    ModeRates,
+    Pc2Decay,
+    Pc2Kernel,
+    PowerLaw,
+    RateDiagnosis,
+    Spectrum,
+)
 
 FINE_CIRCLE_POINTS = 1 << 14
 N_RECORDS = 40
@@ -582,7 +590,7 @@ def _gd_rates(run: Run) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     return n_sub, gram, rate_gd, rate_flow
 
 
-def _spectra(run: Run, lo: int, hi: int, numbers: dict[str, Any]) -> dict[str, Any]:
+def _spectra(run: Run, lo: int, hi: int, numbers: dict[str, Any]) -> Spectrum:
     """(a) The digits' and the circle's spectra, their fitted exponents and the parity check."""
     digits = run.digits_values
     d_hi = min(hi, digits.size)
@@ -629,30 +637,26 @@ def _spectra(run: Run, lo: int, hi: int, numbers: dict[str, Any]) -> dict[str, A
             "circle_min_mu": float(mu[: n_c // 2 + 1].min()),
         }
     )
-    spectrum_fig = {
-        "digits_values": digits,
-        "digits_fit": np.array([slope, pref, lo, d_hi]),
-        "circle_freqs": freqs,
-        "circle_mu": mu,
-        "circle_sampled_mu": run.circle_sampled_mu,
-        "circle_fit": np.array(
-            [
-                circle_fits["all"]["exponent"] or np.nan,
-                circle_fits["all"]["prefactor"] or np.nan,
-                lo,
-                c_hi,
-            ]
+    return Spectrum(
+        digits_values=digits,
+        digits_fit=PowerLaw(slope, pref, lo, d_hi),
+        circle_freqs=freqs,
+        circle_mu=mu,
+        circle_sampled_mu=run.circle_sampled_mu,
+        circle_fit=PowerLaw(
+            circle_fits["all"]["exponent"] or np.nan,
+            circle_fits["all"]["prefactor"] or np.nan,
+            lo,
+            c_hi,
         ),
-        "theory_exponent": np.float64(THEORY_EXPONENT_CIRCLE),
-        "parity_labels": np.array([_variant_label(run, name) for name in parity]),
-        "parity_k": freqs[(freqs % 2 == 1) & (freqs >= 3) & (freqs + 1 <= min(c_hi, freqs[-1]))],
-        "parity_ratios": np.stack(list(parity.values())),
-    }
-
-    return spectrum_fig
+        theory_exponent=THEORY_EXPONENT_CIRCLE,
+        parity_labels=np.array([_variant_label(run, name) for name in parity]),
+        parity_k=freqs[(freqs % 2 == 1) & (freqs >= 3) & (freqs + 1 <= min(c_hi, freqs[-1]))],
+        parity_ratios=np.stack(list(parity.values())),
+    )
 
 
-def _pc2(run: Run, times: np.ndarray, numbers: dict[str, Any]) -> dict[str, Any]:
+def _pc2(run: Run, times: np.ndarray, numbers: dict[str, Any]) -> Pc2Decay:
     """(b) Jacot et al.'s Fig. 3: the component along f^(2) and the orthogonal rest."""
     lr, widths = run.lr, run.widths
     n_sub, gram, rate_gd, rate_flow = _gd_rates(run)
@@ -712,19 +716,10 @@ def _pc2(run: Run, times: np.ndarray, numbers: dict[str, Any]) -> dict[str, Any]
     for name in ("pc2_final_along", "pc2_lin_orth_final", *per_width):
         numbers[f"{name}_smallest"] = numbers[name][0]
         numbers[f"{name}_widest"] = numbers[name][-1]
-    pc2_fig = {
-        "widths": widths,
-        "times": times,
-        "along": along,
-        "orth": orth,
-        "theory_along": theory_along,
-        "rate_ratio": ratio,
-    }
-
-    return pc2_fig
+    return Pc2Decay(widths=widths, times=times, along=along, orth=orth, theory_along=theory_along)
 
 
-def _pc2_shortfall(run: Run, times: np.ndarray, numbers: dict[str, Any]) -> dict[str, Any]:
+def _pc2_shortfall(run: Run, times: np.ndarray, numbers: dict[str, Any]) -> Pc2Kernel:
     """Why the nets fall short of their own linearizations: (i) the kernel moving along
     f^(2), (ii) the discrete step (the repeat at slow_lr_fraction·η), (iii) the estimator."""
     lr, widths = run.lr, run.widths
@@ -779,28 +774,27 @@ def _pc2_shortfall(run: Run, times: np.ndarray, numbers: dict[str, Any]) -> dict
     for name in diagnosis:
         numbers[f"{name}_smallest"] = numbers[name][0]
         numbers[f"{name}_widest"] = numbers[name][-1]
-    kernel_fig = {
-        "widths": widths,
-        "times": run.kernel_steps.astype(np.float64),
-        "slow_lr_fraction": run.slow_lr_fraction,
-        "rayleigh_rel": full["rayleigh_rel"],
-        "slow_rayleigh_rel": slow["rayleigh_rel"],
-        "window_end": np.array([full["window_end"], slow["window_end"]]),
-        "flow_over_gd": np.array([rate_flow[1] / rate_gd[1], flow_over_gd_slow]),
-    }
-    for name, values in (
-        ("net_over_lin", [full["net"] / full["lin"], slow["net"] / slow["lin"]]),
-        ("kernel_path", [full["kernel_path"], slow["kernel_path"]]),
-    ):
-        records = [[fits.bootstrap_mean(r) for r in v] for v in values]
-        kernel_fig[name] = np.array(
-            [[[r[k] for k in ("mean", "lo", "hi")] for r in per_rate] for per_rate in records]
-        )  # (2 rates, W, 3)
-
-    return kernel_fig
+    return Pc2Kernel(
+        widths=widths,
+        times=run.kernel_steps.astype(np.float64),
+        slow_lr_fraction=float(run.slow_lr_fraction),
+        window_end=full["window_end"],
+        full=_rate_diagnosis(full, rate_flow[1] / rate_gd[1]),
+        slow=_rate_diagnosis(slow, flow_over_gd_slow),
+    )
 
 
-def _mode_rates(run: Run, times: np.ndarray, numbers: dict[str, Any]) -> dict[str, Any]:
+def _rate_diagnosis(diag: Mapping[str, Any], flow_over_gd: float) -> RateDiagnosis:
+    """One rate's part of the pc2_kernel figure, from its ``_pc2_diagnosis``."""
+    return RateDiagnosis(
+        rayleigh_rel=diag["rayleigh_rel"],
+        flow_over_gd=float(flow_over_gd),
+        net_over_lin=Intervals.of([fits.bootstrap_mean(r) for r in diag["net"] / diag["lin"]]),
+        kernel_path=Intervals.of([fits.bootstrap_mean(r) for r in diag["kernel_path"]]),
+    )
+
+
+def _mode_rates(run: Run, times: np.ndarray, numbers: dict[str, Any]) -> ModeRates:
     """(c) Per-mode rates of the widest net, K outputs at lr K·η: rate_k = −ln(1 − ηλ_k/n)."""
     lr = run.lr
     n_sub, gram, rate_gd, rate_flow = _gd_rates(run)
@@ -852,14 +846,13 @@ def _mode_rates(run: Run, times: np.ndarray, numbers: dict[str, Any]) -> dict[st
             ),
         }
     )
-    modes_fig = {
-        "times": times,
-        "norms": norms / norms[:, :1],
-        "predicted": pred,
-        "measured": mode_measured,
-        "theory": spectral.mode_decay(gram[:n_modes], times, lr=lr, m=n_sub, discrete=True),
-    }
-    return modes_fig
+    return ModeRates(
+        times=times,
+        norms=norms / norms[:, :1],
+        predicted=pred,
+        measured=mode_measured,
+        theory=spectral.mode_decay(gram[:n_modes], times, lr=lr, m=n_sub, discrete=True),
+    )
 
 
 # ----------------------------------------------------------------------------- figures

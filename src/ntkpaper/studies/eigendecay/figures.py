@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 import matplotlib.lines
 import numpy as np
 
 from ntkpaper.figures import plotting
+from ntkpaper.studies.eigendecay.figure_data import (
+    ModeRates,
+    Pc2Decay,
+    Pc2Kernel,
+    PowerLaw,
+    Spectrum,
+)
 
 
 def _variant_style(label: str, depths: list[int]) -> dict:
@@ -28,16 +34,20 @@ def _variant_style(label: str, depths: list[int]) -> dict:
     }
 
 
-def plot_spectrum(data: Mapping[str, np.ndarray], path) -> None:
+def _power_law(fit: PowerLaw) -> tuple[float, float, int, int]:
+    return fit.exponent, fit.prefactor, fit.lo, fit.hi
+
+
+def plot_spectrum(data: Spectrum, path) -> None:
     """E7a's spectrum figure. Over 80 lines by design: three panels drawn from one data file share
     its fits, reference lines and legend styles."""
     fig, axes = plotting.figure(3, height=2.7)
     a, b, p = axes[0]
-    lam = data["digits_values"]
+    lam = data.digits_values
     idx = np.arange(1, lam.size + 1)
     idx, lam = plotting.positive(idx, lam)
     a.plot(idx, lam, "o", ms=1.6, color="0.45", label=r"eigenvalues of $\Theta/N$ (digits)")
-    slope, pref, lo, hi = data["digits_fit"]
+    slope, pref, lo, hi = _power_law(data.digits_fit)
     ks = np.arange(int(lo), int(hi) + 1)
     a.plot(
         ks,
@@ -49,7 +59,7 @@ def plot_spectrum(data: Mapping[str, np.ndarray], path) -> None:
     a.set(xscale="log", yscale="log", xlabel="index $k$", ylabel="eigenvalue")
     # Parity is panel (c)'s subject: here every frequency is one series, and the N-point
     # matrix, which equals it until aliasing sets in, is drawn thin on top.
-    freqs, mu = data["circle_freqs"], data["circle_mu"]
+    freqs, mu = data.circle_freqs, data.circle_mu
     sel = (freqs >= 1) & (mu > 0)
     b.plot(
         freqs[sel],
@@ -63,12 +73,12 @@ def plot_spectrum(data: Mapping[str, np.ndarray], path) -> None:
         markevery=plotting.log_marks(int(sel.sum())),
         label=r"$\mu_k$, kernel on the whole circle",
     )
-    sampled = data["circle_sampled_mu"]
+    sampled = data.circle_sampled_mu
     sel = (freqs >= 1) & (sampled > 0)
     b.plot(
         freqs[sel], sampled[sel], "-", lw=0.8, color="0.5", zorder=3, label="$N$-point Gram matrix"
     )
-    slope, pref, lo, hi = data["circle_fit"]
+    slope, pref, lo, hi = _power_law(data.circle_fit)
     ks = np.arange(int(lo), int(hi) + 1)
     if np.isfinite(slope):
         b.plot(
@@ -79,7 +89,7 @@ def plot_spectrum(data: Mapping[str, np.ndarray], path) -> None:
             label=f"fit $\\propto k^{{{slope:.2f}}}$ (drawn $3\\times$ below)",
         )
         mid = np.sqrt(lo * hi)
-        theory = float(data["theory_exponent"])
+        theory = data.theory_exponent
         ref = 3 * pref * mid**slope * (ks / mid) ** theory
         b.plot(
             ks,
@@ -94,14 +104,14 @@ def plot_spectrum(data: Mapping[str, np.ndarray], path) -> None:
         xlabel="frequency $k$",
         ylabel=r"$\mu_k$ (eigenvalue of $\Theta/N$)",
     )
-    labels = [str(s) for s in data["parity_labels"]]
+    labels = [str(s) for s in data.parity_labels]
     depths = sorted({int(re.search(r"L=(\d+)", s).group(1)) for s in labels})
-    for label, ratio in zip(labels, data["parity_ratios"], strict=True):
+    for label, ratio in zip(labels, data.parity_ratios, strict=True):
         p.plot(
-            data["parity_k"],
+            data.parity_k,
             np.where(np.abs(ratio) < 1e-9, 0.0, ratio),
             label=label,
-            markevery=plotting.log_marks(len(data["parity_k"]), 10),
+            markevery=plotting.log_marks(len(data.parity_k), 10),
             **_variant_style(label, depths),
         )
     p.set(
@@ -116,15 +126,15 @@ def plot_spectrum(data: Mapping[str, np.ndarray], path) -> None:
     plotting.save(fig, path)
 
 
-def plot_pc2_decay(data: Mapping[str, np.ndarray], path) -> None:
+def plot_pc2_decay(data: Pc2Decay, path) -> None:
     fig, axes = plotting.figure(2, height=2.6, width=0.85)
     a, b = axes[0]
-    t = data["times"]
-    widths = data["widths"]
+    t = data.times
+    widths = data.widths
     cols = plotting.sequential(len(widths))
     every = max(len(t) // 6, 1)
     for i, (color, marker, w, along, orth) in enumerate(
-        zip(cols, plotting.MARKERS, widths, data["along"], data["orth"], strict=False)
+        zip(cols, plotting.MARKERS, widths, data.along, data.orth, strict=False)
     ):
         mag = np.abs(along)
         # Markers only, staggered by width (the band shows the curve): where every width
@@ -147,7 +157,7 @@ def plot_pc2_decay(data: Mapping[str, np.ndarray], path) -> None:
         x, mean, lo, hi = x[x >= 1], mean[x >= 1], lo[x >= 1], hi[x >= 1]
         b.plot(x, mean, color=color, marker=marker, ms=3, markevery=marks, label=f"$n = {w}$")
         b.fill_between(x, lo, hi, color=color, alpha=0.2, lw=0)
-    a.plot(t, np.abs(data["theory_along"]), "k--", lw=1, label=r"theory $0.5(1-\eta\lambda_2/m)^t$")
+    a.plot(t, np.abs(data.theory_along), "k--", lw=1, label=r"theory $0.5(1-\eta\lambda_2/m)^t$")
     a.set(yscale="log", xlabel="step $t$", ylabel=r"$|\langle f_t - f^*, f^{(2)}\rangle| / N$")
     b.set(
         xscale="log", yscale="log", xlabel="step $t$", ylabel=r"RMS of $f_t - f^*$ $\perp f^{(2)}$"
@@ -158,7 +168,7 @@ def plot_pc2_decay(data: Mapping[str, np.ndarray], path) -> None:
     plotting.save(fig, path)
 
 
-def plot_pc2_kernel(data: Mapping[str, np.ndarray], path) -> None:
+def plot_pc2_kernel(data: Pc2Kernel, path) -> None:
     """Why the nets of E7b fall short of their own linearizations. (a) The kernel along
     f^(2), R_t/R_0, mean over seeds per width, against the time η·t in steps of the full
     rate; the slow repeat as open markers (a kernel that moves by time puts both on one
@@ -169,14 +179,13 @@ def plot_pc2_kernel(data: Mapping[str, np.ndarray], path) -> None:
     rates' markers and one legend."""
     fig, axes = plotting.figure(2, height=2.6, width=0.85)
     a, b = axes[0]
-    t, widths = data["times"], data["widths"]
-    frac = float(data["slow_lr_fraction"])
+    t, widths, frac = data.times, data.widths, data.slow_lr_fraction
     rate_text = (r"$\eta$", f"${frac:g}\\,\\eta$")
     cols = plotting.sequential(len(widths))
     every = max(len(t) // 6, 1)
     for i, (color, marker, w) in enumerate(zip(cols, plotting.MARKERS, widths, strict=False)):
         marks = (i * every // len(widths), every)
-        full, slow = data["rayleigh_rel"][i], data["slow_rayleigh_rel"][i]
+        full, slow = data.full.rayleigh_rel[i], data.slow.rayleigh_rel[i]
         a.plot(
             t,
             np.nanmean(full, 0),
@@ -200,7 +209,7 @@ def plot_pc2_kernel(data: Mapping[str, np.ndarray], path) -> None:
             markevery=(2 * i % 5, 5),
             zorder=3,
         )
-    a.axvline(float(data["window_end"][0]), color="0.5", ls=":", lw=0.8)
+    a.axvline(data.window_end, color="0.5", ls=":", lw=0.8)
     a.set(
         xlabel=r"time $\eta t/\eta_{\mathrm{full}}$ (steps at the full rate)",
         ylabel=r"$u^\top\hat\Theta_t u \,/\, u^\top\hat\Theta_0 u$",
@@ -220,14 +229,15 @@ def plot_pc2_kernel(data: Mapping[str, np.ndarray], path) -> None:
     x = np.asarray(widths, np.float64)
     shift = 2.0 ** np.array([-0.21, -0.07, 0.07, 0.21])
     net_color, path_color = plotting.colors(2)
+    per_rate = (data.full, data.slow)
     series = (
-        ("net_over_lin", "network / own linearization", "o", net_color),
-        ("kernel_path", "kernel path", "D", path_color),
+        ("network / own linearization", "o", net_color, [d.net_over_lin for d in per_rate]),
+        ("kernel path", "D", path_color, [d.kernel_path for d in per_rate]),
     )
-    for k, ((name, label, marker, color), rate) in enumerate(
+    for k, ((label, marker, color, intervals), rate) in enumerate(
         (s, r) for s in series for r in (0, 1)
     ):
-        mean, lo, hi = np.asarray(data[name][rate], np.float64).T
+        mean, lo, hi = intervals[rate].value, intervals[rate].lo, intervals[rate].hi
         b.errorbar(
             x * shift[k],
             mean,
@@ -242,7 +252,7 @@ def plot_pc2_kernel(data: Mapping[str, np.ndarray], path) -> None:
             label=f"{label}, {rate_text[rate]}",
         )
     for rate, ls in ((0, "-"), (1, "--")):
-        b.axhline(float(data["flow_over_gd"][rate]), color="0.5", ls=ls, lw=0.8)
+        b.axhline(per_rate[rate].flow_over_gd, color="0.5", ls=ls, lw=0.8)
     b.axhline(1.0, color="k", ls=":", lw=0.8)
     plotting.width_axis(b, widths)
     b.set(ylabel="rate ratio")
@@ -261,11 +271,11 @@ def plot_pc2_kernel(data: Mapping[str, np.ndarray], path) -> None:
     plotting.save(fig, path)
 
 
-def plot_mode_rates(data: Mapping[str, np.ndarray], path) -> None:
+def plot_mode_rates(data: ModeRates, path) -> None:
     fig, axes = plotting.figure(2, height=2.6, width=0.85)
     a, b = axes[0]
-    t = data["times"]
-    pred = data["predicted"]
+    t = data.times
+    pred = data.predicted
     n_modes = pred.size
     cols = plotting.sequential(n_modes)
     every = max(len(t) // 7, 1)
@@ -275,24 +285,24 @@ def plot_mode_rates(data: Mapping[str, np.ndarray], path) -> None:
     for k in range(n_modes):
         a.plot(
             t,
-            shift[k] * np.nanmean(data["norms"][:, :, k], 0),
+            shift[k] * np.nanmean(data.norms[:, :, k], 0),
             color=cols[k],
             lw=1.1,
             label=f"$k = {k + 1}$",
         )
         # The theory down to a tenth of its start, where the next mode's curves begin: a fast
         # mode's markers would otherwise land on (and under) the slower modes' curves.
-        theory = data["theory"][:, k]
+        theory = data.theory[:, k]
         x, y = plotting.positive(t, np.where(theory >= 0.1, shift[k] * theory, np.nan))
         a.plot(x, y, "o", color=cols[k], mfc="white", ms=3.2, mew=0.8, markevery=every, zorder=3)
-    floor = 0.3 * shift[-1] * np.nanmin(np.nanmean(data["norms"][:, :, -1], 0))
+    floor = 0.3 * shift[-1] * np.nanmin(np.nanmean(data.norms[:, :, -1], 0))
     a.set(
         yscale="log",
         xlabel="step $t$",
         ylim=(min(floor, 1e-3), 1.5),
         ylabel=r"$\|c_k(t)\| / \|c_k(0)\|$, times $10^{1-k}$",
     )
-    ratio = data["measured"] / pred  # (seeds, modes)
+    ratio = data.measured / pred  # (seeds, modes)
     ks = np.arange(1, n_modes + 1)
     b.axhline(1.0, color="k", lw=0.8, ls=":")
     spread = np.linspace(-0.12, 0.12, ratio.shape[0]) if ratio.shape[0] > 1 else [0.0]

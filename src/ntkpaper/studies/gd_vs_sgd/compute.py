@@ -31,9 +31,10 @@ from ntkpaper.networks import empirical, stability, train
 from ntkpaper.networks.finite import init_width
 from ntkpaper.networks.models import make_apply
 from ntkpaper.pipeline import keys
-from ntkpaper.pipeline.records import Record
-from ntkpaper.statistics import fits, rates
+from ntkpaper.pipeline.records import Interval, Record
+from ntkpaper.statistics import rates
 from ntkpaper.statistics.fits import asymptotic_rate, bootstrap_ratio
+from ntkpaper.studies.gd_vs_sgd.figure_data import OptimizerGap, Optimizers
 
 # name: (batch: "full" | "large" | "small", optimizer); "large"/"small" are the configured
 # batch sizes. Momentum and Adam take the full batch, so that each differs from GD in the
@@ -234,14 +235,17 @@ def analyze(
         name: float(np.nanmean(dist[name][widest]) / np.nanmean(dist["gd"][widest]))
         for name in OPTIMIZERS
     }
-    fig = {
-        "widths": widths,
-        "names": np.array(list(OPTIMIZERS)),
-        "labels": np.array([LABELS[n].format(large=large, small=small) for n in OPTIMIZERS]),
-        "gap": np.stack([gap[n] for n in OPTIMIZERS]),  # (optimizers, widths, seeds)
-        "rate": np.stack([fits.as_array(numbers["slope"][n]) for n in OPTIMIZERS]),
-        "move": np.stack([move[n] for n in OPTIMIZERS]),
-        "param_dist": np.stack([dist[n] for n in OPTIMIZERS]),
-        "train_loss": np.stack([loss[n] for n in OPTIMIZERS]),
-    }
+    labels = {n: LABELS[n].format(large=large, small=small) for n in OPTIMIZERS}
+    fig = Optimizers(
+        widths=widths,
+        optimizers={
+            n: OptimizerGap(
+                label=labels[n],
+                gap=gap[n],
+                rate=Interval.of(numbers["slope"][n]),
+                param_dist=dist[n],
+            )
+            for n in OPTIMIZERS
+        },
+    )
     return numbers, {"optimizers": fig}

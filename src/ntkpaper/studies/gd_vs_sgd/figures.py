@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
 from ntkpaper.figures import plotting
+from ntkpaper.studies.gd_vs_sgd.figure_data import Optimizers
 
 # Momentum and Adam can end at nearly the same values: momentum is drawn broad underneath,
 # Adam thin and dashed on top, so that each stays visible where they coincide.
@@ -19,25 +18,21 @@ def _mean_band(ax, x, y, *, color, **style):
     ax.fill_between(x, np.nanmin(y, axis=1), np.nanmax(y, axis=1), color=color, alpha=0.15, lw=0)
 
 
-def plot_optimizers(data: Mapping[str, np.ndarray], path) -> None:
+def plot_optimizers(data: Optimizers, path) -> None:
     fig, axes = plotting.figure(3, height=2.3)
     a, b, c = axes[0]
-    w = data["widths"]
-    names = [str(n) for n in data["names"]]
-    labels = [str(s) for s in data["labels"]]
-    colors = plotting.colors(len(names))
-    gd = names.index("gd")
-    for i, (name, label) in enumerate(zip(names, labels, strict=True)):
-        style = {"color": colors[i], "marker": plotting.MARKERS[i], "label": label}
+    w = data.widths
+    colors = plotting.colors(len(data.optimizers))
+    gd = data.optimizers["gd"]
+    for i, (name, opt) in enumerate(data.optimizers.items()):
+        style = {"color": colors[i], "marker": plotting.MARKERS[i], "label": opt.label}
         style |= LINES.get(name, {})
-        _mean_band(
-            a, w, data["gap"][i], **{**style, "label": plotting.rate_label(label, data["rate"][i])}
-        )
-        _mean_band(c, w, data["param_dist"][i], **style)
+        _mean_band(a, w, opt.gap, **{**style, "label": plotting.rate_label(opt.label, opt.rate)})
+        _mean_band(c, w, opt.param_dist, **style)
         if name != "gd":
-            ratio = data["gap"][i] / data["gap"][gd]  # paired seeds: same initialization
+            ratio = opt.gap / gd.gap  # paired seeds: same initialization
             _mean_band(b, w, ratio, **style)
-    ref = np.nanmean(data["gap"][gd][0])
+    ref = np.nanmean(gd.gap[0])
     a.plot(w, ref * (w / w[0]) ** -0.5, "k:", lw=0.8, label=r"$\propto n^{-1/2}$")
     a.set(yscale="log", ylabel=r"RMSE$(f_T, g_T)$")
     b.axhline(1.0, color="k", lw=0.8, ls=":")

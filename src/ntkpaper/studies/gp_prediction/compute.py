@@ -74,8 +74,9 @@ from ntkpaper.networks import train
 from ntkpaper.networks.finite import init_width
 from ntkpaper.networks.full_batch_gd import full_batch_gd
 from ntkpaper.networks.models import ensemble_apply, model_spec
-from ntkpaper.pipeline.records import Record
+from ntkpaper.pipeline.records import Intervals, Record
 from ntkpaper.statistics import fits, rates
+from ntkpaper.studies.gp_prediction.figure_data import Distances, GpPrediction
 
 TRAIN_ANGLES = np.array([-0.75, -0.25, 0.25, 0.75]) * np.pi  # targets x1·x2 = ±1/2
 PERCENTILES = (10, 50, 90)
@@ -251,23 +252,9 @@ def analyze(
     (run,) = runs  # one run file: this kind is not sharded
     widths, mean, std = run.widths, run.gp_mean, run.gp_std
     scale = float(np.sqrt(np.mean(std**2)))  # σ̄, the RMS predictive std
-    fig: dict[str, Any] = {
-        "gammas": run.gammas,
-        "train_angles": run.train_angles,
-        "y_train": run.y_train,
-        "widths": widths,
-        **{f"gp_p{p}": mean + norm.ppf(p / 100) * std for p in PERCENTILES},
-    }
     nets = nets_of(run)
-    for w, f in zip(widths, nets, strict=True):
-        for p in PERCENTILES:
-            fig[f"w{w}_p{p}"] = np.percentile(f, p, axis=0)
     corrected = [corrected_distances(f, mean, std) for f in nets]
     plain = [distances(f, mean, std) for f in nets]
-    for name in ("total", "mean", "std"):
-        for k in ("value", "lo", "hi"):
-            fig[f"distance_{name}_{k}"] = np.array([c[name][k] for c in corrected])
-    fig["margin"] = np.array(MARGIN)
     n_nets = [len(f) for f in nets]
     numbers = {
         **rates.numbers(run.lr, run.eta_crit),
@@ -294,7 +281,31 @@ def analyze(
         "nt_agreement": run.nt_agreement,
         "nt_agreement_predict": run.nt_agreement_predict,
     }
-    return numbers, {"gp_prediction": fig}
+    return numbers, {"gp_prediction": _figure(run, nets, corrected)}
+
+
+def _figure(
+    run: Run, nets: Sequence[np.ndarray], corrected: Sequence[Mapping[str, Any]]
+) -> GpPrediction:
+    """The figure's data: each width's nets and the Gaussian as percentiles of f(γ), and the
+    corrected distances."""
+    mean, std = run.gp_mean, run.gp_std
+    return GpPrediction(
+        gammas=run.gammas,
+        train_angles=run.train_angles,
+        widths=run.widths,
+        gp={str(p): mean + norm.ppf(p / 100) * std for p in PERCENTILES},
+        nets={
+            str(w): {str(p): np.percentile(f, p, axis=0) for p in PERCENTILES}
+            for w, f in zip(run.widths, nets, strict=True)
+        },
+        distances=Distances(
+            total=Intervals.of([c["total"] for c in corrected]),
+            mean=Intervals.of([c["mean"] for c in corrected]),
+            std=Intervals.of([c["std"] for c in corrected]),
+        ),
+        margin=MARGIN,
+    )
 
 
 def c4(n: int) -> float:

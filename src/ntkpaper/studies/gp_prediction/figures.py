@@ -2,46 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
 from ntkpaper.figures import plotting
+from ntkpaper.studies.gp_prediction.figure_data import GpPrediction
 
 
-def plot_gp_prediction(data: Mapping[str, np.ndarray], path) -> None:
+def plot_gp_prediction(data: GpPrediction, path) -> None:
     """One panel per width: the ensemble's 10/50/90% percentiles of f(γ) over the Gaussian's,
     both drawn less the Gaussian's mean μ(γ) (the predictive std is a few percent of f, so a
     band around f itself is a line); then the noise-corrected distances per width with their
     90% intervals against the claims' margin."""
-    widths = data["widths"]
+    widths = data.widths
     fig, axes = plotting.figure(len(widths) + 1, height=2.3)
-    g, mu = data["gammas"], data["gp_p50"]
+    g, mu = data.gammas, data.gp["50"]
     finite_color, gp_color = plotting.colors(2)
     for ax, w in zip(axes[0][: len(widths)], widths, strict=True):
+        nets = data.nets[str(w)]
         ax.fill_between(
             g,
-            data["gp_p10"] - mu,
-            data["gp_p90"] - mu,
+            data.gp["10"] - mu,
+            data.gp["90"] - mu,
             color=gp_color,
             alpha=0.3,
             lw=0,
             label="NTK Gaussian, 10–90%",
         )
         ax.axhline(0.0, color=gp_color, lw=2.0, label="NTK Gaussian, median")
-        ax.plot(g, data[f"w{w}_p50"] - mu, color=finite_color, lw=0.9, label="nets, median")
+        ax.plot(g, nets["50"] - mu, color=finite_color, lw=0.9, label="nets, median")
         for p in (10, 90):
             ax.plot(
                 g,
-                data[f"w{w}_p{p}"] - mu,
+                nets[str(p)] - mu,
                 color=finite_color,
                 ls="--",
                 lw=0.8,
                 label="nets, 10/90%" if p == 10 else None,
             )
         ax.plot(
-            data["train_angles"],
-            np.zeros(len(data["train_angles"])),
+            data.train_angles,
+            np.zeros(len(data.train_angles)),
             "ko",
             ms=3,
             label="training points",
@@ -59,15 +59,15 @@ def plot_gp_prediction(data: Mapping[str, np.ndarray], path) -> None:
     x = np.arange(len(widths))
     colors = plotting.colors(4)
     parts = [
-        ("mean", "mean", "s", -0.2, colors[2]),
-        ("total", "mean and spread", "o", 0.0, "k"),
-        ("std", "spread", "^", 0.2, colors[3]),
+        (data.distances.mean, "mean", "s", -0.2, colors[2]),
+        (data.distances.total, "mean and spread", "o", 0.0, "k"),
+        (data.distances.std, "spread", "^", 0.2, colors[3]),
     ]
-    for name, label, marker, dx, color in parts:
-        value = data[f"distance_{name}_value"]
-        err = [value - data[f"distance_{name}_lo"], data[f"distance_{name}_hi"] - value]
+    for distance, label, marker, dx, color in parts:
+        value = distance.value
+        err = [value - distance.lo, distance.hi - value]
         ax.errorbar(x + dx, value, yerr=err, fmt=marker, color=color, capsize=2, label=label)
-    ax.axhline(float(data["margin"]), color="k", ls="--", lw=0.8, label="margin")
+    ax.axhline(data.margin, color="k", ls="--", lw=0.8, label="margin")
     ax.axhline(0.0, color="0.5", lw=0.6)
     ax.set_xticks(x, [str(int(w)) for w in widths])
     ax.set_xlim(-0.6, len(widths) - 0.4)

@@ -50,8 +50,9 @@ from ntkpaper.networks.empirical import ensemble_layerwise_ntk
 from ntkpaper.networks.full_batch_gd import DEFAULT_FLUSH_EVERY, full_batch_gd
 from ntkpaper.networks.models import ensemble_apply, init_ensemble, init_params, model_spec
 from ntkpaper.pipeline import keys
-from ntkpaper.pipeline.records import Record
+from ntkpaper.pipeline.records import Interval, Record
 from ntkpaper.statistics import fits, rates
+from ntkpaper.studies.kernel_convergence.figure_data import KernelConvergence
 from ntkpaper.studies.kernel_convergence.kind import CHUNK_PARAMS
 
 X0 = np.array([[1.0, 0.0]])
@@ -178,7 +179,7 @@ def _init_chunk(mspec, *, key, width: int, seeds: range) -> Any:
 
 def analyze(
     runs: Sequence[Run], *, spec: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> tuple[dict[str, Any], dict[str, KernelConvergence]]:
     (run,) = runs  # one run file: this kind is not sharded
     widths, limit = run.widths, run.analytic
     deviation, drift, inflation, layer_drift = [], [], [], []
@@ -231,17 +232,16 @@ def analyze(
     for name in ("deviation", "drift", "inflation", "level"):
         numbers[f"{name}_narrowest"] = numbers[name][0]
         numbers[f"{name}_widest"] = numbers[name][-1]
-    curves = {
-        "gammas": run.gammas,
-        "widths": widths,
-        "steps": np.asarray(spec["steps"]),
-        "analytic": limit,
-        "deviation": deviation,
-        "drift": drift,
-        "rate_deviation": fits.as_array(numbers["slope_deviation"]),
-        "rate_drift": fits.as_array(numbers["slope_drift"]),
-        "layer_drift": layer_drift,
-        **{f"before_{w}": k.sum(1) for w, k in zip(widths, run.before, strict=True)},
-        **{f"after_{w}": k.sum(1) for w, k in zip(widths, run.after, strict=True)},
-    }
+    curves = KernelConvergence(
+        gammas=run.gammas,
+        widths=widths,
+        steps=int(spec["steps"]),
+        analytic=limit,
+        before=np.stack([k.sum(1) for k in run.before]),  # summed over the layers
+        after=np.stack([k.sum(1) for k in run.after]),
+        deviation=deviation,
+        drift=drift,
+        rate_deviation=Interval.of(numbers["slope_deviation"]),
+        rate_drift=Interval.of(numbers["slope_drift"]),
+    )
     return numbers, {"kernel_convergence": curves}

@@ -7,21 +7,25 @@ width; (e) deviation and (f) drift against width with the rate rule's exponent."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
 from ntkpaper.figures import plotting
+from ntkpaper.pipeline.records import Interval
+from ntkpaper.studies.kernel_convergence.figure_data import KernelConvergence
 
 
-def _against_width(ax, widths, y, rate, cols, label: str) -> None:
+def _against_width(ax, widths, y, rate: Interval, cols, label: str) -> None:
     """Mean over seeds (one colour per width) labelled with the rule's exponent, the seeds'
     range, and a guide of slope −1/2 (the claims' rate) a factor two below the narrowest
     width's mean."""
     mean, ref = np.nanmean(y, 1), -0.5  # NaN: initializations not trained
     ax.fill_between(widths, np.nanmin(y, 1), np.nanmax(y, 1), color="0.5", alpha=0.2, lw=0)
     ax.plot(
-        widths, mean, color="0.4", lw=0.9, label=plotting.rate_label("mean (band: range)", rate)
+        widths,
+        mean,
+        color="0.4",
+        lw=0.9,
+        label=plotting.rate_label("mean (band: range)", rate),
     )
     for w, m, color in zip(widths, mean, cols, strict=True):
         ax.plot([w], [m], "o", color=color, ms=4.5, zorder=3)
@@ -79,24 +83,24 @@ def _inflation(ax, widths, before, after, cols) -> None:
     plotting.legend_below(ax, ncol=1, gap_pt=28)
 
 
-def plot_kernel_convergence(data: Mapping[str, np.ndarray], path) -> None:
+def plot_kernel_convergence(data: KernelConvergence, path) -> None:
     fig, axes = plotting.figure(2, 3, height=2.2)
     (a, b), (c, d), (e, f) = axes
-    g, widths = data["gammas"], data["widths"]
+    g, widths = data.gammas, data.widths
     cols = plotting.sequential(len(widths))
-    steps = int(data["steps"])
+    steps = data.steps
     # (a), (b) Jacot et al.'s Fig. 1: the narrowest and the widest width, on one y scale.
     ends = (
-        (a, widths[0], cols[0], plotting.blend(cols[0], 0.35)),
-        (b, widths[-1], cols[-1], plotting.blend(cols[-1], 0.45, "black")),
+        (a, 0, cols[0], plotting.blend(cols[0], 0.35)),
+        (b, -1, cols[-1], plotting.blend(cols[-1], 0.45, "black")),
     )
-    for ax, w, color, shade in ends:
+    for ax, i, color, shade in ends:
         _jacot_view(
             ax,
             g,
-            data[f"before_{w}"],
-            data[f"after_{w}"],
-            width=w,
+            data.before[i],
+            data.after[i],
+            width=widths[i],
             steps=steps,
             color=color,
             shade=shade,
@@ -107,8 +111,8 @@ def plot_kernel_convergence(data: Mapping[str, np.ndarray], path) -> None:
         ax.set_ylim(low, high)
     # (c) how far each width's kernel sits from the limit at t = 0, angle by angle (RMS over
     # the initializations).
-    for w, color, marker in zip(widths, cols, plotting.MARKERS, strict=False):
-        rms = np.sqrt(np.mean((data[f"before_{w}"] - data["analytic"]) ** 2, axis=0))
+    for w, k0, color, marker in zip(widths, data.before, cols, plotting.MARKERS, strict=False):
+        rms = np.sqrt(np.mean((k0 - data.analytic) ** 2, axis=0))
         x, y = plotting.positive(g, rms)
         c.plot(
             x,
@@ -126,12 +130,8 @@ def plot_kernel_convergence(data: Mapping[str, np.ndarray], path) -> None:
         ylabel=r"RMS$_{\rm seeds}$ of $\Theta_0 - \Theta_\infty$",
     )
     plotting.legend_below(c, ncol=min(len(widths), 4), gap_pt=28)
-    _inflation(
-        d, widths, [data[f"before_{w}"] for w in widths], [data[f"after_{w}"] for w in widths], cols
-    )
-    _against_width(
-        e, widths, data["deviation"], data["rate_deviation"], cols, "deviation at $t = 0$"
-    )
-    _against_width(f, widths, data["drift"], data["rate_drift"], cols, "drift in training")
+    _inflation(d, widths, data.before, data.after, cols)
+    _against_width(e, widths, data.deviation, data.rate_deviation, cols, "deviation at $t = 0$")
+    _against_width(f, widths, data.drift, data.rate_drift, cols, "drift in training")
     plotting.panel_labels(axes)
     plotting.save(fig, path)

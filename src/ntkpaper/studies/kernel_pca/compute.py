@@ -56,6 +56,7 @@ from ntkpaper.studies.eigendecay.compute import (
     rayleigh_fn,
     train_tracked,
 )
+from ntkpaper.studies.kernel_pca.figure_data import Spectrum, Training
 
 TOP = 16  # eigenvalues kept per draw (the figure's spectrum); the claims use the first three
 N_RECORDS = 40
@@ -306,21 +307,18 @@ def analyze(
     )
     theory = -PC2_AMPLITUDE * np.exp(-predicted * times)
     figures = {
-        "spectrum": {
-            "eigenvalues": values,
-            "published": published,
-            "components": run.components,
-            "labels": run.labels,
-        },
-        "training": {
-            "widths": run.widths,
-            "steps": times,
-            "along": run.along,
-            "orth": run.orth,
-            "theory": theory,
-            "fit_window_end": np.asarray(window_end),
-            "kernel_steps": k_steps,
-            "kernel": relative,
-        },
+        "spectrum": Spectrum(
+            eigenvalues=values, published=published, components=run.components, labels=run.labels
+        ),
+        "training": Training(
+            widths=run.widths,
+            steps=times,
+            along=run.along,
+            orth=run.orth,
+            theory=theory,
+            fit_window_end=window_end,
+            kernel_steps=k_steps,
+            kernel=relative,
+        ),
     }
     return numbers, figures

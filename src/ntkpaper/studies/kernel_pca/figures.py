@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import matplotlib
 import numpy as np
 
 from ntkpaper.figures import plotting
+from ntkpaper.studies.kernel_pca.figure_data import Spectrum, Training
 
 
-def plot_spectrum(data: Mapping[str, np.ndarray], path) -> None:
+def plot_spectrum(data: Spectrum, path) -> None:
     """(a) Kernel PCA of the first batch on components 2 and 3, one colour per digit (their
     Fig. 3a). (b) The leading eigenvalues of Θ/N, mean and range over the batches drawn,
     with the published λ_1..3."""
     fig, axes = plotting.figure(2, height=2.9, width=0.9)
     a, b = axes[0]
-    comp, labels = data["components"], data["labels"]
+    comp, labels = data.components, data.labels
     classes = np.unique(labels)
     cols = matplotlib.colormaps["tab10"].colors  # ten digits: ten categorical colours
     for i, c in enumerate(classes):
@@ -34,13 +33,13 @@ def plot_spectrum(data: Mapping[str, np.ndarray], path) -> None:
         )
     a.set(xlabel=r"$f^{(2)} = \sqrt{N}\,v_2$", ylabel=r"$f^{(3)} = \sqrt{N}\,v_3$")
     plotting.legend_below(a, ncol=5, title="digit", markerscale=1.6)
-    lam = data["eigenvalues"]
+    lam = data.eigenvalues
     k = np.arange(1, lam.shape[1] + 1)
     b.plot(k, lam.mean(0), "o-", ms=3, lw=0.8, color="0.2", label="this build (mean over batches)")
     b.fill_between(
         k, lam.min(0), lam.max(0), color="0.2", alpha=0.2, lw=0, label="range over batches"
     )
-    published = data["published"]
+    published = data.published
     if published.size:
         b.plot(
             np.arange(1, published.size + 1),
@@ -58,39 +57,39 @@ def plot_spectrum(data: Mapping[str, np.ndarray], path) -> None:
     plotting.save(fig, path)
 
 
-def plot_training(data: Mapping[str, np.ndarray], path) -> None:
+def plot_training(data: Training, path) -> None:
     """Nets trained on f_0 + 0.5·f^(2) (their Fig. 3b/c): (a) the deviation from the
     straight line (RMS of the residual orthogonal to f^(2)); (b) the component along
     f^(2) with the infinite-width linearized model's decay; (c) each net's kernel along
     f^(2), uᵀΘ̂_tu over the analytic λ_2. Mean over seeds, band: range over seeds."""
     fig, axes = plotting.figure(3, height=2.4)
     a, b, c = axes[0]
-    t, widths = data["steps"], data["widths"]
-    k_steps = data["kernel_steps"]
+    t, widths = data.steps, data.widths
+    k_steps = data.kernel_steps
     cols = plotting.sequential(len(widths))
     for i, w in enumerate(widths):
         style = {"color": cols[i], "marker": plotting.MARKERS[i], "ms": 3, "label": f"$n = {w}$"}
         every = {"markevery": max(len(t) // 8, 1)}
         x, mean, lo, hi = plotting.positive(
             t,
-            np.nanmean(data["orth"][i], 0),
-            np.nanmin(data["orth"][i], 0),
-            np.nanmax(data["orth"][i], 0),
+            np.nanmean(data.orth[i], 0),
+            np.nanmin(data.orth[i], 0),
+            np.nanmax(data.orth[i], 0),
         )
         x, mean, lo, hi = (v[x >= 1] for v in (x, mean, lo, hi))  # step 0: zero by design
         a.plot(x, mean, **style, **every)
         a.fill_between(x, lo, hi, color=cols[i], alpha=0.2, lw=0)
-        mag = np.abs(data["along"][i])
+        mag = np.abs(data.along[i])
         b.plot(t, np.nanmean(mag, 0), **style, **every)
         b.fill_between(t, np.nanmin(mag, 0), np.nanmax(mag, 0), color=cols[i], alpha=0.2, lw=0)
-        kernel = data["kernel"][i]
+        kernel = data.kernel[i]
         c.plot(k_steps, np.nanmean(kernel, 0), **style)
         c.fill_between(
             k_steps, np.nanmin(kernel, 0), np.nanmax(kernel, 0), color=cols[i], alpha=0.2, lw=0
         )
-    b.plot(t, np.abs(data["theory"]), "k--", lw=1, label="infinite width")
+    b.plot(t, np.abs(data.theory), "k--", lw=1, label="infinite width")
     for ax in (b, c):
-        ax.axvline(float(data["fit_window_end"]), color="0.5", lw=0.8, ls=":")
+        ax.axvline(data.fit_window_end, color="0.5", lw=0.8, ls=":")
     c.axhline(1.0, color="k", lw=1, ls="--", label="infinite width")
     a.set(
         xscale="log", yscale="log", xlabel="step $t$", ylabel=r"RMS of $f_t - f^*$ $\perp f^{(2)}$"

@@ -44,9 +44,18 @@ import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper.kernels import learning_theory
 from ntkpaper.networks.models import init_ensemble, make_apply, model_spec
 from ntkpaper.pipeline import keys
-from ntkpaper.pipeline.records import Record
+from ntkpaper.pipeline.records import Interval, Record
 from ntkpaper.statistics import fits
 from ntkpaper.statistics.fits import bootstrap_slope, loglog_slope
+from ntkpaper.studies.learning_curves.figure_data import (
+    Curves,
+    HeldOut,
+    ModeBins,
+    Modes,
+    NetGaps,
+    RidgeCurve,
+    SpectrumFit,
+)
 
 N_MODE_BINS = 24
 RIDGES = ("ridge0", "ridge")  # ridge 0, and λ = ridge·tr(Θ)/N
@@ -271,16 +280,6 @@ def _run(spec, data, *, key, kernels) -> Run:
 # ----------------------------------------------------------------------------- analysis
 
 
-def _stats(a: np.ndarray) -> dict[str, np.ndarray]:
-    return {
-        "mean": a.mean(1),
-        "std": a.std(1),
-        "min": a.min(1),
-        "max": a.max(1),
-        "median": np.median(a, 1),
-    }
-
-
 def _binned(index: np.ndarray, values: np.ndarray, n_bins: int) -> tuple[np.ndarray, ...]:
     """Sums of ``values`` (..., n_modes) over log-spaced bins of the 1-based mode index, per
     unit index (the mean per mode in each bin), with the bins' geometric centres."""
@@ -313,17 +312,25 @@ def analyze(runs: Sequence[Run], *, spec: Mapping[str, Any]):
         "eta_max": float(eta[0]),
         "n_modes": int(eta.size),
     }
-    curves = _curves(run, sizes, numbers)
-    _exponents(run, spec, sizes, curves, numbers)
-    _nets(run, spec, curves, numbers)
+    ridges, rest = _curves(run, sizes, numbers)
+    curves = Curves(
+        sizes=sizes,
+        ridges=ridges,
+        rest=rest,
+        fit=_exponents(run, spec, sizes, ridges["ridge0"].theory, numbers),
+        nets=_nets(run, spec, numbers),
+    )
     return numbers, {"curves": curves, "modes": _modes(run, numbers)}
 
 
-def _curves(run: Run, sizes: np.ndarray, numbers: dict[str, Any]) -> dict[str, np.ndarray]:
+def _curves(
+    run: Run, sizes: np.ndarray, numbers: dict[str, Any]
+) -> tuple[dict[str, RidgeCurve], HeldOut]:
     """The measured error (whole population and held-out points) against the theory, at
-    ridge 0 and at the configured ridge."""
+    ridge 0 and at the configured ridge; the held-out error at ridge 0."""
     n, eta, c2, ridge = int(run.n), run.eta, run.c2, float(run.ridge)
-    curves: dict[str, np.ndarray] = {"sizes": sizes, "n": np.int64(n)}
+    curves: dict[str, RidgeCurve] = {}
+    held: dict[str, HeldOut] = {}
     for name, lam in zip(RIDGES, (0.0, ridge), strict=True):
         th = learning_theory.theory_curve(eta, c2, run.sizes, lam)
         held_out = learning_theory.held_out_error(th["E_g"], th["E_train"], sizes, n)
@@ -347,28 +354,22 @@ def _curves(run: Run, sizes: np.ndarray, numbers: dict[str, Any]) -> dict[str, n
                 f"rest_last{suffix}": float(rest[-1].mean()),
             }
         )
-        curves.update(
-            {
-                f"theory_{name}": th["E_g"],
-                f"theory_rest_{name}": held_out,
-                f"kappa_{name}": th["kappa"],
-            }
-        )
-        for part, arr in (("whole", whole), ("rest", rest)):
-            for stat, v in _stats(arr).items():
-                curves[f"{part}_{name}_{stat}"] = v
-
-    return curves
+        draws = whole.shape[1]  # the standard error of the mean over the label draws
+        se = whole.std(1, ddof=1) / np.sqrt(draws) if draws > 1 else np.zeros(len(whole))
+        curves[name] = RidgeCurve(theory=th["E_g"], whole_mean=whole.mean(1), whole_se=se)
+        held[name] = HeldOut(theory=held_out, mean=rest.mean(1), lo=rest.min(1), hi=rest.max(1))
+    return curves, held["ridge0"]
 
 
 def _exponents(
     run: Run,
     spec: Mapping[str, Any],
     sizes: np.ndarray,
-    curves: dict[str, np.ndarray],
+    theory: np.ndarray,
     numbers: dict[str, Any],
-) -> None:
-    """The measured curve's exponent (whole population, ridge 0) against the spectrum's."""
+) -> SpectrumFit:
+    """The measured curve's exponent (whole population, ridge 0) against the spectrum's;
+    `theory` is the theory's curve at ridge 0."""
     eta, c2 = run.eta, run.c2
     lo, hi = (float(v) for v in spec["fit_sizes"])
     sel = (sizes >= lo) & (sizes <= hi)
@@ -387,7 +388,7 @@ def _exponents(
     if sel.sum() >= 2:
         slope = bootstrap_slope(sizes[sel], run.errors["ridge0"].whole[sel])
         pred = fit["exponent"]
-        theory_slope, _ = loglog_slope(sizes[sel], curves["theory_ridge0"][sel])
+        theory_slope, _ = loglog_slope(sizes[sel], theory[sel])
         numbers.update(
             {
                 "exponent_measured": -slope["slope"],
@@ -407,13 +408,11 @@ def _exponents(
         numbers.update(
             {"exponent_measured": None, "exponent_theory_curve": None, "exponent_ratio": None}
         )
-    curves["fit"] = np.array([lo, hi, fit["exponent"]])
+    return SpectrumFit(lo=lo, hi=hi, exponent=float(fit["exponent"]))
 
 
-def _nets(
-    run: Run, spec: Mapping[str, Any], curves: dict[str, np.ndarray], numbers: dict[str, Any]
-) -> None:
-    """The finite nets against the kernel after the same steps."""
+def _nets(run: Run, spec: Mapping[str, Any], numbers: dict[str, Any]) -> NetGaps | None:
+    """The finite nets against the kernel after the same steps (None without them)."""
     widths = run.widths.astype(np.float64)
     numbers.update(
         {
@@ -448,23 +447,18 @@ def _nets(
                 "slope_net_dist": fits.asymptotic_rate(widths, dist_seed),
             }
         )
-        curves.update(
-            {
-                "net_sizes": run.net_sizes.astype(np.float64),
-                "widths": widths,
-                "net_rest": net,
-                "kernel_T_rest": ker_t,
-                "net_gap": gap_seed,
-                "net_dist": dist_seed,
-                "rate_net_gap": fits.as_array(numbers["slope_net_gap"]),
-                "rate_net_dist": fits.as_array(numbers["slope_net_dist"]),
-            }
+        return NetGaps(
+            widths=widths,
+            gap=gap_seed,
+            dist=dist_seed,
+            gap_rate=Interval.of(numbers["slope_net_gap"]),
+            dist_rate=Interval.of(numbers["slope_net_dist"]),
         )
-    else:
-        numbers.update({"slope_net_gap": None, "slope_net_dist": None})
+    numbers.update({"slope_net_gap": None, "slope_net_dist": None})
+    return None
 
 
-def _modes(run: Run, numbers: dict[str, Any]) -> dict[str, Any]:
+def _modes(run: Run, numbers: dict[str, Any]) -> Modes:
     """The error mode by mode at one training-set size, theory against measurement."""
     eta, c2 = run.eta, run.c2
     mode_size = int(run.mode_size)
@@ -486,19 +480,12 @@ def _modes(run: Run, numbers: dict[str, Any]) -> dict[str, Any]:
             "mode_cum_max_dev": float(np.max(np.abs(cum_th - cum_meas))),
         }
     )
-    modes = {
-        "index": index,
-        "theory": th["modes"],
-        "measured": measured.mean(0),
-        "measured_lo": np.quantile(measured, 0.1, axis=0),
-        "measured_hi": np.quantile(measured, 0.9, axis=0),
-        "c2": c2,
-        "eta": eta,
-        "bin_centres": centres,
-        "binned": binned,
-        "learnability": th["learnability"],
-        "p": np.int64(mode_size),
-        "cum_theory": cum_th,
-        "cum_measured": cum_meas,
-    }
-    return modes
+    return Modes(
+        size=mode_size,
+        index=index,
+        measured=measured.mean(0),
+        cum_theory=cum_th,
+        cum_measured=cum_meas,
+        learnability=th["learnability"],
+        binned=ModeBins(centres=centres, theory=binned[0], measured=binned[1], c2=binned[2]),
+    )

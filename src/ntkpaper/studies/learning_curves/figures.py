@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
 from ntkpaper.figures import plotting
+from ntkpaper.studies.learning_curves.figure_data import Curves, Modes
 
 
-def plot_curves(data: Mapping[str, np.ndarray], path) -> None:
-    has_nets = "net_rest" in data
-    fig, axes = plotting.figure(3 if has_nets else 2, height=2.5)
+def plot_curves(data: Curves, path) -> None:
+    nets = data.nets
+    fig, axes = plotting.figure(3 if nets is not None else 2, height=2.5)
     a, b = axes[0][:2]
-    p = data["sizes"]
+    p = data.sizes
     c = plotting.colors(3)
     # (a) ridge 0 only: the small ridge changes the curve by well under its spread (see (b)).
-    a.fill_between(p, data["rest_ridge0_min"], data["rest_ridge0_max"], color=c[0], alpha=0.2, lw=0)
-    a.plot(p, data["rest_ridge0_mean"], "o", color=c[0], label="NTK regression (mean of draws)")
-    a.plot(p, data["theory_rest_ridge0"], "-", color=c[1], lw=1, label="theory")
-    lo, hi, exponent = data["fit"]
+    rest = data.rest
+    a.fill_between(p, rest.lo, rest.hi, color=c[0], alpha=0.2, lw=0)
+    a.plot(p, rest.mean, "o", color=c[0], label="NTK regression (mean of draws)")
+    a.plot(p, rest.theory, "-", color=c[1], lw=1, label="theory")
+    lo, hi, exponent = data.fit.lo, data.fit.hi, data.fit.exponent
     sel = (p >= lo) & (p <= hi)
     if sel.sum() >= 2:
-        ps, ref = p[sel], data["rest_ridge0_mean"][sel]
+        ps, ref = p[sel], rest.mean[sel]
         mid = np.sqrt(lo * hi)
         y_mid = np.exp(np.interp(np.log(mid), np.log(ps), np.log(ref)))
         a.plot(
@@ -38,9 +38,10 @@ def plot_curves(data: Mapping[str, np.ndarray], path) -> None:
     for i, (name, marker, label) in enumerate(
         (("ridge0", "o", r"$\xi = 0$"), ("ridge", "s", r"$\xi > 0$"))
     ):
-        whole = data[f"whole_{name}_mean"]
-        se = data[f"whole_{name}_std"] / np.sqrt(max(len(whole), 1))
-        ratio = data[f"theory_{name}"] / whole
+        curve = data.ridges[name]
+        whole = curve.whole_mean
+        se = curve.whole_se
+        ratio = curve.theory / whole
         b.errorbar(
             p * (0.93 if i == 0 else 1.07),
             ratio,
@@ -56,12 +57,12 @@ def plot_curves(data: Mapping[str, np.ndarray], path) -> None:
     b.set(xscale="log", xlabel="training points $N$", ylabel="theory / measured")
     plotting.legend_below(a, ncol=1)
     plotting.legend_below(b, ncol=2)
-    if has_nets:
+    if nets is not None:
         g = axes[0][2]
-        w = data["widths"]
+        w = nets.widths
         for gap, rate, label, color, marker in (
-            (data["net_gap"], data["rate_net_gap"], "test-error gap", c[0], "o"),
-            (data["net_dist"], data["rate_net_dist"], "RMS distance", c[2], "s"),
+            (nets.gap, nets.gap_rate, "test-error gap", c[0], "o"),
+            (nets.dist, nets.dist_rate, "RMS distance", c[2], "s"),
         ):
             plotting.mean_band(
                 g, w, gap, color=color, marker=marker, label=plotting.rate_label(label, rate)
@@ -73,18 +74,22 @@ def plot_curves(data: Mapping[str, np.ndarray], path) -> None:
     plotting.save(fig, path)
 
 
-def plot_modes(data: Mapping[str, np.ndarray], path) -> None:
+def plot_modes(data: Modes, path) -> None:
     fig, axes = plotting.figure(2, height=2.6, width=0.9)
     a, b = axes[0]
     c = plotting.colors(4)
-    centres, binned = data["bin_centres"], data["binned"]
-    p = int(data["p"])
-    a.plot(data["index"], np.maximum(data["measured"], 1e-30), ".", ms=1, color=c[1], alpha=0.3)
-    a.plot(centres, binned[1], "o", ms=3, color=c[1], label="measured (mean per mode, binned)")
-    a.plot(centres, binned[0], "-", color=c[0], label=r"theory $E_\rho$")
-    a.plot(centres, binned[2], ":", color="0.3", label=r"target power $c_\rho^2$")
+    binned = data.binned
+    centres = binned.centres
+    p = data.size
+    a.plot(data.index, np.maximum(data.measured, 1e-30), ".", ms=1, color=c[1], alpha=0.3)
+    a.plot(
+        centres, binned.measured, "o", ms=3, color=c[1], label="measured (mean per mode, binned)"
+    )
+    a.plot(centres, binned.theory, "-", color=c[0], label=r"theory $E_\rho$")
+    a.plot(centres, binned.c2, ":", color="0.3", label=r"target power $c_\rho^2$")
     a.axvline(p, color="k", lw=0.6, ls="--", label=f"$\\rho = N = {p}$")
-    finite = binned[:2][binned[:2] > 0]
+    drawn = np.concatenate([binned.theory, binned.measured])  # the two drawn series
+    finite = drawn[drawn > 0]
     a.set(
         xscale="log",
         yscale="log",
@@ -92,9 +97,9 @@ def plot_modes(data: Mapping[str, np.ndarray], path) -> None:
         ylabel="error per mode",
         ylim=(finite.min() / 30, None),
     )
-    b.plot(data["index"], data["cum_measured"], color=c[1], label="measured")
-    b.plot(data["index"], data["cum_theory"], "--", color=c[0], label="theory")
-    b.plot(data["index"], data["learnability"], ":", color=c[2], label=r"learnability $L_\rho$")
+    b.plot(data.index, data.cum_measured, color=c[1], label="measured")
+    b.plot(data.index, data.cum_theory, "--", color=c[0], label="theory")
+    b.plot(data.index, data.learnability, ":", color=c[2], label=r"learnability $L_\rho$")
     b.axvline(p, color="k", lw=0.6, ls="--")
     b.set(xscale="log", xlabel=r"mode $\rho$", ylabel=r"cumulative share of $E_g$", ylim=(0, 1.02))
     plotting.legend_below(a, ncol=1)

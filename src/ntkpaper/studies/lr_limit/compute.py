@@ -50,8 +50,9 @@ import ntkpaper._compat  # noqa: F401  (JAX configuration before any use)
 from ntkpaper.networks import empirical, stability, train
 from ntkpaper.networks.finite import init_width
 from ntkpaper.networks.models import make_apply
-from ntkpaper.pipeline.records import Record
+from ntkpaper.pipeline.records import Interval, Record
 from ntkpaper.statistics import fits
+from ntkpaper.studies.lr_limit.figure_data import Boundaries, LrPhases, LrTopMode, LrTrajectories
 
 # A run converged when its final loss is below this fraction of its initial loss.
 CONVERGED_FRACTION = 0.5
@@ -517,9 +518,6 @@ def analyze(
     # The two published expectations for eta_max differ by architecture: the two-layer theory
     # for one hidden layer, "larger" for deeper ReLU nets (claims E9-max-*).
     numbers["eta_max_one_hidden" if spec["model"]["depth"] == 2 else "eta_max_deep"] = eta_max
-    boundaries = np.array(
-        [[lin_lower, lin_upper], [net_lower, net_upper]], np.float64
-    )  # (lin/net, lower/upper, seeds)
     # Blown-up steps count as +∞ (not as missing): the median over seeds then follows the
     # majority, and a ratio at which most seeds diverge shows a curve that blows up.
     blown = np.where(np.isnan(run.net.loss), np.inf, run.net.loss / init[:, None, :])
@@ -541,45 +539,35 @@ def analyze(
                 ),
             ]
         )
+    boundaries = Boundaries(net=Interval.of(eta_max), lin=Interval.of(numbers["lin_boundary"]))
     figs = {
-        "lr_phases": {
-            "ratios": ratios,
-            "net_final_loss": run.net.loss[:, -1] / init,
-            "lin_final_loss": run.lin.loss[:, -1] / run.lin.loss[:, 0],
-            "lam_ratio": lam_ratio,
-            "phase": phase,
-            "boundaries": boundaries,
-            "eta_max": np.array([eta_max["value"], eta_max["lo"], eta_max["hi"]]),
-            "lin_boundary": np.array(
-                [numbers["lin_boundary"][k] for k in ("value", "lo", "hi")], np.float64
-            ),
-            "lazy_widths": widths,
-            "lazy_change": change,  # (widths, seeds)
-            "lazy_fit": fit,  # (2, points): width, fitted change; empty with < 3 widths
-            "lazy_rate": np.array([lazy_rate[k] for k in ("slope", "lo", "hi")])
-            if lazy_rate is not None
-            else np.full(3, np.nan),
-        },
-        "lr_top_mode": {
-            "ratios": ratios,
-            "top_growth": growth,  # (ratios, seeds) max_{t≥1}|c_t|/|c_0|
-            "rise": rise,  # (ratios, seeds) max_{t≥1} L_t/L_0
-            # (ratios, steps + 1), median over seeds of |c_t|/|c_0| (+∞ once blown up)
-            "top": np.where(np.isfinite(median_top), median_top, np.nan),
-            "phase": phase,
-            "majority_phase": majority,
-            "eta_max": np.array([eta_max["value"], eta_max["lo"], eta_max["hi"]]),
-            "lin_boundary": np.array(
-                [numbers["lin_boundary"][k] for k in ("value", "lo", "hi")], np.float64
-            ),
-        },
-        "lr_trajectories": {
-            "ratios": ratios,
-            # (ratios, steps + 1), median over seeds of L_t / L_0 (+∞ once blown up)
-            "loss": np.where(np.isfinite(median_curve), median_curve, np.nan),
-            "majority_phase": majority,
-            "phase": phase,  # (ratios, seeds)
-            "phase_names": np.array(PHASES),
-        },
+        "lr_phases": LrPhases(
+            ratios=ratios,
+            net_final_loss=run.net.loss[:, -1] / init,
+            lin_final_loss=run.lin.loss[:, -1] / run.lin.loss[:, 0],
+            lam_ratio=lam_ratio,
+            phase=phase,
+            boundaries=boundaries,
+            lazy_widths=widths,
+            lazy_change=change,
+            lazy_fit=fit,
+            lazy_rate=Interval.of(lazy_rate),
+        ),
+        "lr_top_mode": LrTopMode(
+            ratios=ratios,
+            top_growth=growth,
+            rise=rise,
+            top=np.where(np.isfinite(median_top), median_top, np.nan),
+            phase=phase,
+            majority_phase=majority,
+            boundaries=boundaries,
+        ),
+        "lr_trajectories": LrTrajectories(
+            ratios=ratios,
+            loss=np.where(np.isfinite(median_curve), median_curve, np.nan),
+            phase=phase,
+            majority_phase=majority,
+            phase_names=np.array(PHASES),
+        ),
     }
     return numbers, figs

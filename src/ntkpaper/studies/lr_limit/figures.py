@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import matplotlib
 import matplotlib.ticker
 import numpy as np
 
 from ntkpaper.figures import plotting
+from ntkpaper.studies.lr_limit.figure_data import Boundaries, LrPhases, LrTopMode, LrTrajectories
 
 PHASE_TITLES = {
     "lazy": r"lazy ($\eta < \eta_{\mathrm{crit}}$)",
@@ -30,14 +29,14 @@ def _ratio_axis(ax, ratios) -> None:
     ax.set_xlabel(RATIO_LABEL)
 
 
-def _boundaries(ax, data) -> list:
+def _boundaries(ax, boundaries: Boundaries) -> list:
     """Shaded brackets of the measured boundaries (linearized model, network)."""
     handles = []
-    for key, color, label in (
-        ("lin_boundary", "0.4", r"linear model's boundary (measured)"),
-        ("eta_max", plotting.colors(2)[1], r"network's $\eta_{\max}$ (measured)"),
+    for interval, color, label in (
+        (boundaries.lin, "0.4", r"linear model's boundary (measured)"),
+        (boundaries.net, plotting.colors(2)[1], r"network's $\eta_{\max}$ (measured)"),
     ):
-        _, lo, hi = data[key]
+        lo, hi = interval.lo, interval.hi
         if np.isfinite(lo) and np.isfinite(hi):
             handles.append(ax.axvspan(lo, hi, color=color, alpha=0.18, lw=0, label=label))
     handles.append(ax.axvline(1.0, color="k", ls="--", lw=0.8, label=r"$\eta_{\mathrm{crit}}$"))
@@ -57,16 +56,16 @@ def _median_band(ax, ratios, values, **style):
     ax.plot(ratios, np.nanmedian(values, axis=1), **style)
 
 
-def _lazy_widths(ax, data, color) -> None:
+def _lazy_widths(ax, data: LrPhases, color) -> None:
     """The largest relative change of λ_max below η_crit against width: the seeds' mean and
     range, and the rate rule's fit when there are three widths or more."""
-    widths, change = data["lazy_widths"], data["lazy_change"]
+    widths, change = data.lazy_widths, data.lazy_change
     plotting.mean_band(
         ax, widths, change, label=r"network, $\eta < \eta_{\mathrm{crit}}$", color=color
     )
-    fit = data["lazy_fit"]
+    fit = data.lazy_fit
     if fit.size:
-        slope, lo, hi = data["lazy_rate"]
+        slope, lo, hi = data.lazy_rate.value, data.lazy_rate.lo, data.lazy_rate.hi
         ax.plot(
             fit[0],
             fit[1],
@@ -80,16 +79,16 @@ def _lazy_widths(ax, data, color) -> None:
     plotting.legend_below(ax, ncol=1)
 
 
-def plot_lr_phases(data: Mapping[str, np.ndarray], path) -> None:
+def plot_lr_phases(data: LrPhases, path) -> None:
     fig, axes = plotting.figure(3, height=2.3)
     a, b, c = axes[0]
-    r = data["ratios"]
+    r = data.ratios
     c_net, c_div = plotting.colors(2)
     c_lin = "0.35"
-    diverged = data["phase"] == 2
+    diverged = data.phase == 2
     with np.errstate(invalid="ignore"):
-        net_final = np.where(diverged, np.nan, data["net_final_loss"])
-        lin_final = data["lin_final_loss"]
+        net_final = np.where(diverged, np.nan, data.net_final_loss)
+        lin_final = data.lin_final_loss
         lin_final = np.where(np.isfinite(lin_final) & (lin_final <= 1), lin_final, np.nan)
         # The linearized model where most seeds converged: open squares, no line.
         lin_median = np.nanmedian(lin_final, axis=1)
@@ -110,11 +109,11 @@ def plot_lr_phases(data: Mapping[str, np.ndarray], path) -> None:
     a.set(yscale="log", ylabel=r"final loss $L_T / L_0$")
     a.set_ylim(top=np.nanmax(np.concatenate([net_final.ravel(), lin_median])) * 30)
     b.plot(r, 1 / r, color="k", ls=":", lw=1.0, label=r"$2m/(\eta\lambda_0)$: stable limit")
-    _median_band(b, r, data["lam_ratio"], color=c_net, marker="o", label="network")
+    _median_band(b, r, data.lam_ratio, color=c_net, marker="o", label="network")
     b.set(yscale="log", ylabel=r"$\lambda_{\max}(\Theta_T) / \lambda_{\max}(\Theta_0)$")
     for ax in (a, b):
         own = ax.get_legend_handles_labels()[0]  # the panel's data series
-        _boundaries(ax, data)
+        _boundaries(ax, data.boundaries)
         _ratio_axis(ax, r)
         # The boundaries are shaded in both panels and named once, under (b).
         plotting.legend_below(ax, ncol=1, handles=None if ax is b else own)
@@ -160,18 +159,18 @@ def _empty(ax) -> None:
     ax.set_yticks([])
 
 
-def plot_lr_top_mode(data: Mapping[str, np.ndarray], path) -> None:
+def plot_lr_top_mode(data: LrTopMode, path) -> None:
     """(a) How far the top mode grew, and how far the loss rose, against the rate; (b) the
     catapult phase's top mode |c_t|/|c_0| against the linearized model's |1 − 2r|^t."""
     fig, axes = plotting.figure(2, height=2.3)
     a, b = axes[0]
-    r = data["ratios"]
+    r = data.ratios
     c_net = plotting.colors(1)[0]
-    diverged = data["phase"] == 2
+    diverged = data.phase == 2
     _median_band(
         a,
         r,
-        np.where(diverged, np.nan, data["top_growth"]),
+        np.where(diverged, np.nan, data.top_growth),
         color=c_net,
         marker="o",
         label=r"top mode $\max_{t\geq1}|c_t|/|c_0|$",
@@ -179,7 +178,7 @@ def plot_lr_top_mode(data: Mapping[str, np.ndarray], path) -> None:
     _median_band(
         a,
         r,
-        np.where(diverged, np.nan, data["rise"]),
+        np.where(diverged, np.nan, data.rise),
         color="0.35",
         marker="^",
         label=r"loss $\max_{t\geq1} L_t/L_0$",
@@ -194,16 +193,16 @@ def plot_lr_top_mode(data: Mapping[str, np.ndarray], path) -> None:
     )
     a.axhline(1.0, color="k", lw=0.6)
     a.set(yscale="log", ylabel="peak / start")
-    _boundaries(a, data)
+    _boundaries(a, data.boundaries)
     _ratio_axis(a, r)
-    a.set_ylim(top=np.nanmax(np.where(diverged, np.nan, data["top_growth"])) * 5)
+    a.set_ylim(top=np.nanmax(np.where(diverged, np.nan, data.top_growth)) * 5)
     plotting.legend_below(a, ncol=2)
-    steps = np.arange(data["top"].shape[1])
+    steps = np.arange(data.top.shape[1])
     palette = plotting.sequential(len(r))
-    members = _shown_ratios(data["phase"], data["majority_phase"], 1)
+    members = _shown_ratios(data.phase, data.majority_phase, 1)
     if members.size:
-        _curves(b, steps, data["top"], members, r, palette)
-        shown = data["top"][members]
+        _curves(b, steps, data.top, members, r, palette)
+        shown = data.top[members]
         shown = shown[np.isfinite(shown) & (shown > 0)]
         ceiling = shown.max() * 3
         linear = r"linearized: $|1 - 2\eta/\eta_{\mathrm{crit}}|^t$"
@@ -225,15 +224,15 @@ def plot_lr_top_mode(data: Mapping[str, np.ndarray], path) -> None:
     plotting.save(fig, path)
 
 
-def plot_lr_trajectories(data: Mapping[str, np.ndarray], path) -> None:
-    names = [str(n) for n in data["phase_names"]]
+def plot_lr_trajectories(data: LrTrajectories, path) -> None:
+    names = [str(n) for n in data.phase_names]
     shown = ("lazy", "catapult", "diverged")
     fig, axes = plotting.figure(len(shown), height=2.3)
-    r, loss = data["ratios"], data["loss"]
+    r, loss = data.ratios, data.loss
     palette = plotting.sequential(len(r))
     steps = np.arange(loss.shape[1])
     for ax, phase in zip(axes[0], shown, strict=True):
-        members = _shown_ratios(data["phase"], data["majority_phase"], names.index(phase))
+        members = _shown_ratios(data.phase, data.majority_phase, names.index(phase))
         ax.set_title(PHASE_TITLES[phase], loc="right")
         if members.size:
             _curves(ax, steps, loss, members, r, palette)

@@ -44,8 +44,9 @@ from ntkpaper.networks import train
 from ntkpaper.networks.empirical import nt_full_empirical_ntk
 from ntkpaper.networks.finite import init_width
 from ntkpaper.networks.models import ensemble_apply, make_apply, model_spec
-from ntkpaper.pipeline.records import Record
+from ntkpaper.pipeline.records import Interval, Intervals, Record
 from ntkpaper.statistics import fits, rates
+from ntkpaper.studies.width_sweep import figure_data
 
 LAYER_TYPES = ("input", "hidden", "output")
 CONVERGED_LOSS = 1e-4  # L_train(T) / L_train(0) below this ...
@@ -333,8 +334,8 @@ def analyze(
     spec: Mapping[str, Any],
     data: Mapping[str, np.ndarray],
     kernels: Mapping[str, np.ndarray],
-) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
-    """Numbers (JSON) and figure data (one dict of arrays per figure) from one run per width:
+) -> tuple[dict[str, Any], dict[str, Record]]:
+    """Numbers (JSON) and figure data (one record per figure) from one run per width:
     the training itself, then E1, E2 and E6 (each helper adds its numbers)."""
     runs = sorted(runs, key=lambda r: r.width)
     widths = np.array([r.width for r in runs])
@@ -366,7 +367,7 @@ def analyze(
 
     _convergence_numbers(runs, numbers)
     lazy_fig = _lazy(runs, widths, steps, numbers)
-    lin_fig, net_loss, lin_loss = _linearization(runs, widths, steps, numbers)
+    lin_fig, net_loss, lin_loss = _linearization(runs, widths, numbers)
     for key in [k for k in numbers if k.startswith("local_slopes_")] + ["sup_time_f_minus_g"]:
         numbers[f"{key}_narrowest"], numbers[f"{key}_widest"] = numbers[key][0], numbers[key][-1]
     gen_fig = _generalization(runs, widths, spec, data, kernels, numbers, net_loss, lin_loss)
@@ -391,26 +392,33 @@ def _convergence_numbers(runs: Sequence[Run], numbers: dict[str, Any]) -> None:
 
 def _lazy(
     runs: Sequence[Run], widths: np.ndarray, steps: np.ndarray, numbers: dict[str, Any]
-) -> dict[str, np.ndarray]:
+) -> figure_data.Lazy:
     """E1: the change per layer type at T (converged), (n_widths, n_seeds), and its rates."""
     changes = [layer_type_change(r.net) for r in runs]
-    lazy_fig: dict[str, np.ndarray] = {"widths": widths, "steps": steps}
+    final, traj = {}, {}
     for name in changes[0]:
-        final = np.stack([c[name][-1] for c in changes])
-        lazy_fig[f"final_{name}"] = final
-        lazy_fig[f"traj_{name}"] = _pad([np.nanmean(c[name], axis=1) for c in changes])
-        numbers[f"slope_{name}"] = fits.asymptotic_rate(widths, final)
-        lazy_fig[f"rate_{name}"] = fits.as_array(numbers[f"slope_{name}"])
+        final[name] = np.stack([c[name][-1] for c in changes])
+        traj[name] = _pad([np.nanmean(c[name], axis=1) for c in changes])
+        numbers[f"slope_{name}"] = fits.asymptotic_rate(widths, final[name])
         numbers[f"local_slopes_{name}"] = fits.sequence_of(
-            fits.local_slopes(widths, final), "slope"
+            fits.local_slopes(widths, final[name]), "slope"
         )
-
-    return lazy_fig
+    layers = {
+        kind: figure_data.LayerChange(
+            final_rel=final[f"rel_{kind}"],
+            final_abs=final[f"abs_{kind}"],
+            traj_rel=traj[f"rel_{kind}"],
+            rate_rel=Interval.of(numbers[f"slope_rel_{kind}"]),
+        )
+        for kind in (*LAYER_TYPES, "all")
+        if f"rel_{kind}" in final
+    }
+    return figure_data.Lazy(widths=widths, steps=steps, layers=layers)
 
 
 def _linearization(
-    runs: Sequence[Run], widths: np.ndarray, steps: np.ndarray, numbers: dict[str, Any]
-) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    runs: Sequence[Run], widths: np.ndarray, numbers: dict[str, Any]
+) -> tuple[figure_data.Linearization, np.ndarray, np.ndarray]:
     """E2: each network against its linearization, the sup over the recorded times (Lee et
     al.'s sup_t), and both test losses at convergence, (n_widths, n_seeds) each."""
     sup_gap = np.stack([np.nanmax(r.rmse_f_g, axis=0) for r in runs])  # (W, S)
@@ -434,16 +442,12 @@ def _linearization(
         lin_loss[0] - net_loss[0]
     )
     numbers["lin_minus_net_test_loss"] = [fits.bootstrap_mean(d) for d in lin_loss - net_loss]
-    lin_fig = {
-        "widths": widths,
-        "rmse_f_g": sup_gap,
-        "lin_minus_net_test_loss": np.stack(
-            [fits.as_array(r) for r in numbers["lin_minus_net_test_loss"]]
-        ),
-        "steps": steps,
-        "traj_rmse_f_g": _pad([np.nanmean(r.rmse_f_g, 1) for r in runs]),
-        "rate_f_minus_g": fits.as_array(numbers["slope_f_minus_g"]),
-    }
+    lin_fig = figure_data.Linearization(
+        widths=widths,
+        rmse_f_g=sup_gap,
+        rate_f_minus_g=Interval.of(numbers["slope_f_minus_g"]),
+        lin_minus_net_test_loss=Intervals.of(numbers["lin_minus_net_test_loss"]),
+    )
 
     return lin_fig, net_loss, lin_loss
 
@@ -457,7 +461,7 @@ def _generalization(
     numbers: dict[str, Any],
     net_loss: np.ndarray,
     lin_loss: np.ndarray,
-) -> dict[str, np.ndarray]:
+) -> figure_data.Generalization:
     """E6: the finite nets against the NTK Gaussian of neural-tangents at t = ∞ (converged).
 
     Over 80 lines by design: the NTK Gaussian's moments, computed once at its top, are what
@@ -493,9 +497,7 @@ def _generalization(
     numbers["nngp_test_loss_inf"] = float(
         predict.expected_test_mse(nngp["mean"], nngp["cov"], y_test)[0]
     )
-    net_f, cen_f, cen_loss, gap_fig = _gaps(
-        runs, y_test, bias_loss, variance_loss, net_loss, numbers
-    )
+    net_f, cen_f, cen_loss, gaps = _gaps(runs, y_test, bias_loss, variance_loss, net_loss, numbers)
     net_acc = predict.accuracy(net_f, labels)  # (W, S)
     cen_acc = predict.accuracy(cen_f, labels)
     lin_acc = np.stack([predict.accuracy(r.lin.f_test_final, labels) for r in runs])
@@ -516,22 +518,21 @@ def _generalization(
             "diverged_runs": int(sum(r.net.diverged.sum() + r.cen.diverged.sum() for r in runs)),
         }
     )
-    gen_fig = {
-        "widths": widths,
-        "net_test_loss": net_loss,
-        "lin_test_loss": lin_loss,
-        "centred_test_loss": cen_loss,
-        "net_accuracy": net_acc,
-        "lin_accuracy": lin_acc,
-        "centred_accuracy": cen_acc,
+    return figure_data.Generalization(
+        widths=widths,
+        net_test_loss=net_loss,
+        lin_test_loss=lin_loss,
+        centred_test_loss=cen_loss,
+        net_accuracy=net_acc,
+        lin_accuracy=lin_acc,
+        net_ensemble_accuracy=ens_acc,
         # the NTK Gaussian's expected test loss, and that of its mean (the centred limit)
-        "ntk_test_loss": np.array([bias_loss + variance_loss, bias_loss]),
-        "nngp_test_loss": np.array([numbers["nngp_test_loss_inf"]]),
-        "ntk_accuracy": np.array([ntk_acc]),
-        "net_ensemble_accuracy": ens_acc,
-        **gap_fig,
-    }
-    return gen_fig
+        ntk_test_loss=bias_loss + variance_loss,
+        ntk_mean_test_loss=bias_loss,
+        nngp_test_loss=numbers["nngp_test_loss_inf"],
+        ntk_accuracy=ntk_acc,
+        gaps=gaps,
+    )
 
 
 def _gaps(
@@ -544,12 +545,11 @@ def _gaps(
 ):
     """E6's gaps to the NTK Gaussian at t = ∞: of each net, each centred net and the ensemble
     of the seeds, with their intervals; returns the nets' outputs, the centred losses and the
-    figure's gap arrays."""
+    figure's gaps by name."""
     net_f = np.stack([r.net.f_test_final for r in runs])  # (W, S, n*, K)
     cen_f = np.stack([r.cen.f_test_final for r in runs])
     cen_loss = _loss(cen_f, y_test)  # (W, S)
     gap = {"standard": net_loss - (bias_loss + variance_loss), "centred": cen_loss - bias_loss}
-    gap_fig: dict[str, np.ndarray] = {}
     # E6 as an equivalence: the signed gap relative to the loss it is compared with (the gap
     # changes sign with width, so the size of its rate is no question to ask)
     reference = {"standard": bias_loss + variance_loss, "centred": bias_loss}
@@ -557,7 +557,6 @@ def _gaps(
         per_width = [fits.bootstrap_mean(v) for v in g]
         numbers[f"gap_{name}"] = per_width
         numbers[f"rel_gap_{name}"] = [fits.bootstrap_mean(v / reference[name]) for v in g]
-        gap_fig[f"gap_{name}"] = np.array([[p["mean"], p["lo"], p["hi"]] for p in per_width])
     ens = [ensemble_gap(f, y_test, bias_loss, variance_loss, seed=i) for i, f in enumerate(net_f)]
     ens_records = [
         fits.interval_record(
@@ -578,10 +577,11 @@ def _gaps(
         }
         for r in ens_records
     ]
-    gap_fig["gap_ensemble"] = np.array([[r["mean"], r["lo"], r["hi"]] for r in ens_records])
     for name in ("standard", "centred", "ensemble"):
         numbers[f"gap_{name}_widest"] = numbers[f"gap_{name}"][-1]
         numbers[f"gap_{name}_smallest"] = numbers[f"gap_{name}"][0]
         numbers[f"rel_gap_{name}_widest"] = numbers[f"rel_gap_{name}"][-1]
-
-    return net_f, cen_f, cen_loss, gap_fig
+    gaps = {
+        name: Intervals.of(numbers[f"gap_{name}"]) for name in ("standard", "centred", "ensemble")
+    }
+    return net_f, cen_f, cen_loss, gaps
