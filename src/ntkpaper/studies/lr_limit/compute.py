@@ -518,6 +518,34 @@ def analyze(
     # The two published expectations for eta_max differ by architecture: the two-layer theory
     # for one hidden layer, "larger" for deeper ReLU nets (claims E9-max-*).
     numbers["eta_max_one_hidden" if spec["model"]["depth"] == 2 else "eta_max_deep"] = eta_max
+    figures = _figures(
+        run,
+        numbers,
+        phase=phase,
+        lam_ratio=lam_ratio,
+        growth=growth,
+        rise=rise,
+        widths=widths,
+        change=change,
+        lazy_rate=lazy_rate,
+    )
+    return numbers, figures
+
+
+def _figures(
+    run: Run,
+    numbers: Mapping[str, Any],
+    *,
+    phase: np.ndarray,
+    lam_ratio: np.ndarray,
+    growth: np.ndarray,
+    rise: np.ndarray,
+    widths: np.ndarray,
+    change: np.ndarray,
+    lazy_rate: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The three figures' records, from the run and what analyze computed of it."""
+    ratios, init = run.ratios, run.net.loss[:, 0]
     # Blown-up steps count as +∞ (not as missing): the median over seeds then follows the
     # majority, and a ratio at which most seeds diverge shows a curve that blows up.
     blown = np.where(np.isnan(run.net.loss), np.inf, run.net.loss / init[:, None, :])
@@ -539,7 +567,10 @@ def analyze(
                 ),
             ]
         )
-    boundaries = Boundaries(net=Interval.of(eta_max), lin=Interval.of(numbers["lin_boundary"]))
+    boundaries = Boundaries(
+        net=Interval.of(numbers["eta_max"]),
+        lin=Interval.of(numbers["lin_boundary"]),
+    )
     figs = {
         "lr_phases": LrPhases(
             ratios=ratios,
@@ -570,4 +601,4 @@ def analyze(
             phase_names=np.array(PHASES),
         ),
     }
-    return numbers, figs
+    return figs
