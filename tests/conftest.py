@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,16 @@ def copy_repo(dest: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, target)
     return dest
+
+
+def make_repo(dest: Path) -> tuple[Path, dict[str, str]]:
+    """A scratch copy where the README's `make` commands run on the venv running these tests,
+    and the environment to run them in. A `make test-fast VENV=… PYTHON=…` above us passes its
+    variables down through MAKEFLAGS: left in, the copy's `make` would build a fresh venv."""
+    repo = copy_repo(dest)
+    (repo / ".venv").symlink_to(sys.prefix)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    return repo, {**env, "PYTHONPATH": str(repo / "src")}
 
 
 def relative_error(actual, expected, *, ord=None) -> float:

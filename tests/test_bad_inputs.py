@@ -18,7 +18,7 @@ import yaml
 
 from ntkpaper.pipeline import config as cfg
 
-from .conftest import ROOT, copy_repo
+from .conftest import ROOT, copy_repo, make_repo
 from .test_data import write_idx
 
 BASE = cfg.load(ROOT / "experiments/config.yaml")
@@ -259,10 +259,8 @@ def test_unknown_targets_say_what_exists(tmp_path, target, message):
 def test_make_reads_overlays_strictly_before_snakemake(tmp_path, text, returncode, message):
     """Snakemake's own loader refuses these with a message that names no file (or, for an
     empty file, refuses a no-op): `make` reads the overlays first (ntkpaper.pipeline.config)."""
-    repo = copy_repo(tmp_path / "repo")
-    (repo / ".venv").symlink_to(ROOT / ".venv")
+    repo, env = make_repo(tmp_path / "repo")
     (tmp_path / "mine.yaml").write_text(text)
-    env = {**os.environ, "PYTHONPATH": str(repo / "src")}
     # -o: the shared venv's stamp counts as current (a copy's newer pins must not reinstall it)
     out = subprocess.run(["make", "-s", "-o", ".venv/.installed", "quick",
                           f"CONFIG={tmp_path / 'mine.yaml'}", "TARGETS=--dry-run", "CORES=2"],

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import ROOT, copy_repo
+from .conftest import make_repo
 
 pytestmark = pytest.mark.slow
 
@@ -29,12 +29,6 @@ SUB_DAG = "results/numbers/width_sweep/digits_relu.json"
 # The README's command for the quick build, on the sub-DAG only; -o: the shared venv's stamp
 # counts as current (a copy's newer pins must not reinstall the shared venv from the copy).
 MAKE_QUICK = ["make", "-s", "-o", ".venv/.installed", "quick", f"TARGETS={SUB_DAG}", "CORES=2"]
-
-
-def scratch_repo(dest: Path) -> tuple[Path, dict[str, str]]:
-    repo = copy_repo(dest)
-    (repo / ".venv").symlink_to(ROOT / ".venv")
-    return repo, {**os.environ, "PYTHONPATH": str(repo / "src")}
 
 
 def sub_dag_results(repo: Path) -> dict[str, object]:
@@ -48,7 +42,7 @@ def sub_dag_results(repo: Path) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory) -> dict[str, object]:
-    repo, env = scratch_repo(tmp_path_factory.mktemp("uninterrupted") / "repo")
+    repo, env = make_repo(tmp_path_factory.mktemp("uninterrupted") / "repo")
     out = subprocess.run(MAKE_QUICK, cwd=repo, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return sub_dag_results(repo)
@@ -56,7 +50,7 @@ def uninterrupted(tmp_path_factory) -> dict[str, object]:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_interrupted_run_resumes_to_the_same_numbers(uninterrupted, tmp_path, sig):
-    repo, env = scratch_repo(tmp_path / "repo")
+    repo, env = make_repo(tmp_path / "repo")
     proc = subprocess.Popen(MAKE_QUICK, cwd=repo, env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.time() + 300
