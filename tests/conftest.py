@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -43,11 +44,15 @@ def copy_repo(dest: Path) -> Path:
 
 def make_repo(dest: Path) -> tuple[Path, dict[str, str]]:
     """A scratch copy where the README's `make` commands run on the venv running these tests,
-    and the environment to run them in. A `make test-fast VENV=… PYTHON=…` above us passes its
-    variables down through MAKEFLAGS: left in, the copy's `make` would build a fresh venv."""
+    and the environment to run them in. A `make test-fast VENV=… PYTHON=…` above us exports
+    its command-line variables (and lists them in MAKEFLAGS): left in, the copy's `make` would
+    build a fresh venv for every test."""
     repo = copy_repo(dest)
     (repo / ".venv").symlink_to(sys.prefix)
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    flags = os.environ.get("MAKEFLAGS", "").partition(" -- ")[2]
+    given = {word.partition("=")[0] for word in shlex.split(flags) if "=" in word}
+    drop = given | {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     return repo, {**env, "PYTHONPATH": str(repo / "src")}
 
 
